@@ -1,0 +1,375 @@
+//! Error types: rejections, call errors and configuration errors.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A breaker's name: free to clone when it is a `&'static str`, one shared
+/// allocation otherwise. Rejections carry it without touching a shared
+/// reference count when the name is static.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Name(NameRepr);
+
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum NameRepr {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Name {
+    /// The name as a string slice.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            NameRepr::Static(s) => s,
+            NameRepr::Shared(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&'static str> for Name {
+    fn from(s: &'static str) -> Self {
+        Name(NameRepr::Static(s))
+    }
+}
+
+impl From<String> for Name {
+    fn from(s: String) -> Self {
+        Name(NameRepr::Shared(s.into()))
+    }
+}
+
+impl From<Arc<str>> for Name {
+    fn from(s: Arc<str>) -> Self {
+        Name(NameRepr::Shared(s))
+    }
+}
+
+impl From<std::borrow::Cow<'static, str>> for Name {
+    fn from(s: std::borrow::Cow<'static, str>) -> Self {
+        match s {
+            std::borrow::Cow::Borrowed(s) => s.into(),
+            std::borrow::Cow::Owned(s) => s.into(),
+        }
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// Why a call was not admitted (R1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// The circuit is open: the downstream failed recently.
+    CircuitOpen,
+    /// An operator forced the circuit open; it will not reopen by itself.
+    ForcedOpen,
+    /// The circuit is half-open and every probe slot is taken.
+    HalfOpenFull,
+    /// The bulkhead has no free slot within its queue timeout.
+    BulkheadFull,
+    /// Adaptive throttling shed the call.
+    Throttled,
+}
+
+impl RejectReason {
+    /// The reason as a metric label: `circuit_open`, `forced_open`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::CircuitOpen => "circuit_open",
+            RejectReason::ForcedOpen => "forced_open",
+            RejectReason::HalfOpenFull => "half_open_full",
+            RejectReason::BulkheadFull => "bulkhead_full",
+            RejectReason::Throttled => "throttled",
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RejectReason::CircuitOpen => "the circuit is open",
+            RejectReason::ForcedOpen => "the circuit is forced open",
+            RejectReason::HalfOpenFull => "the circuit is half-open and all probe slots are taken",
+            RejectReason::BulkheadFull => "the bulkhead is full",
+            RejectReason::Throttled => "the call was throttled",
+        })
+    }
+}
+
+/// A call that was refused without reaching the downstream.
+///
+/// ```
+/// # use cb_core::{CircuitBreaker, RejectReason};
+/// let breaker = CircuitBreaker::builder("payments").build().unwrap();
+/// breaker.force_open();
+/// let rejected = breaker.try_acquire().unwrap_err();
+/// assert_eq!(rejected.name(), "payments");
+/// assert_eq!(rejected.reason(), RejectReason::ForcedOpen);
+/// assert_eq!(rejected.retry_after(), None); // forced open never reopens by itself (R32)
+/// ```
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{name}` rejected the call: {reason}{}", RetryAfter(*.retry_after))]
+pub struct Rejected {
+    name: Name,
+    reason: RejectReason,
+    retry_after: Option<Duration>,
+}
+
+struct RetryAfter(Option<Duration>);
+impl fmt::Display for RetryAfter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(d) => write!(f, "; retry after {d:?}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rejected")
+            .field("name", &self.name)
+            .field("reason", &self.reason)
+            .field("retry_after", &self.retry_after)
+            .finish()
+    }
+}
+
+impl Rejected {
+    /// A rejection by the component `name` for `reason`.
+    pub fn new(name: Name, reason: RejectReason, retry_after: Option<Duration>) -> Self {
+        Self {
+            name,
+            reason,
+            retry_after,
+        }
+    }
+    /// The name of the breaker (or bulkhead) that refused the call.
+    pub fn name(&self) -> &str {
+        self.name.as_str()
+    }
+    /// Why the call was refused.
+    pub fn reason(&self) -> RejectReason {
+        self.reason
+    }
+    /// How long until a call may be admitted, when that is known: the time
+    /// left in the open state (never negative, R16). `None` for forced-open
+    /// and half-open-full rejections.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+}
+
+/// The error of a protected call: the call was refused, or it ran and failed.
+///
+/// ```
+/// # use cb_core::{CircuitBreaker, Error};
+/// let breaker = CircuitBreaker::builder("db").build().unwrap();
+/// let err = breaker.call_sync(|| Err::<(), _>("connection reset")).unwrap_err();
+/// assert!(matches!(err, Error::Inner("connection reset")));
+/// assert!(!err.is_rejection());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error<E> {
+    /// The call was refused before reaching the downstream.
+    #[error(transparent)]
+    Rejected(#[from] Rejected),
+    /// The downstream ran and returned this error.
+    #[error(transparent)]
+    Inner(E),
+}
+
+impl<E> Error<E> {
+    /// Whether the call was refused without reaching the downstream.
+    pub fn is_rejection(&self) -> bool {
+        matches!(self, Error::Rejected(_))
+    }
+    /// The rejection, if the call was refused.
+    pub fn rejection(&self) -> Option<&Rejected> {
+        match self {
+            Error::Rejected(r) => Some(r),
+            _ => None,
+        }
+    }
+    /// How long to wait before calling again, when the error says.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.rejection().and_then(Rejected::retry_after)
+    }
+    /// The downstream's own error, if the call ran.
+    pub fn into_inner(self) -> Option<E> {
+        match self {
+            Error::Inner(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// One invalid configuration value: where it is, what it was, what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The field's path, e.g. `failure_rate_threshold` or
+    /// `breakers.payments.window.size`.
+    pub field: String,
+    /// The rejected value as written (secrets are replaced by `<redacted>`).
+    pub value: String,
+    /// What the field accepts, e.g. `must be > 0 and <= 100`.
+    pub allowed: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} = {}: {}", self.field, self.value, self.allowed)
+    }
+}
+
+/// Every problem found in a configuration, reported together (R76).
+///
+/// ```
+/// # use cb_core::CircuitBreaker;
+/// # use std::time::Duration;
+/// let err = CircuitBreaker::builder("x")
+///     .failure_threshold(0)
+///     .open_duration(Duration::ZERO)
+///     .build()
+///     .unwrap_err();
+/// assert_eq!(err.violations().len(), 2);
+/// assert!(err.to_string().contains("failure_threshold = 0: must be an integer >= 1"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    violations: Vec<Violation>,
+}
+
+impl ConfigError {
+    /// An error with these violations.
+    pub fn new(violations: Vec<Violation>) -> Self {
+        Self { violations }
+    }
+    /// Every violation found.
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+    /// Consumes the error into its violations.
+    pub fn into_violations(self) -> Vec<Violation> {
+        self.violations
+    }
+    /// Adds `prefix.` before every field path (e.g. the breaker's name in a file).
+    pub fn prefixed(mut self, prefix: &str) -> Self {
+        for v in &mut self.violations {
+            v.field = format!("{prefix}.{}", v.field);
+        }
+        self
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.violations.len();
+        write!(
+            f,
+            "invalid configuration ({n} problem{}):",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for v in &self.violations {
+            write!(f, "\n  - {v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Collects violations, then turns them into a `ConfigError` if there are any.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<Violation>);
+
+impl Violations {
+    /// No violations yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Records that `field` has the invalid `value`; `allowed` says what it accepts.
+    pub fn push(&mut self, field: impl Into<String>, value: impl fmt::Display, allowed: impl Into<String>) {
+        self.0.push(Violation {
+            field: field.into(),
+            value: value.to_string(),
+            allowed: allowed.into(),
+        });
+    }
+    /// Requires `value >= 1`.
+    pub fn at_least_one(&mut self, field: &str, value: u64) {
+        if value < 1 {
+            self.push(field, value, "must be an integer >= 1");
+        }
+    }
+    /// Requires a finite percentage in `(0, 100]`.
+    pub fn percent(&mut self, field: &str, value: f64) {
+        if !(value.is_finite() && value > 0.0 && value <= 100.0) {
+            self.push(field, value, "must be > 0 and <= 100");
+        }
+    }
+    /// Requires a duration `> 0`.
+    pub fn positive(&mut self, field: &str, value: Duration) {
+        if value.is_zero() {
+            self.push(field, format_args!("{value:?}"), "must be > 0");
+        }
+    }
+    /// Adds every violation of another set.
+    pub fn extend(&mut self, other: ConfigError) {
+        self.0.extend(other.violations);
+    }
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// `Ok(())` if nothing was recorded, else every violation.
+    pub fn finish(self) -> Result<(), ConfigError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::new(self.0))
+        }
+    }
+}

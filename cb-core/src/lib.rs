@@ -1,0 +1,51 @@
+//! # cb-core: the runtime of the `cb` resilience SDK
+//!
+//! Circuit breakers with lock-free hot paths, typed rejections and injectable
+//! time; the registry of named breakers; events and metrics snapshots.
+//!
+//! ```
+//! use cb_core::{CircuitBreaker, State};
+//! use cb_core::clock::ManualClock;
+//! use std::time::Duration;
+//!
+//! let clock = ManualClock::new();
+//! let breaker = CircuitBreaker::builder("claude")
+//!     .failure_threshold(3)
+//!     .open_duration(Duration::from_secs(60))
+//!     .success_threshold(1)
+//!     .clock(clock.clone())
+//!     .build()?;
+//!
+//! for _ in 0..3 {
+//!     let _ = breaker.call_sync(|| Err::<(), _>("503"));
+//! }
+//! assert_eq!(breaker.state(), State::Open);
+//! let rejected = breaker.call_sync(|| Ok::<_, &str>(())).unwrap_err();
+//! assert_eq!(rejected.retry_after(), Some(Duration::from_secs(60)));
+//!
+//! clock.advance(Duration::from_secs(60));
+//! assert_eq!(breaker.state(), State::HalfOpen);
+//! breaker.call_sync(|| Ok::<_, &str>(())).unwrap();  // the probe succeeds
+//! assert_eq!(breaker.state(), State::Closed);
+//! # Ok::<(), cb_core::ConfigError>(())
+//! ```
+//!
+//! The numbered rules (R1–R95) cited in these docs are in the project's
+//! `SEMANTICS.md`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod breaker;
+pub mod clock;
+pub mod error;
+pub mod event;
+pub mod metrics;
+pub mod registry;
+
+pub use breaker::{
+    BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, DefaultClassifier, Outcome, Permit, State,
+    TransitionReason, Window,
+};
+pub use error::{ConfigError, Error, Name, RejectReason, Rejected, Violation};
+pub use event::{Event, EventKind, Listener};
+pub use metrics::{LifetimeCounters, MemoryUsage, MetricsSnapshot};
+pub use registry::{ConfigSource, Registry};

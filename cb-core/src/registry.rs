@@ -1,0 +1,154 @@
+//! Named breakers: get-or-create, lookup, list, reset and snapshot all.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use crate::breaker::{BreakerBuilder, BreakerConfig, CircuitBreaker};
+use crate::error::{ConfigError, Name};
+use crate::metrics::MetricsSnapshot;
+
+/// Where a registry finds the configuration of a breaker it creates by name
+/// (configuration files and environment variables plug in here).
+pub trait ConfigSource: Send + Sync + 'static {
+    /// The configuration of the breaker called `name`.
+    fn resolve(&self, name: &str) -> Result<BreakerConfig, ConfigError>;
+}
+
+impl<F> ConfigSource for F
+where
+    F: Fn(&str) -> Result<BreakerConfig, ConfigError> + Send + Sync + 'static,
+{
+    fn resolve(&self, name: &str) -> Result<BreakerConfig, ConfigError> {
+        self(name)
+    }
+}
+
+/// A set of named breakers. Use [`Registry::global`] for the process-wide one
+/// (the one the macros register in) or [`Registry::new`] for your own.
+///
+/// ```
+/// use cb_core::Registry;
+///
+/// let registry = Registry::new();
+/// let a = registry.breaker("payments")?;
+/// let b = registry.breaker("payments")?;
+/// assert!(a.ptr_eq(&b));                  // one breaker per name
+/// assert_eq!(registry.names(), ["payments"]);
+/// assert!(registry.get("unknown").is_none()); // lookups never create
+/// # Ok::<(), cb_core::ConfigError>(())
+/// ```
+#[derive(Default)]
+pub struct Registry {
+    breakers: RwLock<BTreeMap<Name, CircuitBreaker>>,
+    source: RwLock<Option<Arc<dyn ConfigSource>>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("names", &self.names()).finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    /// An empty registry that builds breakers with the default configuration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The process-wide registry.
+    pub fn global() -> &'static Registry {
+        static GLOBAL: OnceLock<Registry> = OnceLock::new();
+        GLOBAL.get_or_init(Registry::new)
+    }
+
+    /// Sets where breakers created by name get their configuration from.
+    pub fn set_config_source(&self, source: impl ConfigSource) {
+        *self.source.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(source));
+    }
+
+    /// The configuration a new breaker called `name` would get.
+    pub fn resolve(&self, name: &str) -> Result<BreakerConfig, ConfigError> {
+        let source = self.source.read().unwrap_or_else(|e| e.into_inner()).clone();
+        match source {
+            Some(s) => s.resolve(name),
+            None => Ok(BreakerConfig::default()),
+        }
+    }
+
+    /// The breaker called `name`, created on first use with the configuration
+    /// from the registry's [`ConfigSource`] (defaults when there is none).
+    pub fn breaker(&self, name: impl Into<Name>) -> Result<CircuitBreaker, ConfigError> {
+        let name = name.into();
+        if let Some(b) = self.get(&name) {
+            return Ok(b);
+        }
+        let config = self.resolve(&name)?;
+        self.get_or_create(name, |b| b.config(config))
+    }
+
+    /// The breaker called `name`, created on first use by `configure`.
+    /// Concurrent first uses build one breaker; the others get it.
+    pub fn get_or_create(
+        &self,
+        name: impl Into<Name>,
+        configure: impl FnOnce(BreakerBuilder) -> BreakerBuilder,
+    ) -> Result<CircuitBreaker, ConfigError> {
+        let name = name.into();
+        if let Some(b) = self.get(&name) {
+            return Ok(b);
+        }
+        let built = configure(CircuitBreaker::builder(name.clone())).build()?;
+        let mut map = self.breakers.write().unwrap_or_else(|e| e.into_inner());
+        Ok(map.entry(name).or_insert(built).clone())
+    }
+
+    /// Adds a breaker built elsewhere. Returns the one already registered under
+    /// its name, if any, and keeps that one.
+    pub fn register(&self, breaker: CircuitBreaker) -> Result<(), CircuitBreaker> {
+        let mut map = self.breakers.write().unwrap_or_else(|e| e.into_inner());
+        match map.get(breaker.name()) {
+            Some(existing) => Err(existing.clone()),
+            None => {
+                map.insert(breaker.name_handle().clone(), breaker);
+                Ok(())
+            }
+        }
+    }
+
+    /// The breaker called `name`, if it exists. Never creates one.
+    pub fn get(&self, name: &str) -> Option<CircuitBreaker> {
+        self.breakers.read().unwrap_or_else(|e| e.into_inner()).get(name).cloned()
+    }
+
+    /// Removes the breaker called `name`.
+    pub fn remove(&self, name: &str) -> Option<CircuitBreaker> {
+        self.breakers.write().unwrap_or_else(|e| e.into_inner()).remove(name)
+    }
+
+    /// Every name, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.breakers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .map(|n| n.to_string())
+            .collect()
+    }
+
+    /// Every breaker, sorted by name.
+    pub fn list(&self) -> Vec<CircuitBreaker> {
+        self.breakers.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+    }
+
+    /// Resets every breaker (R34).
+    pub fn reset_all(&self) {
+        for b in self.list() {
+            b.reset();
+        }
+    }
+
+    /// A snapshot of every breaker, sorted by name.
+    pub fn snapshot_all(&self) -> Vec<MetricsSnapshot> {
+        self.list().iter().map(CircuitBreaker::metrics).collect()
+    }
+}

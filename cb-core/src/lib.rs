@@ -40,6 +40,7 @@ pub mod error;
 pub mod event;
 pub mod metrics;
 pub mod registry;
+pub mod testing;
 
 pub use breaker::{
     BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, DefaultClassifier, Outcome, Permit, State,

@@ -10,6 +10,7 @@
 //! `.await` (R93), and listeners run after it is released (R36).
 
 mod builder;
+mod classify;
 mod config;
 mod permit;
 mod state;
@@ -20,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use builder::BreakerBuilder;
+pub use classify::Predicates;
 pub use config::{BreakerConfig, Window};
 pub use permit::{Classifier, DefaultClassifier, Outcome, Permit};
 pub use state::{State, TransitionReason};

@@ -54,7 +54,11 @@ impl Phase {
     /// Fails this fraction of calls (clamped to `[0, 1]`; NaN counts as 0),
     /// drawn from the script's seeded generator.
     pub fn failure_ratio(mut self, ratio: f64) -> Self {
-        self.failure_ratio = if ratio.is_nan() { 0.0 } else { ratio.clamp(0.0, 1.0) };
+        self.failure_ratio = if ratio.is_nan() {
+            0.0
+        } else {
+            ratio.clamp(0.0, 1.0)
+        };
         self
     }
     /// Every call takes this long.
@@ -267,12 +271,14 @@ impl Timeline {
         let initial = breaker.state();
         breaker.subscribe(move |e: &Event| {
             if let EventKind::Transition { from, to, reason } = e.kind {
-                sink.lock().unwrap_or_else(|p| p.into_inner()).push(TimelineEntry {
-                    at: e.at,
-                    from,
-                    to,
-                    reason,
-                });
+                sink.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(TimelineEntry {
+                        at: e.at,
+                        from,
+                        to,
+                        reason,
+                    });
             }
         });
         Self { initial, entries }
@@ -292,7 +298,10 @@ impl Timeline {
 
     /// How many transitions went from `from` to `to`.
     pub fn count(&self, from: State, to: State) -> usize {
-        self.entries().iter().filter(|e| e.from == from && e.to == to).count()
+        self.entries()
+            .iter()
+            .filter(|e| e.from == from && e.to == to)
+            .count()
     }
 }
 
@@ -300,7 +309,14 @@ impl fmt::Display for Timeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "start: {}", self.initial)?;
         for e in self.entries() {
-            writeln!(f, "t={:>9.3}s  {} -> {} ({})", e.at.as_secs_f64(), e.from, e.to, e.reason)?;
+            writeln!(
+                f,
+                "t={:>9.3}s  {} -> {} ({})",
+                e.at.as_secs_f64(),
+                e.from,
+                e.to,
+                e.reason
+            )?;
         }
         Ok(())
     }
@@ -316,7 +332,10 @@ mod tests {
         let run = |seed| {
             let d = Script::new(seed)
                 .then(Phase::healthy().failure_ratio(0.4), Duration::from_secs(30))
-                .then(Phase::healthy().latency(Duration::from_secs(8)), Duration::from_secs(60))
+                .then(
+                    Phase::healthy().latency(Duration::from_secs(8)),
+                    Duration::from_secs(60),
+                )
                 .finally(Phase::healthy())
                 .start(clock.clone());
             (0..1000).map(|_| d.respond().result.is_err()).collect::<Vec<_>>()
@@ -328,13 +347,19 @@ mod tests {
 
         let d = Script::new(1)
             .then(Phase::down(), Duration::from_secs(30))
-            .then(Phase::healthy().latency(Duration::from_secs(8)), Duration::from_secs(60))
+            .then(
+                Phase::healthy().latency(Duration::from_secs(8)),
+                Duration::from_secs(60),
+            )
             .finally(Phase::healthy())
             .start(clock.clone());
         assert_eq!(d.respond().phase, 0);
         clock.advance(Duration::from_secs(30));
         let r = d.respond();
-        assert_eq!((r.phase, r.latency, r.result), (1, Duration::from_secs(8), Ok(())));
+        assert_eq!(
+            (r.phase, r.latency, r.result),
+            (1, Duration::from_secs(8), Ok(()))
+        );
         clock.advance(Duration::from_secs(60));
         assert_eq!(d.phase(), 2);
         assert_eq!(d.calls(), 2);

@@ -7,10 +7,10 @@ use std::time::Duration;
 /// A breaker's name: free to clone when it is a `&'static str`, one shared
 /// allocation otherwise. Rejections carry it without touching a shared
 /// reference count when the name is static.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone)]
 pub struct Name(NameRepr);
 
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone)]
 enum NameRepr {
     Static(&'static str),
     Shared(Arc<str>),
@@ -23,6 +23,35 @@ impl Name {
             NameRepr::Static(s) => s,
             NameRepr::Shared(s) => s,
         }
+    }
+}
+
+// Equality, ordering and hashing are those of the string, whatever the
+// representation, as `Borrow<str>` requires: a static and an owned name with the
+// same text are one key in a map.
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Name {}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
     }
 }
 

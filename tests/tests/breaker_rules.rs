@@ -1047,3 +1047,20 @@ fn every_invalid_builder_value_is_reported_by_field_value_and_range() {
     }
     assert_eq!(err.violations().len(), 10);
 }
+
+#[test]
+fn hold_open_for_only_extends_an_open_circuit_and_never_shortens_it() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, |b| b.failure_threshold(1).open_duration(10 * SEC));
+    assert!(!b.hold_open_for(60 * SEC), "closed: nothing to hold open");
+    assert_eq!(b.state(), State::Closed);
+    fail(&b).unwrap_err();
+    let g = b.metrics().generation;
+    assert!(b.hold_open_for(30 * SEC));
+    assert!(b.hold_open_for(SEC));
+    assert_eq!(b.retry_after(), Some(30 * SEC), "the longer hold wins");
+    assert_eq!(b.metrics().generation, g, "same open episode");
+    b.force_open();
+    assert!(!b.hold_open_for(SEC), "a forced state is left alone");
+    assert_eq!(b.state(), State::ForcedOpen);
+}

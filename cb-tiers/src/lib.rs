@@ -18,6 +18,21 @@
 
 pub mod error;
 pub mod select;
+pub mod tiered;
 
 pub use error::{AllTiersFailed, AttemptKind, ChainError, TierAttempt};
 pub use select::{ByClassifier, Judge, Sequence, Served, Tier, TierChain, TierRetry, Verdict};
+pub use tiered::{TierOptions, Tiered, TieredBuilder};
+
+/// Used by `cb-macros` expansions (`#[tiered]`). Not public API; it can change
+/// in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::error::ChainError;
+    pub use crate::select::{Served, Tier, TierChain};
+    pub use crate::tiered::{TierOptions, Tiered, TieredBuilder};
+    pub use ::cb_core;
+    pub use ::core::future::Future;
+    pub use ::core::result::Result;
+    pub use ::std::sync::OnceLock;
+}

@@ -16,6 +16,7 @@
 //! The rules cited as R62–R75 are in the project's `SEMANTICS.md`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod dual;
 pub mod error;
 pub mod select;
 pub mod tiered;

@@ -18,6 +18,10 @@
 
 pub mod dual;
 pub mod error;
+pub mod health;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 pub mod select;
 pub mod tiered;
 

@@ -36,7 +36,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use cb_core::{BreakerBuilder, BreakerConfig, CircuitBreaker, ConfigError, MetricsSnapshot, Name, Permit, State};
+use cb_core::{
+    BreakerBuilder, BreakerConfig, CircuitBreaker, ConfigError, MetricsSnapshot, Name, Permit, State,
+};
 
 /// One of a server's two paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -356,7 +358,8 @@ impl DualPathBuilder {
     /// `"{server}.rest"`.
     pub fn build(&self) -> Result<DualPathBreaker, ConfigError> {
         let build = |path: Path, config: &BreakerConfig| {
-            let mut b = CircuitBreaker::builder(format!("{}.{}", self.name, path.as_str())).config(config.clone());
+            let mut b =
+                CircuitBreaker::builder(format!("{}.{}", self.name, path.as_str())).config(config.clone());
             if let Some(f) = &self.customize {
                 b = f(b);
             }
@@ -445,7 +448,11 @@ impl DualPathBreaker {
     /// The aggregate state (R67), from the paths' current states (an open path
     /// whose time has passed reads half-open, R18, R69a).
     pub fn state(&self) -> AggregateState {
-        let s = aggregate_state(self.inner.mcp.state(), self.inner.rest.state(), self.inner.require_both);
+        let s = aggregate_state(
+            self.inner.mcp.state(),
+            self.inner.rest.state(),
+            self.inner.require_both,
+        );
         self.observe(s);
         s
     }
@@ -454,7 +461,10 @@ impl DualPathBreaker {
     /// open paths of their `retry_after`. `None` when no path is open (or only
     /// forced open, which never reopens by itself).
     pub fn retry_after(&self) -> Option<Duration> {
-        [self.inner.mcp.retry_after(), self.inner.rest.retry_after()].into_iter().flatten().min()
+        [self.inner.mcp.retry_after(), self.inner.rest.retry_after()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Decides the routing of one call by asking both paths for admission,
@@ -541,7 +551,9 @@ impl DualPathBreaker {
 
     fn observe(&self, now: AggregateState) {
         let before = self.inner.last.swap(now.code(), Ordering::AcqRel);
-        let Some(from) = AggregateState::from_code(before) else { return };
+        let Some(from) = AggregateState::from_code(before) else {
+            return;
+        };
         if from == now {
             return;
         }

@@ -187,7 +187,9 @@ impl<E: fmt::Display> fmt::Display for ChainError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ChainError::AllFailed(a) => fmt::Display::fmt(a, f),
-            ChainError::Returned { name, error, .. } => write!(f, "tier `{name}` answered with an error: {error}"),
+            ChainError::Returned { name, error, .. } => {
+                write!(f, "tier `{name}` answered with an error: {error}")
+            }
             ChainError::UnknownMethod { index } => write!(f, "no tiered method with index {index}"),
         }
     }

@@ -101,7 +101,10 @@ pub struct TargetStatus {
     /// The wall-clock time the last check finished, in milliseconds since the Unix epoch.
     pub last_check_unix_ms: Option<u64>,
     /// How long the last check took.
-    #[cfg_attr(feature = "serde", serde(rename = "last_latency_ms", serialize_with = "ser::millis"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "last_latency_ms", serialize_with = "ser::millis")
+    )]
     pub last_latency: Option<Duration>,
     /// Why the last check failed, if it did.
     pub last_error: Option<String>,
@@ -272,7 +275,9 @@ impl Shared {
                     health,
                     healthy: health == Health::Healthy,
                     last_check_unix_ms: s.last_check.and_then(|at| {
-                        at.duration_since(SystemTime::UNIX_EPOCH).ok().map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                        at.duration_since(SystemTime::UNIX_EPOCH)
+                            .ok()
+                            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
                     }),
                     last_latency: s.last_latency,
                     last_error: s.last_error.clone(),
@@ -375,7 +380,11 @@ impl HealthMonitorBuilder {
             Ok(u) => u,
             Err(e) => {
                 let mut this = self;
-                this.violations.push(format!("health.targets.{}.url", breaker.name()), url, format!("must be an absolute URL ({e})"));
+                this.violations.push(
+                    format!("health.targets.{}.url", breaker.name()),
+                    url,
+                    format!("must be an absolute URL ({e})"),
+                );
                 return this;
             }
         };
@@ -384,7 +393,11 @@ impl HealthMonitorBuilder {
             async move {
                 let response = request.send().await.map_err(|e| crate::http::describe(&e))?;
                 let status = response.status();
-                if status.is_success() { Ok(()) } else { Err(format!("health endpoint answered {status}")) }
+                if status.is_success() {
+                    Ok(())
+                } else {
+                    Err(format!("health endpoint answered {status}"))
+                }
             }
         })
     }
@@ -399,7 +412,10 @@ impl HealthMonitorBuilder {
             v.push("health.targets", "[]", "must list at least one target");
         }
         for (i, t) in self.targets.iter().enumerate() {
-            if self.targets[..i].iter().any(|u| u.breaker.name() == t.breaker.name()) {
+            if self.targets[..i]
+                .iter()
+                .any(|u| u.breaker.name() == t.breaker.name())
+            {
                 v.push(format!("health.targets[{i}]"), t.breaker.name(), "must be unique");
             }
         }
@@ -489,7 +505,9 @@ pub struct MonitorHandle {
 
 impl fmt::Debug for MonitorHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MonitorHandle").field("running", &self.task.is_some()).finish()
+        f.debug_struct("MonitorHandle")
+            .field("running", &self.task.is_some())
+            .finish()
     }
 }
 
@@ -537,7 +555,9 @@ async fn run(shared: Arc<Shared>) {
 }
 
 async fn check_loop(shared: Arc<Shared>, i: usize) {
-    let Some(target) = shared.targets.get(i) else { return };
+    let Some(target) = shared.targets.get(i) else {
+        return;
+    };
     let config = shared.config;
     let mut ticker = tokio::time::interval(config.interval);
     // A slow check delays the next tick instead of causing a burst (R72).

@@ -204,14 +204,14 @@ impl Sequence {
 ///
 /// // The primary fails once, which opens its circuit; the secondary serves.
 /// let served = chain
-///     .call(|tier| async move { if tier == 0 { Err("503") } else { Ok("from secondary") } })
+///     .call(|tier| async move { if tier == 0 { Err(std::io::Error::other("503")) } else { Ok("from secondary") } })
 ///     .await?;
 /// assert_eq!(served.name, "secondary");
 ///
 /// // The primary is now skipped without a call.
 /// let served = chain.call(|tier| async move {
 ///     assert_ne!(tier, 0);
-///     Ok::<_, &str>(tier)
+///     Ok::<_, std::io::Error>(tier)
 /// }).await?;
 /// assert_eq!(served.value, 1);
 /// # Ok(()) }
@@ -244,7 +244,11 @@ impl TierChain {
         }
         for (i, t) in tiers.iter().enumerate() {
             if tiers[..i].iter().any(|u| u.name() == t.name()) {
-                v.push(format!("tiers[{i}].name"), t.name(), "must be unique within the chain");
+                v.push(
+                    format!("tiers[{i}].name"),
+                    t.name(),
+                    "must be unique within the chain",
+                );
             }
             if let Some(d) = t.timeout {
                 v.positive(&format!("tiers.{}.timeout", t.name()), d);
@@ -292,7 +296,7 @@ impl TierChain {
     /// #     Tier::new(CircuitBreaker::builder("secondary").build()?),
     /// # ])?;
     /// let cheap_first = chain.sequence(["secondary", "primary"])?;
-    /// let served = chain.call_in(&cheap_first, |tier| async move { Ok::<_, ()>(tier) }).await?;
+    /// let served = chain.call_in(&cheap_first, |tier| async move { Ok::<_, std::io::Error>(tier) }).await?;
     /// assert_eq!(served.name, "secondary");
     /// # Ok(()) }
     /// ```
@@ -320,7 +324,11 @@ impl TierChain {
     }
 
     fn names_list(&self) -> String {
-        self.tiers.iter().map(|t| format!("`{}`", t.name())).collect::<Vec<_>>().join(", ")
+        self.tiers
+            .iter()
+            .map(|t| format!("`{}`", t.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Calls the tiers in order with `call(tier_position)` until one succeeds;
@@ -330,14 +338,19 @@ impl TierChain {
         F: FnMut(usize) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.run(Order::Declared, call, &ByClassifier(&DefaultClassifier)).await
+        self.run(Order::Declared, call, &ByClassifier(&DefaultClassifier))
+            .await
     }
 
     /// Like [`call`](Self::call), with a classifier deciding from the whole
     /// `Result` what is a failure (R4). An `Ok` classified as excluded still
     /// serves the call; an `Err` that is not a failure ends the chain with
     /// [`ChainError::Returned`].
-    pub async fn call_with<T, E, F, Fut, C>(&self, call: F, classifier: &C) -> Result<Served<T>, ChainError<E>>
+    pub async fn call_with<T, E, F, Fut, C>(
+        &self,
+        call: F,
+        classifier: &C,
+    ) -> Result<Served<T>, ChainError<E>>
     where
         F: FnMut(usize) -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -347,12 +360,21 @@ impl TierChain {
     }
 
     /// Like [`call`](Self::call), trying only the tiers of `sequence`, in its order.
-    pub async fn call_in<T, E, F, Fut>(&self, sequence: &Sequence, call: F) -> Result<Served<T>, ChainError<E>>
+    pub async fn call_in<T, E, F, Fut>(
+        &self,
+        sequence: &Sequence,
+        call: F,
+    ) -> Result<Served<T>, ChainError<E>>
     where
         F: FnMut(usize) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.run(Order::Custom(&sequence.order), call, &ByClassifier(&DefaultClassifier)).await
+        self.run(
+            Order::Custom(&sequence.order),
+            call,
+            &ByClassifier(&DefaultClassifier),
+        )
+        .await
     }
 
     /// The general form: an optional per-call sequence and a [`Judge`].
@@ -371,7 +393,12 @@ impl TierChain {
         self.run(order, call, judge).await
     }
 
-    async fn run<T, E, F, Fut, J>(&self, order: Order<'_>, mut call: F, judge: &J) -> Result<Served<T>, ChainError<E>>
+    async fn run<T, E, F, Fut, J>(
+        &self,
+        order: Order<'_>,
+        mut call: F,
+        judge: &J,
+    ) -> Result<Served<T>, ChainError<E>>
     where
         F: FnMut(usize) -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -454,10 +481,14 @@ where
         calls = calls.saturating_add(1);
         let (ran, verdict) = guarded(permit, call(i), tier.timeout, judge).await;
         let kind = match ran {
-            Some(Ok(value)) if verdict.outcome != Outcome::Failure && verdict.outcome != Outcome::Panicked => {
+            Some(Ok(value))
+                if verdict.outcome != Outcome::Failure && verdict.outcome != Outcome::Panicked =>
+            {
                 return TierEnd::Served(value);
             }
-            Some(Err(error)) if verdict.outcome != Outcome::Failure && verdict.outcome != Outcome::Panicked => {
+            Some(Err(error))
+                if verdict.outcome != Outcome::Failure && verdict.outcome != Outcome::Panicked =>
+            {
                 return TierEnd::Returned(error);
             }
             Some(Ok(_)) => AttemptKind::FailedValue,

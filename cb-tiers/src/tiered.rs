@@ -212,15 +212,15 @@ impl<S> TieredBuilder<S> {
 /// use cb_tiers::Tiered;
 ///
 /// trait Ai {
-///     async fn ask(&self, prompt: &str) -> Result<String, String>;
+///     async fn ask(&self, prompt: &str) -> Result<String, std::io::Error>;
 /// }
 /// struct Claude;
 /// struct Local;
 /// impl Ai for Claude {
-///     async fn ask(&self, _: &str) -> Result<String, String> { Err("overloaded".into()) }
+///     async fn ask(&self, _: &str) -> Result<String, std::io::Error> { Err(std::io::Error::other("overloaded")) }
 /// }
 /// impl Ai for Local {
-///     async fn ask(&self, prompt: &str) -> Result<String, String> { Ok(format!("local: {prompt}")) }
+///     async fn ask(&self, prompt: &str) -> Result<String, std::io::Error> { Ok(format!("local: {prompt}")) }
 /// }
 ///
 /// const ASK: usize = 0;
@@ -303,7 +303,9 @@ impl<S> Tiered<S> {
 
     /// Every breaker, method by method, tier by tier.
     pub fn breakers(&self) -> impl Iterator<Item = &CircuitBreaker> {
-        self.methods.iter().flat_map(|(_, c)| c.tiers().iter().map(Tier::breaker))
+        self.methods
+            .iter()
+            .flat_map(|(_, c)| c.tiers().iter().map(Tier::breaker))
     }
 
     /// Calls method `index` through its tier chain; `call(tier)` runs the

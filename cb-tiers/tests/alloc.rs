@@ -38,7 +38,11 @@ fn first_tier_success_path_allocates_nothing() {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let chain = TierChain::new([
         Tier::new(CircuitBreaker::builder("primary").build().unwrap()),
-        Tier::new(CircuitBreaker::builder(String::from("secondary")).build().unwrap()),
+        Tier::new(
+            CircuitBreaker::builder(String::from("secondary"))
+                .build()
+                .unwrap(),
+        ),
     ])
     .unwrap();
     let before = allocations();
@@ -53,6 +57,10 @@ fn first_tier_success_path_allocates_nothing() {
             let served = chain.call(|i| async move { Ok::<_, ()>(i) }).await.unwrap();
             assert_eq!(served.tier, 0);
         }
-        assert_eq!(allocations() - before, 0, "allocations on the first tier's success path");
+        assert_eq!(
+            allocations() - before,
+            0,
+            "allocations on the first tier's success path"
+        );
     });
 }

@@ -30,7 +30,7 @@ fn server(require_both: bool, clock: &ManualClock) -> DualPathBreaker {
         .require_both_paths_healthy(require_both)
         .configure(move |b| b.clock(c.clone()))
         .build()
-        .unwrap()
+        .expect("valid dual-path config")
 }
 
 fn put(b: &DualPathBreaker, path: Path, p: P) {
@@ -70,7 +70,11 @@ fn r67_every_row_of_the_aggregate_table_in_both_modes() {
             assert_eq!(b.state(), want, "{mcp:?}/{rest:?} require_both={require_both}");
             // Routing is the same in both modes (R67 decision).
             let route = b.route();
-            assert_eq!(route.kind(), routing, "{mcp:?}/{rest:?} require_both={require_both}");
+            assert_eq!(
+                route.kind(),
+                routing,
+                "{mcp:?}/{rest:?} require_both={require_both}"
+            );
         }
     }
 }
@@ -146,7 +150,11 @@ fn r66_concurrent_routing_never_reserves_more_probes_than_allowed() {
                 });
             }
         });
-        assert_eq!(mcp_permits.load(Ordering::SeqCst), 1, "one MCP probe slot, round {round}");
+        assert_eq!(
+            mcp_permits.load(Ordering::SeqCst),
+            1,
+            "one MCP probe slot, round {round}"
+        );
         let rest = rest_permits.load(Ordering::SeqCst);
         if round % 2 == 0 {
             assert_eq!(rest, 1, "one REST probe slot, round {round}");
@@ -169,9 +177,17 @@ fn r68_aggregate_retry_after_is_the_earliest_path_reopening() {
         other => panic!("{other:?}"),
     }
     clock.advance(Duration::from_secs(10));
-    assert_eq!(b.route().kind(), R, "the REST path admits its probe at its time (R69a)");
+    assert_eq!(
+        b.route().kind(),
+        R,
+        "the REST path admits its probe at its time (R69a)"
+    );
     b.path(Path::Rest).force_open();
-    assert_eq!(b.retry_after(), Some(Duration::from_secs(30)), "forced open never reopens by itself");
+    assert_eq!(
+        b.retry_after(),
+        Some(Duration::from_secs(30)),
+        "forced open never reopens by itself"
+    );
 }
 
 #[test]
@@ -184,10 +200,22 @@ fn evaluate_from_health_results_with_per_path_thresholds_and_recovery() {
     assert_eq!(b.available_paths().kind(), N);
 
     clock.advance(Duration::from_secs(60));
-    assert_eq!(b.state(), HalfOpen, "open paths half-open without any new result (R69a)");
-    assert_eq!(b.evaluate(Some(true), None), HalfOpen, "an MCP probe success closes MCP; REST is still half-open");
+    assert_eq!(
+        b.state(),
+        HalfOpen,
+        "open paths half-open without any new result (R69a)"
+    );
+    assert_eq!(
+        b.evaluate(Some(true), None),
+        HalfOpen,
+        "an MCP probe success closes MCP; REST is still half-open"
+    );
     assert_eq!(b.path(Path::Mcp).state(), State::Closed);
-    assert_eq!(b.evaluate(None, Some(false)), McpOnly, "a failed REST probe reopens at once (R69c)");
+    assert_eq!(
+        b.evaluate(None, Some(false)),
+        McpOnly,
+        "a failed REST probe reopens at once (R69c)"
+    );
     assert_eq!(b.path(Path::Rest).retry_after(), Some(Duration::from_secs(60)));
     clock.advance(Duration::from_secs(60));
     assert_eq!(b.evaluate(Some(true), Some(true)), Closed);
@@ -224,11 +252,23 @@ fn r70_per_path_reset_and_force_are_independent_and_aggregate_events_fire_on_cha
     assert_eq!(b.path(Path::Rest).state(), State::ForcedOpen);
     b.reset();
     let got: Vec<_> = seen.lock().unwrap().iter().map(|t| (t.from, t.to)).collect();
-    assert_eq!(got, [(Closed, RestOnly), (RestOnly, Open), (Open, McpOnly), (McpOnly, Closed)]);
+    assert_eq!(
+        got,
+        [
+            (Closed, RestOnly),
+            (RestOnly, Open),
+            (Open, McpOnly),
+            (McpOnly, Closed)
+        ]
+    );
 
     b.subscribe(|_| panic!("a broken listener"));
     b.force_open_path(Path::Mcp);
-    assert_eq!(b.state(), RestOnly, "a panicking listener does not break the breaker");
+    assert_eq!(
+        b.state(),
+        RestOnly,
+        "a panicking listener does not break the breaker"
+    );
 }
 
 #[test]
@@ -256,14 +296,24 @@ fn metrics_and_many_servers() {
     assert_eq!(m.mcp.calls.failures, 1);
     assert_eq!(m.rest.calls.successes, 1);
     assert_eq!(m.mcp.name, "server-00.mcp");
-    assert!(registry.get_or_create("server-00").unwrap().path(Path::Mcp).ptr_eq(registry.get("server-00").unwrap().path(Path::Mcp)));
+    assert!(
+        registry
+            .get_or_create("server-00")
+            .unwrap()
+            .path(Path::Mcp)
+            .ptr_eq(registry.get("server-00").unwrap().path(Path::Mcp))
+    );
     registry.reset_all();
     assert!(registry.metrics_all().iter().all(|m| m.state == Closed));
 }
 
 #[test]
 fn invalid_path_configs_are_reported_together() {
-    let err = DualPathBreaker::builder("x").mcp_failure_threshold(0).rest_failure_threshold(0).build().unwrap_err();
+    let err = DualPathBreaker::builder("x")
+        .mcp_failure_threshold(0)
+        .rest_failure_threshold(0)
+        .build()
+        .unwrap_err();
     assert_eq!(err.violations().len(), 2);
     assert!(err.to_string().contains("mcp.failure_threshold"));
     assert!(err.to_string().contains("rest.failure_threshold"));

@@ -13,7 +13,7 @@ fn breaker(name: &'static str) -> CircuitBreaker {
         .failure_threshold(100)
         .open_duration(Duration::from_secs(600))
         .build()
-        .unwrap()
+        .expect("valid breaker config")
 }
 
 /// A check whose result the test flips, counting calls.
@@ -39,7 +39,11 @@ impl Switch {
         let s = self.clone();
         move || {
             s.calls.fetch_add(1, Ordering::SeqCst);
-            std::future::ready(if s.up.load(Ordering::SeqCst) { Ok(()) } else { Err("down".to_owned()) })
+            std::future::ready(if s.up.load(Ordering::SeqCst) {
+                Ok(())
+            } else {
+                Err("down".to_owned())
+            })
         }
     }
 }
@@ -58,25 +62,44 @@ async fn r71_unhealthy_threshold_opens_and_healthy_threshold_closes() {
         .unwrap();
     let handle = monitor.start().unwrap();
     tokio::time::sleep(Duration::from_millis(10)).await; // the first check runs at once
-    assert_eq!(monitor.report().targets[0].health, Health::Unknown, "one success of two");
+    assert_eq!(
+        monitor.report().targets[0].health,
+        Health::Unknown,
+        "one success of two"
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(monitor.report().targets[0].health, Health::Healthy);
 
     sw.set(false);
     tokio::time::sleep(Duration::from_secs(2)).await; // checks at 2 s and 3 s fail
-    assert_eq!(b.state(), State::Closed, "two failures are below the threshold of three");
+    assert_eq!(
+        b.state(),
+        State::Closed,
+        "two failures are below the threshold of three"
+    );
     assert_eq!(monitor.report().targets[0].consecutive_failures, 2);
     tokio::time::sleep(Duration::from_secs(1)).await; // third failure
     assert_eq!(b.state(), State::Open);
     let status = &monitor.report().targets[0];
-    assert_eq!((status.health, status.healthy, status.last_error.as_deref()), (Health::Unhealthy, false, Some("down")));
+    assert_eq!(
+        (status.health, status.healthy, status.last_error.as_deref()),
+        (Health::Unhealthy, false, Some("down"))
+    );
     assert_eq!(status.breaker_state, State::Open);
 
     sw.set(true);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(b.state(), State::Open, "one success is below the healthy threshold of two");
+    assert_eq!(
+        b.state(),
+        State::Open,
+        "one success is below the healthy threshold of two"
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(b.state(), State::Closed, "closed long before the 600 s open duration");
+    assert_eq!(
+        b.state(),
+        State::Closed,
+        "closed long before the 600 s open duration"
+    );
     assert_eq!(sw.calls(), 7);
     handle.stop().await;
 }
@@ -193,7 +216,10 @@ async fn r73_checks_take_no_half_open_permit_and_r75_stay_out_of_call_counters()
     assert_eq!(m.calls.calls_total(), 1, "only the user's probe is a call");
     let status = &monitor.report().targets[0];
     assert_eq!((status.checks_failed, status.checks_succeeded), (3, 0));
-    assert_eq!(status.consecutive_failures, 3, "user traffic does not reset the monitor's streak");
+    assert_eq!(
+        status.consecutive_failures, 3,
+        "user traffic does not reset the monitor's streak"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -230,7 +256,11 @@ async fn r74_stop_ends_every_check_and_leaves_no_task() {
     assert_eq!(metrics.num_alive_tasks(), 1);
 
     handle.stop().await;
-    assert_eq!(dropped.load(Ordering::SeqCst), 1, "the check in flight was dropped");
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1,
+        "the check in flight was dropped"
+    );
     assert_eq!(metrics.num_alive_tasks(), 0, "no task survives stop");
     assert!(!monitor.report().running);
     tokio::time::sleep(Duration::from_secs(10)).await;
@@ -249,7 +279,10 @@ async fn r74_stop_ends_every_check_and_leaves_no_task() {
 
 #[test]
 fn starting_outside_a_runtime_is_an_error_and_bad_config_is_reported() {
-    let monitor = HealthMonitor::builder().check(breaker("a"), || async { Ok::<(), String>(()) }).build().unwrap();
+    let monitor = HealthMonitor::builder()
+        .check(breaker("a"), || async { Ok::<(), String>(()) })
+        .build()
+        .unwrap();
     assert_eq!(monitor.start().unwrap_err(), StartError::NoRuntime);
 
     let err = HealthMonitor::builder()

@@ -27,7 +27,7 @@ fn breaker(name: &'static str, threshold: u32, open: Duration) -> CircuitBreaker
         .half_open_max_calls(1)
         .success_threshold(1)
         .build()
-        .unwrap()
+        .expect("valid breaker config")
 }
 
 fn three_tiers(open: Duration) -> TierChain {
@@ -36,7 +36,7 @@ fn three_tiers(open: Duration) -> TierChain {
         Tier::new(breaker("secondary", 2, open)),
         Tier::new(breaker("tertiary", 2, open)),
     ])
-    .unwrap()
+    .expect("valid chain")
 }
 
 #[tokio::test(start_paused = true)]
@@ -53,7 +53,10 @@ async fn r62_tiers_are_tried_in_declared_order_and_the_first_success_serves() {
         })
         .await
         .unwrap();
-    assert_eq!((served.tier, served.name.as_str(), served.value), (0, "primary", 0));
+    assert_eq!(
+        (served.tier, served.name.as_str(), served.value),
+        (0, "primary", 0)
+    );
     assert_eq!((calls.get(0), calls.get(1), calls.get(2)), (1, 0, 0));
 }
 
@@ -126,7 +129,14 @@ async fn r63_forced_open_and_half_open_full_tiers_are_skipped_with_their_reasons
     let err = chain.call(|i| async move { Ok::<_, ()>(i) }).await.unwrap_err();
     let all = err.all_failed().unwrap();
     let kinds: Vec<_> = all.attempts.iter().map(|a| a.kind.as_str()).collect();
-    assert_eq!(kinds, ["skipped_forced_open", "skipped_half_open_full", "skipped_forced_open"]);
+    assert_eq!(
+        kinds,
+        [
+            "skipped_forced_open",
+            "skipped_half_open_full",
+            "skipped_forced_open"
+        ]
+    );
     assert!(all.all_skipped());
     drop(held);
 }
@@ -140,7 +150,11 @@ async fn r64_recovered_tier_gets_the_next_call_first_as_its_probe() {
         let (calls, healthy) = (calls.clone(), healthy.clone());
         async move {
             calls.hit(i);
-            if i == 0 && !healthy.load(Ordering::SeqCst) { Err("down") } else { Ok(i) }
+            if i == 0 && !healthy.load(Ordering::SeqCst) {
+                Err("down")
+            } else {
+                Ok(i)
+            }
         }
     };
     chain.call(call).await.unwrap();
@@ -192,9 +206,22 @@ async fn r62_custom_sequence_tries_only_its_tiers_in_its_order() {
     assert_eq!(served.name, "primary");
     assert_eq!((calls.get(0), calls.get(1), calls.get(2)), (1, 0, 1));
 
-    let err = chain.call_in(&seq, |_| async { Err::<(), _>("all down") }).await.unwrap_err();
-    let names: Vec<_> = err.all_failed().unwrap().attempts.iter().map(|a| a.name.to_string()).collect();
-    assert_eq!(names, ["tertiary", "primary"], "only the sequence's tiers, in its order");
+    let err = chain
+        .call_in(&seq, |_| async { Err::<(), _>("all down") })
+        .await
+        .unwrap_err();
+    let names: Vec<_> = err
+        .all_failed()
+        .unwrap()
+        .attempts
+        .iter()
+        .map(|a| a.name.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["tertiary", "primary"],
+        "only the sequence's tiers, in its order"
+    );
 }
 
 #[test]
@@ -203,7 +230,10 @@ fn r62_bad_sequences_and_chains_are_config_errors() {
     let err = chain.sequence(["primary", "nope", "primary"]).unwrap_err();
     assert_eq!(err.violations().len(), 2);
     assert!(err.to_string().contains("sequence[1] = nope"));
-    assert!(err.to_string().contains("sequence[2] = primary: must name each tier at most once"));
+    assert!(
+        err.to_string()
+            .contains("sequence[2] = primary: must name each tier at most once")
+    );
     assert!(chain.sequence([]).is_err());
 
     assert!(TierChain::new([]).is_err());
@@ -236,7 +266,11 @@ async fn r65_all_tiers_failed_lists_every_tier_in_order_with_reason_and_retry_af
     .unwrap();
     // Open the primary; ten seconds later run a call where the secondary fails
     // and the tertiary hangs past its timeout.
-    let _ = chain.call_in(&chain.sequence(["primary"]).unwrap(), |_| async { Err::<(), _>(Boom("x")) }).await;
+    let _ = chain
+        .call_in(&chain.sequence(["primary"]).unwrap(), |_| async {
+            Err::<(), _>(Boom("x"))
+        })
+        .await;
     tokio::time::sleep(Duration::from_secs(10)).await;
 
     let err = chain
@@ -262,16 +296,32 @@ async fn r65_all_tiers_failed_lists_every_tier_in_order_with_reason_and_retry_af
     let s = &all.attempts[1];
     assert_eq!((s.name.as_str(), s.calls), ("secondary", 1));
     assert_eq!(s.kind.error(), Some(&Boom("secondary exploded")));
-    assert_eq!(s.retry_after, Some(Duration::from_secs(20)), "its failure opened it for 20 s");
+    assert_eq!(
+        s.retry_after,
+        Some(Duration::from_secs(20)),
+        "its failure opened it for 20 s"
+    );
 
     let t = &all.attempts[2];
     assert!(matches!(t.kind, AttemptKind::Timeout(d) if d == Duration::from_millis(100)));
-    assert_eq!(t.retry_after, None, "one timeout does not open a threshold-5 breaker");
-    assert_eq!(chain.tiers()[2].breaker().metrics().calls.failures, 1, "a timeout is a failure");
+    assert_eq!(
+        t.retry_after, None,
+        "one timeout does not open a threshold-5 breaker"
+    );
+    assert_eq!(
+        chain.tiers()[2].breaker().metrics().calls.failures,
+        1,
+        "a timeout is a failure"
+    );
 
     assert_eq!(all.retry_after(), Some(Duration::from_secs(20)));
     let text = err.to_string();
-    for needle in ["all 3 tiers failed", "`primary`: skipped", "`secondary`: failed: secondary exploded", "`tertiary`: timed out"] {
+    for needle in [
+        "all 3 tiers failed",
+        "`primary`: skipped",
+        "`secondary`: failed: secondary exploded",
+        "`tertiary`: timed out",
+    ] {
         assert!(text.contains(needle), "{needle:?} missing from {text}");
     }
     let source = std::error::Error::source(&err).unwrap();
@@ -304,7 +354,11 @@ async fn r55_a_tier_timeout_drops_the_call_and_counts_as_a_failure() {
     assert_eq!(start.elapsed(), Duration::from_millis(50));
     assert_eq!(chain.tiers()[0].breaker().state(), State::Open);
     tokio::time::sleep(Duration::from_secs(20)).await;
-    assert_eq!(finished.load(Ordering::SeqCst), 0, "the timed-out call was dropped");
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        0,
+        "the timed-out call was dropped"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -317,7 +371,10 @@ async fn r4_an_ok_classified_as_failure_moves_on_and_an_excluded_error_ends_the_
         Ok(_) => Outcome::Success,
     };
     let served = chain
-        .call_with(|i| async move { if i == 0 { Ok(503) } else { Ok(200) } }, &classify)
+        .call_with(
+            |i| async move { if i == 0 { Ok(503) } else { Ok(200) } },
+            &classify,
+        )
         .await
         .unwrap();
     assert_eq!((served.tier, served.value), (1, 200));
@@ -336,7 +393,14 @@ async fn r4_an_ok_classified_as_failure_moves_on_and_an_excluded_error_ends_the_
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, ChainError::Returned { tier: 0, error: 404, .. }));
+    assert!(matches!(
+        err,
+        ChainError::Returned {
+            tier: 0,
+            error: 404,
+            ..
+        }
+    ));
     assert_eq!(calls.get(1), 0, "a 404 is an answer, not an outage");
     assert_eq!(chain.tiers()[0].breaker().metrics().calls.excluded, 1);
 }
@@ -363,7 +427,11 @@ async fn r62_a_per_tier_retry_runs_inside_the_tier_before_moving_on() {
             let calls = calls.clone();
             async move {
                 calls.hit(i);
-                if i == 0 && calls.get(0) < 3 { Err("flaky") } else { Ok(i) }
+                if i == 0 && calls.get(0) < 3 {
+                    Err("flaky")
+                } else {
+                    Ok(i)
+                }
             }
         })
         .await
@@ -396,7 +464,11 @@ async fn r62_a_retry_refused_by_the_tripped_breaker_ends_the_tier_with_its_last_
         .await
         .unwrap();
     assert_eq!(served.tier, 1);
-    assert_eq!(calls.get(0), 2, "the third attempt is refused by the open breaker");
+    assert_eq!(
+        calls.get(0),
+        2,
+        "the third attempt is refused by the open breaker"
+    );
 }
 
 /// A judge that reads a wait hint out of the error, as the HTTP tiers do.
@@ -423,7 +495,13 @@ async fn retry_after_hint_sets_the_open_duration_of_the_tier_it_tripped() {
     let served = chain
         .call_judged(
             None,
-            |i| async move { if i == 0 { Err(Duration::from_secs(2)) } else { Ok(()) } },
+            |i| async move {
+                if i == 0 {
+                    Err(Duration::from_secs(2))
+                } else {
+                    Ok(())
+                }
+            },
             &Hinted,
         )
         .await

@@ -46,13 +46,19 @@ fn client() -> Tiered<(Primary, Replica)> {
         .tier(TierOptions::new("replica").timeout(Duration::from_secs(1)))
         .methods(["get", "put"])
         .build()
-        .unwrap()
+        .expect("valid tiered config")
 }
 
 async fn get(c: &Tiered<(Primary, Replica)>, key: &str) -> Result<String, ChainError<String>> {
     let (p, r) = c.services();
     let served = c
-        .call(GET, |tier| async move { if tier == 0 { p.get(key).await } else { r.get(key).await } })
+        .call(GET, |tier| async move {
+            if tier == 0 {
+                p.get(key).await
+            } else {
+                r.get(key).await
+            }
+        })
         .await?;
     Ok(served.value)
 }
@@ -60,7 +66,13 @@ async fn get(c: &Tiered<(Primary, Replica)>, key: &str) -> Result<String, ChainE
 async fn put(c: &Tiered<(Primary, Replica)>, key: &str) -> Result<usize, ChainError<String>> {
     let (p, r) = c.services();
     let served = c
-        .call(PUT, |tier| async move { if tier == 0 { p.put(key).await } else { r.put(key).await } })
+        .call(PUT, |tier| async move {
+            if tier == 0 {
+                p.put(key).await
+            } else {
+                r.put(key).await
+            }
+        })
         .await?;
     Ok(served.tier)
 }

@@ -63,7 +63,11 @@ impl HttpTier {
 
     /// `base` + `/` + `path`, whatever slashes each has.
     fn url(&self, path: &str) -> Result<Url, HttpError> {
-        let joined = format!("{}/{}", self.base.as_str().trim_end_matches('/'), path.trim_start_matches('/'));
+        let joined = format!(
+            "{}/{}",
+            self.base.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        );
         Url::parse(&joined).map_err(|e| HttpError::Url {
             url: joined,
             reason: e.to_string(),
@@ -160,7 +164,12 @@ impl HttpTiers {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn send<F>(&self, method: Method, path: &str, build: F) -> Result<Served<Response>, ChainError<HttpError>>
+    pub async fn send<F>(
+        &self,
+        method: Method,
+        path: &str,
+        build: F,
+    ) -> Result<Served<Response>, ChainError<HttpError>>
     where
         F: Fn(RequestBuilder) -> RequestBuilder,
     {

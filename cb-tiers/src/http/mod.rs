@@ -69,7 +69,9 @@ pub struct StatusPolicy {
 impl StatusPolicy {
     /// A policy from a function: return `Failure`, `Excluded` or `Success`.
     pub fn new(f: impl Fn(StatusCode) -> Outcome + Send + Sync + 'static) -> Self {
-        Self { classify: Arc::new(f) }
+        Self {
+            classify: Arc::new(f),
+        }
     }
 
     /// How `status` counts.

@@ -8,7 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cb_core::error::Violations;
-use cb_core::{CircuitBreaker, Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, State};
+use cb_core::{
+    CircuitBreaker, Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, RejectReason, State,
+};
+use tokio::sync::Semaphore;
 
 use crate::error::{AllTiersFailed, AttemptKind, ChainError, TierAttempt};
 
@@ -93,6 +96,7 @@ pub struct Tier {
     breaker: CircuitBreaker,
     timeout: Option<Duration>,
     retry: Option<Arc<dyn TierRetry>>,
+    bulkhead: Option<(usize, Arc<Semaphore>)>,
 }
 
 impl Tier {
@@ -102,6 +106,7 @@ impl Tier {
             breaker,
             timeout: None,
             retry: None,
+            bulkhead: None,
         }
     }
 
@@ -132,6 +137,17 @@ impl Tier {
     /// The tier's breaker.
     pub fn breaker(&self) -> &CircuitBreaker {
         &self.breaker
+    }
+
+    /// Admits at most `n` calls of this tier at once; a call finding every
+    /// slot taken skips the tier (`skipped_bulkhead_full`, R63) without
+    /// waiting and without touching the breaker's statistics (R53).
+    ///
+    /// This is the no-queue bulkhead; a queueing bulkhead policy can take
+    /// its place.
+    pub fn max_concurrent(mut self, n: usize) -> Self {
+        self.bulkhead = Some((n, Arc::new(Semaphore::new(n))));
+        self
     }
 
     /// The per-call timeout, if any.
@@ -252,6 +268,9 @@ impl TierChain {
             }
             if let Some(d) = t.timeout {
                 v.positive(&format!("tiers.{}.timeout", t.name()), d);
+            }
+            if let Some((n, _)) = &t.bulkhead {
+                v.at_least_one(&format!("tiers.{}.max_concurrent", t.name()), *n as u64);
             }
         }
         v.finish()?;
@@ -461,13 +480,28 @@ where
     let mut calls = 0u32;
     let mut last: Option<(AttemptKind<E>, Option<Duration>)> = None;
     loop {
-        let permit = match tier.breaker.try_acquire() {
-            Ok(p) => p,
-            Err(rejected) => {
+        // The bulkhead first: a full bulkhead says nothing about the
+        // downstream's health, so it must not take a breaker permit (R53).
+        let slot = match &tier.bulkhead {
+            Some((_, sem)) => sem
+                .try_acquire()
+                .map(Some)
+                .map_err(|_| (RejectReason::BulkheadFull, None)),
+            None => Ok(None),
+        };
+        let admitted = slot.and_then(|slot| {
+            tier.breaker
+                .try_acquire()
+                .map(|permit| (slot, permit))
+                .map_err(|r| (r.reason(), r.retry_after()))
+        });
+        let (_slot, permit) = match admitted {
+            Ok(admitted) => admitted,
+            Err((reason, wait)) => {
                 let (kind, retry_after) = match last {
-                    // A retry refused by the breaker ends the tier with its last failure.
-                    Some((kind, hint)) => (kind, hint.or(rejected.retry_after())),
-                    None => (AttemptKind::Skipped(rejected.reason()), rejected.retry_after()),
+                    // A retry refused admission ends the tier with its last failure.
+                    Some((kind, hint)) => (kind, hint.or(wait)),
+                    None => (AttemptKind::Skipped(reason), wait),
                 };
                 return TierEnd::Failed(TierAttempt {
                     tier: i,

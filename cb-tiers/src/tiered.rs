@@ -21,6 +21,7 @@ pub struct TierOptions {
     config: Option<BreakerConfig>,
     timeout: Option<Duration>,
     retry: Option<Arc<dyn TierRetry>>,
+    max_concurrent: Option<usize>,
 }
 
 impl fmt::Debug for TierOptions {
@@ -30,6 +31,7 @@ impl fmt::Debug for TierOptions {
             .field("config", &self.config)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("max_concurrent", &self.max_concurrent)
             .finish()
     }
 }
@@ -42,6 +44,7 @@ impl TierOptions {
             config: None,
             timeout: None,
             retry: None,
+            max_concurrent: None,
         }
     }
 
@@ -54,6 +57,12 @@ impl TierOptions {
     /// A per-call timeout for this tier: a timeout is a failure of the tier.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// At most `n` calls of this tier at once, per method (see [`Tier::max_concurrent`]).
+    pub fn max_concurrent(mut self, n: usize) -> Self {
+        self.max_concurrent = Some(n);
         self
     }
 
@@ -185,6 +194,9 @@ impl<S> TieredBuilder<S> {
                 let mut tier = Tier::new(b.build()?);
                 if let Some(d) = t.timeout {
                     tier = tier.timeout(d);
+                }
+                if let Some(n) = t.max_concurrent {
+                    tier = tier.max_concurrent(n);
                 }
                 if let Some(r) = &t.retry {
                     tier = tier.retry_shared(r.clone());

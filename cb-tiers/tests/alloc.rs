@@ -37,7 +37,7 @@ fn allocations() -> u64 {
 fn first_tier_success_path_allocates_nothing() {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let chain = TierChain::new([
-        Tier::new(CircuitBreaker::builder("primary").build().unwrap()),
+        Tier::new(CircuitBreaker::builder("primary").build().unwrap()).max_concurrent(4),
         Tier::new(
             CircuitBreaker::builder(String::from("secondary"))
                 .build()

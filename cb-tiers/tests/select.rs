@@ -577,3 +577,50 @@ async fn r6_a_panicking_tier_is_recorded_as_panicked() {
     assert!(task.await.unwrap_err().is_panic());
     assert_eq!(chain.tiers()[0].breaker().metrics().calls.panicked, 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn r63_a_bulkhead_full_tier_is_skipped_without_touching_its_breaker() {
+    let chain = TierChain::new([
+        Tier::new(breaker("primary", 2, Duration::from_secs(30))).max_concurrent(1),
+        Tier::new(breaker("secondary", 2, Duration::from_secs(30))),
+    ])
+    .unwrap();
+    let calls = Calls::default();
+    let call = |i: usize| {
+        let calls = calls.clone();
+        async move {
+            calls.hit(i);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok::<_, ()>(i)
+        }
+    };
+    let (first, second) = tokio::join!(chain.call(call), async {
+        tokio::task::yield_now().await;
+        chain.call(call).await
+    });
+    assert_eq!((first.unwrap().tier, second.unwrap().tier), (0, 1));
+    assert_eq!((calls.get(0), calls.get(1)), (1, 1));
+    let m = chain.tiers()[0].breaker().metrics();
+    assert_eq!(
+        (m.calls.calls_total(), m.calls.rejected()),
+        (1, 0),
+        "a full bulkhead is not a breaker event"
+    );
+    assert_eq!(chain.call(call).await.unwrap().tier, 0, "the slot is free again");
+
+    chain.tiers()[1].breaker().force_open();
+    let (_, err) = tokio::join!(chain.call(call), async {
+        tokio::task::yield_now().await;
+        chain.call(call).await
+    });
+    let kinds: Vec<_> = err
+        .unwrap_err()
+        .into_all_failed()
+        .unwrap()
+        .attempts
+        .iter()
+        .map(|a| a.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["skipped_bulkhead_full", "skipped_forced_open"]);
+    assert!(TierChain::new([Tier::new(breaker("z", 1, Duration::from_secs(1))).max_concurrent(0)]).is_err());
+}

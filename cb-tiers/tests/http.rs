@@ -369,3 +369,59 @@ async fn r71_an_http_health_check_opens_and_closes_the_breaker() {
     assert_eq!(t.checks_failed, 2);
     assert!(t.checks_succeeded >= 1);
 }
+
+#[tokio::test]
+async fn http_tiers_add_a_health_check_per_tier() {
+    let (primary, secondary) = (MockServer::start().await, MockServer::start().await);
+    Mock::given(method("GET"))
+        .and(path("/api/healthz"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&primary)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/healthz"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&secondary)
+        .await;
+    let tiers = HttpTiers::new([
+        HttpTier::new(
+            breaker("primary", 100, Duration::from_secs(60)),
+            &format!("{}/api/", primary.uri()),
+        )
+        .unwrap(),
+        HttpTier::new(
+            breaker("secondary", 100, Duration::from_secs(60)),
+            &format!("{}/api", secondary.uri()),
+        )
+        .unwrap(),
+    ])
+    .unwrap();
+    let monitor = tiers
+        .health_checks(
+            HealthMonitor::builder()
+                .interval(Duration::from_millis(30))
+                .unhealthy_threshold(1),
+            "/healthz",
+        )
+        .build()
+        .unwrap();
+    let handle = monitor.start().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while tiers.chain().tiers()[0].breaker().state() != State::Open && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    handle.stop().await;
+    assert_eq!(tiers.chain().tiers()[0].breaker().state(), State::Open);
+    assert_eq!(tiers.chain().tiers()[1].breaker().state(), State::Closed);
+    let report = monitor.report();
+    assert!(report.target("secondary").unwrap().checks_succeeded >= 1);
+    assert!(
+        report
+            .target("primary")
+            .unwrap()
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("500")
+    );
+}

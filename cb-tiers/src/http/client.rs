@@ -149,6 +149,35 @@ impl HttpTiers {
         &self.bases
     }
 
+    /// Adds an HTTP health check of every tier (`GET {base_url}/{health_path}`,
+    /// 2xx is healthy) to a monitor, driving the tiers' breakers.
+    ///
+    /// ```no_run
+    /// # use cb_tiers::http::HttpTiers;
+    /// # use cb_tiers::health::HealthMonitor;
+    /// # async fn f(tiers: HttpTiers) -> Result<(), Box<dyn std::error::Error>> {
+    /// let monitor = tiers.health_checks(HealthMonitor::builder(), "/healthz").build()?;
+    /// let running = monitor.start()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn health_checks(
+        &self,
+        mut monitor: crate::health::HealthMonitorBuilder,
+        health_path: &str,
+    ) -> crate::health::HealthMonitorBuilder {
+        for t in self.bases.iter() {
+            let url = match t.url(health_path) {
+                Ok(u) => u.to_string(),
+                Err(e) => match e {
+                    HttpError::Url { url, .. } => url,
+                    other => other.to_string(),
+                },
+            };
+            monitor = monitor.http_check(t.breaker().clone(), self.client.clone(), &url);
+        }
+        monitor
+    }
+
     /// `GET path` on the first tier that serves it.
     pub async fn get(&self, path: &str) -> Result<Served<Response>, ChainError<HttpError>> {
         self.send(Method::GET, path, |r| r).await

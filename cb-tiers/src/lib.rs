@@ -13,6 +13,35 @@
 //! - [`dual`]: the dual-path (MCP + REST) breaker.
 //! - `http` (feature `http`): HTTP tiers on reqwest.
 //!
+//! ```
+//! use cb_core::CircuitBreaker;
+//! use cb_tiers::{ChainError, Tier, TierChain};
+//! use std::time::Duration;
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() -> Result<(), cb_core::ConfigError> {
+//! let breaker = |name: &'static str| {
+//!     CircuitBreaker::builder(name).failure_threshold(1).open_duration(Duration::from_secs(30)).build()
+//! };
+//! let chain = TierChain::new([
+//!     Tier::new(breaker("claude")?).timeout(Duration::from_secs(20)),
+//!     Tier::new(breaker("gpt")?).timeout(Duration::from_secs(20)),
+//!     Tier::new(breaker("local")?),
+//! ])?;
+//!
+//! // Everything is down: the error lists every tier, in order.
+//! let err = chain.call(|_tier| async { Err::<String, _>("503") }).await.unwrap_err();
+//! let ChainError::AllFailed(all) = err else { unreachable!() };
+//! let kinds: Vec<_> = all.attempts.iter().map(|a| (a.name.as_str(), a.kind.as_str())).collect();
+//! assert_eq!(kinds, [("claude", "failure"), ("gpt", "failure"), ("local", "failure")]);
+//!
+//! // Every circuit is open now: the next call is refused by all three
+//! // without calling any, and says when to come back.
+//! let err = chain.call(|_tier| async { Ok::<_, &str>("unused") }).await.unwrap_err();
+//! assert!(err.all_failed().unwrap().all_skipped());
+//! assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
+//! # Ok(()) }
+//! ```
+//!
 //! The rules cited as R62–R75 are in the project's `SEMANTICS.md`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

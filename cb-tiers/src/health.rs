@@ -519,7 +519,8 @@ impl MonitorHandle {
             task.abort();
             let _ = task.await;
         }
-        self.shared.running.store(false, Ordering::Release);
+        // `running` is cleared when `self` drops, even if this future is
+        // dropped while waiting (the task is aborted already).
     }
 
     /// The status of every target.
@@ -534,8 +535,8 @@ impl Drop for MonitorHandle {
             // Aborted tasks are dropped at their next yield point: the
             // monitor's checks stop within one tick (R74).
             task.abort();
-            self.shared.running.store(false, Ordering::Release);
         }
+        self.shared.running.store(false, Ordering::Release);
     }
 }
 

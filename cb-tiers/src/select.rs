@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use cb_core::error::Violations;
 use cb_core::{
-    CircuitBreaker, Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, RejectReason, State,
+    CircuitBreaker, Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, RejectReason,
 };
 use tokio::sync::Semaphore;
 
@@ -529,11 +529,10 @@ where
             Some(Err(error)) => AttemptKind::Failure(error),
             None => AttemptKind::Timeout(tier.timeout.unwrap_or_default()),
         };
-        if let Some(wait) = verdict.retry_after
-            && tier.breaker.state() == State::Open
-        {
-            // The downstream said when to come back: that is the open duration.
-            tier.breaker.open_for(Some(wait));
+        if let Some(wait) = verdict.retry_after {
+            // The downstream said when to come back: that is the open duration
+            // (only an open circuit is touched, atomically, R73).
+            tier.breaker.set_retry_after(wait);
         }
         let retry_after = verdict.retry_after.or_else(|| tier.breaker.retry_after());
         let delay = tier.retry.as_ref().and_then(|r| r.next_delay(calls, &verdict));

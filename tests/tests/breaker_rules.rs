@@ -1049,18 +1049,21 @@ fn every_invalid_builder_value_is_reported_by_field_value_and_range() {
 }
 
 #[test]
-fn hold_open_for_only_extends_an_open_circuit_and_never_shortens_it() {
+fn set_retry_after_changes_only_an_open_circuit_within_its_episode() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| b.failure_threshold(1).open_duration(10 * SEC));
-    assert!(!b.hold_open_for(60 * SEC), "closed: nothing to hold open");
+    assert!(!b.set_retry_after(60 * SEC), "closed: nothing to change");
     assert_eq!(b.state(), State::Closed);
     fail(&b).unwrap_err();
     let g = b.metrics().generation;
-    assert!(b.hold_open_for(30 * SEC));
-    assert!(b.hold_open_for(SEC));
-    assert_eq!(b.retry_after(), Some(30 * SEC), "the longer hold wins");
+    assert!(b.set_retry_after(30 * SEC));
+    assert_eq!(b.retry_after(), Some(30 * SEC));
+    assert!(b.set_retry_after(2 * SEC), "a server may also shorten it");
+    assert_eq!(b.retry_after(), Some(2 * SEC));
     assert_eq!(b.metrics().generation, g, "same open episode");
+    clock.advance(2 * SEC);
+    assert_eq!(b.state(), State::HalfOpen);
     b.force_open();
-    assert!(!b.hold_open_for(SEC), "a forced state is left alone");
+    assert!(!b.set_retry_after(SEC), "a forced state is left alone");
     assert_eq!(b.state(), State::ForcedOpen);
 }

@@ -314,24 +314,22 @@ impl CircuitBreaker {
         self.shared.force(State::Open, TransitionReason::Forced, wait);
     }
 
-    /// Keeps an open circuit open for at least `wait` from now, e.g. because
-    /// the downstream answered `Retry-After`. Only an `Open` circuit is
-    /// affected: it stays in the same open episode (no transition, no new
-    /// generation) and its remaining time only grows. Returns whether it applied.
+    /// Sets how long an open circuit stays open from now, e.g. to what the
+    /// downstream said in `Retry-After`. Only an `Open` circuit is affected: it
+    /// stays in the same open episode (no transition, no new generation, no
+    /// growth of the adaptive open duration). Returns whether it applied.
     ///
     /// ```
     /// # use cb_core::{CircuitBreaker, clock::ManualClock};
     /// # use std::time::Duration;
     /// let clock = ManualClock::new();
     /// let breaker = CircuitBreaker::builder("api").failure_threshold(1)
-    ///     .open_duration(Duration::from_secs(5)).clock(clock.clone()).build().unwrap();
-    /// let _ = breaker.call_sync(|| Err::<(), _>("429 Too Many Requests, Retry-After: 120"));
-    /// assert!(breaker.hold_open_for(Duration::from_secs(120)));
-    /// assert_eq!(breaker.retry_after(), Some(Duration::from_secs(120)));
-    /// breaker.hold_open_for(Duration::from_secs(1)); // never shortens
-    /// assert_eq!(breaker.retry_after(), Some(Duration::from_secs(120)));
+    ///     .open_duration(Duration::from_secs(60)).clock(clock.clone()).build().unwrap();
+    /// let _ = breaker.call_sync(|| Err::<(), _>("429 Too Many Requests, Retry-After: 2"));
+    /// assert!(breaker.set_retry_after(Duration::from_secs(2)));
+    /// assert_eq!(breaker.retry_after(), Some(Duration::from_secs(2)));
     /// ```
-    pub fn hold_open_for(&self, wait: Duration) -> bool {
+    pub fn set_retry_after(&self, wait: Duration) -> bool {
         let s = &*self.shared;
         let now = s.hot.clock.now();
         let _core = s.lock();
@@ -341,7 +339,7 @@ impl CircuitBreaker {
         }
         s.hot
             .open_until
-            .fetch_max(now.saturating_add(to_nanos(wait)), Ordering::AcqRel);
+            .store(now.saturating_add(to_nanos(wait)), Ordering::Release);
         true
     }
 

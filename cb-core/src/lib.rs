@@ -32,6 +32,9 @@
 //!
 //! The numbered rules (R1–R95) cited in these docs are in the project's
 //! `SEMANTICS.md`.
+//!
+//! ## The project README
+#![doc = include_str!("../../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod breaker;

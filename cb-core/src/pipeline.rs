@@ -210,14 +210,44 @@ impl<T: 'static, E: 'static> Pipeline<T, E> {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        self.run(&mut op, true).await
+    }
+
+    /// Like [`call`](Self::call) with a single attempt whatever the retry
+    /// policy says: for operations that cannot be replayed (a request whose
+    /// body is a stream). Every other stage applies.
+    pub async fn call_once<Fut>(&self, fut: Fut) -> Result<T, Error<E>>
+    where
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut slot = Some(fut);
+        let mut op = || {
+            let fut = slot.take();
+            async move {
+                match fut {
+                    Some(fut) => fut.await,
+                    None => unreachable!("a single attempt polls its future once"),
+                }
+            }
+        };
+        self.run(&mut op, false).await
+    }
+
+    async fn run<F, Fut>(&self, op: &mut F, may_retry: bool) -> Result<T, Error<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
         let s = &*self.stages;
         let mut attempts = 0u32;
         let result = match s.total_timeout {
-            None => s.retrying(&mut op, &mut attempts).await,
-            Some(after) => match tokio::time::timeout(after, s.retrying(&mut op, &mut attempts)).await {
-                Ok(r) => r,
-                Err(_) => Err(Error::Timeout { after }),
-            },
+            None => s.retrying(op, &mut attempts, may_retry).await,
+            Some(after) => {
+                match tokio::time::timeout(after, s.retrying(op, &mut attempts, may_retry)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(Error::Timeout { after }),
+                }
+            }
         };
         match (result, &s.fallback) {
             (Ok(t), _) => Ok(t),
@@ -333,7 +363,11 @@ impl<T, E> Stages<T, E> {
     }
 
     /// One attempt: throttle ∘ breaker ∘ timeout ∘ bulkhead ∘ call.
-    async fn attempt<Fut: Future<Output = Result<T, E>>>(&self, fut: Fut) -> Result<T, Error<E>> {
+    async fn attempt<F, Fut>(&self, op: &mut F) -> Result<T, Error<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
         if let Some(t) = &self.throttle {
             t.try_admit()?;
         }
@@ -345,15 +379,15 @@ impl<T, E> Stages<T, E> {
                     stages: self,
                     start: if timed { self.clock.now() } else { 0 },
                 };
-                crate::breaker::run_guarded(permit, self.bounded(fut), &judge).await
+                crate::breaker::run_guarded(permit, self.bounded(op()), &judge).await
             }
             None if timed || self.throttle.is_some() => {
                 let start = if timed { self.clock.now() } else { 0 };
-                let r = self.bounded(fut).await;
+                let r = self.bounded(op()).await;
                 self.judge(&r, start);
                 r
             }
-            None => self.bounded(fut).await,
+            None => self.bounded(op()).await,
         };
         match out {
             Ok(Ok(t)) => Ok(t),
@@ -404,14 +438,17 @@ impl<T, E> Stages<T, E> {
         Some(delay)
     }
 
-    async fn retrying<F, Fut>(&self, op: &mut F, attempts: &mut u32) -> Result<T, Error<E>>
+    async fn retrying<F, Fut>(&self, op: &mut F, attempts: &mut u32, may_retry: bool) -> Result<T, Error<E>>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let Some(policy) = &self.retry else {
-            *attempts = 1;
-            return self.attempt(op()).await;
+        let policy = match &self.retry {
+            Some(p) if may_retry => p,
+            _ => {
+                *attempts = 1;
+                return self.attempt(op).await;
+            }
         };
         if let Some(budget) = policy.budget() {
             budget.deposit();
@@ -426,7 +463,7 @@ impl<T, E> Stages<T, E> {
             *attempts += 1;
             let n = *attempts;
             let last = n >= policy.max_attempts();
-            let delay = match self.attempt(op()).await {
+            let delay = match self.attempt(op).await {
                 Ok(t) => {
                     let again = !last && self.retry_on_result.as_ref().is_some_and(|p| p(&t));
                     match again

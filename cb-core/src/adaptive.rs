@@ -280,9 +280,11 @@ impl AdaptiveThrottleBuilder {
 ///
 /// The baseline is an exponentially weighted moving average of successful
 /// latencies. Once `warmup` successes have been seen, a success longer than
-/// `max(floor, k × baseline)` is slow. Every success, slow ones included,
-/// moves the baseline, so a provider that stays slower for long becomes the
-/// new normal (at the speed `alpha` sets) rather than tripping forever.
+/// `max(floor, k × baseline)` is slow. A normal success moves the baseline
+/// with weight `alpha`; a slow one only with weight `alpha / k`, so a burst of
+/// slow calls is judged against the old normal, while a provider that stays
+/// slower for long still becomes the new normal (rather than keeping its
+/// circuit open forever).
 ///
 /// ```
 /// use cb_core::adaptive::LatencyBaseline;
@@ -343,7 +345,12 @@ impl LatencyBaseline {
         let (ewma, n) = *s;
         let slow = n >= self.warmup && d > self.threshold_of(ewma);
         let x = d.as_secs_f64();
-        s.0 = if n == 0 { x } else { ewma + self.alpha * (x - ewma) };
+        let weight = if slow {
+            self.alpha / self.multiplier
+        } else {
+            self.alpha
+        };
+        s.0 = if n == 0 { x } else { ewma + weight * (x - ewma) };
         s.1 = n.saturating_add(1);
         slow
     }

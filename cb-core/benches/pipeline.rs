@@ -4,6 +4,8 @@
 //!
 //! `cargo bench -p cb-core --bench pipeline`; results in `PIPELINE.md`.
 
+#![allow(clippy::unwrap_used)] // a benchmark: a bad setup should stop it loudly
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};

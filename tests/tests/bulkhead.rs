@@ -1,4 +1,5 @@
 //! Bulkhead admission, fairness and permit hygiene (R51–R54).
+#![allow(clippy::unwrap_used)] // helpers shared by the tests unwrap like the tests do
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

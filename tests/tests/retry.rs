@@ -1,4 +1,5 @@
 //! Retry timing through the pipeline, on paused tokio time (R44–R50).
+#![allow(clippy::unwrap_used)] // helpers shared by the tests unwrap like the tests do
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

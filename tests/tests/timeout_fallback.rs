@@ -1,5 +1,6 @@
 //! Timeouts (R55–R57), fallbacks (R58–R60), adaptive protection (R38, R38b)
 //! and the composition order (R61), on paused time.
+#![allow(clippy::unwrap_used)] // helpers shared by the tests unwrap like the tests do
 
 use std::error::Error as _;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! The tower layer in front of a real axum server, through real HTTP on
 //! 127.0.0.1 and real time (paused time never meets real sockets).
+#![allow(clippy::unwrap_used)] // helpers shared by the tests unwrap like the tests do
 
 use std::convert::Infallible;
 use std::time::Duration;

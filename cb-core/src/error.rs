@@ -230,7 +230,13 @@ impl Rejected {
     }
 }
 
-/// The error of a protected call: the call was refused, or it ran and failed.
+/// The error of a protected call or of a [`Pipeline`](crate::Pipeline):
+/// the call was refused, or it ran and failed, timed out, used up its
+/// retries, or failed and so did its fallback.
+///
+/// Rejections say when to come back ([`retry_after`](Error::retry_after));
+/// every variant keeps its cause reachable through
+/// [`source`](std::error::Error::source) and `Display`.
 ///
 /// ```
 /// # use cb_core::{CircuitBreaker, Error};
@@ -239,37 +245,141 @@ impl Rejected {
 /// assert!(matches!(err, Error::Inner("connection reset")));
 /// assert!(!err.is_rejection());
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error<E> {
-    /// The call was refused before reaching the downstream.
-    #[error(transparent)]
-    Rejected(#[from] Rejected),
+    /// The call was refused before reaching the downstream: an open or
+    /// forced-open circuit, a full half-open, a full bulkhead, a throttle.
+    Rejected(Rejected),
     /// The downstream ran and returned this error.
-    #[error(transparent)]
     Inner(E),
+    /// An attempt (or the whole call, for a total timeout) took longer than
+    /// `after`; the operation's future was dropped (R55, R56).
+    Timeout {
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// Every allowed attempt failed with a retryable error (R47), or the
+    /// retry budget or `max_elapsed` stopped the retries early.
+    RetriesExhausted {
+        /// Attempts made, the first call included (R44).
+        attempts: u32,
+        /// The last attempt's error.
+        last: Box<Error<E>>,
+    },
+    /// The call failed, then its fallback failed too; both causes are kept (R59).
+    FallbackFailed {
+        /// Why the fallback ran.
+        primary: Box<Error<E>>,
+        /// The fallback's own error.
+        fallback: E,
+    },
+}
+
+impl<E> From<Rejected> for Error<E> {
+    fn from(r: Rejected) -> Self {
+        Error::Rejected(r)
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Rejected(r) => fmt::Display::fmt(r, f),
+            Error::Inner(e) => fmt::Display::fmt(e, f),
+            Error::Timeout { after } => write!(f, "the call timed out after {after:?}"),
+            Error::RetriesExhausted { attempts, last } => {
+                write!(
+                    f,
+                    "gave up after {attempts} attempt{}: {last}",
+                    if *attempts == 1 { "" } else { "s" }
+                )
+            }
+            Error::FallbackFailed { primary, fallback } => {
+                write!(f, "the fallback failed: {fallback}; it ran because: {primary}")
+            }
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
+    /// `Rejected` and `Inner` are transparent (their own source);
+    /// `RetriesExhausted` leads to the last attempt's error and
+    /// `FallbackFailed` to the primary error (the fallback's error is in
+    /// `Display` and the variant).
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Rejected(r) => std::error::Error::source(r),
+            Error::Inner(e) => e.source(),
+            Error::Timeout { .. } => None,
+            Error::RetriesExhausted { last, .. } => Some(&**last),
+            Error::FallbackFailed { primary, .. } => Some(&**primary),
+        }
+    }
 }
 
 impl<E> Error<E> {
-    /// Whether the call was refused without reaching the downstream.
-    pub fn is_rejection(&self) -> bool {
-        matches!(self, Error::Rejected(_))
-    }
-    /// The rejection, if the call was refused.
-    pub fn rejection(&self) -> Option<&Rejected> {
+    /// The error that decided the outcome: the last attempt's error for
+    /// `RetriesExhausted`, the primary error for `FallbackFailed`, else `self`.
+    ///
+    /// ```
+    /// # use cb_core::Error;
+    /// # use std::time::Duration;
+    /// let err: Error<&str> = Error::RetriesExhausted {
+    ///     attempts: 3,
+    ///     last: Box::new(Error::Timeout { after: Duration::from_secs(1) }),
+    /// };
+    /// assert!(err.root().is_timeout());
+    /// assert_eq!(err.attempts(), Some(3));
+    /// ```
+    pub fn root(&self) -> &Error<E> {
         match self {
+            Error::RetriesExhausted { last, .. } => last.root(),
+            Error::FallbackFailed { primary, .. } => primary.root(),
+            other => other,
+        }
+    }
+    /// Whether the call was refused without reaching the downstream (looking
+    /// through `RetriesExhausted` and `FallbackFailed` to the root cause).
+    pub fn is_rejection(&self) -> bool {
+        matches!(self.root(), Error::Rejected(_))
+    }
+    /// Whether an attempt or the whole call timed out (root cause).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.root(), Error::Timeout { .. })
+    }
+    /// The rejection, if the call was refused (root cause).
+    pub fn rejection(&self) -> Option<&Rejected> {
+        match self.root() {
             Error::Rejected(r) => Some(r),
             _ => None,
         }
     }
-    /// How long to wait before calling again, when the error says.
+    /// How long to wait before calling again, when a rejection says.
     pub fn retry_after(&self) -> Option<Duration> {
         self.rejection().and_then(Rejected::retry_after)
     }
-    /// The downstream's own error, if the call ran.
+    /// The downstream's own error, if the root cause is one.
+    pub fn inner(&self) -> Option<&E> {
+        match self.root() {
+            Error::Inner(e) => Some(e),
+            _ => None,
+        }
+    }
+    /// Attempts made, when retries were exhausted.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Error::RetriesExhausted { attempts, .. } => Some(*attempts),
+            Error::FallbackFailed { primary, .. } => primary.attempts(),
+            _ => None,
+        }
+    }
+    /// The downstream's own error, if the call ran and failed with it
+    /// (looking through `RetriesExhausted` to the last attempt).
     pub fn into_inner(self) -> Option<E> {
         match self {
             Error::Inner(e) => Some(e),
+            Error::RetriesExhausted { last, .. } => last.into_inner(),
             _ => None,
         }
     }
@@ -377,6 +487,18 @@ impl Violations {
     pub fn percent(&mut self, field: &str, value: f64) {
         if !(value.is_finite() && value > 0.0 && value <= 100.0) {
             self.push(field, value, "must be > 0 and <= 100");
+        }
+    }
+    /// Requires a finite number `>= 1` (backoff multipliers).
+    pub fn multiplier(&mut self, field: &str, value: f64) {
+        if !(value.is_finite() && value >= 1.0) {
+            self.push(field, value, "must be a finite number >= 1");
+        }
+    }
+    /// Requires a finite fraction in `[0, 1]` (jitter factors, ratios).
+    pub fn fraction(&mut self, field: &str, value: f64) {
+        if !(value.is_finite() && (0.0..=1.0).contains(&value)) {
+            self.push(field, value, "must be >= 0 and <= 1");
         }
     }
     /// Requires a duration `> 0`.

@@ -1,7 +1,12 @@
 //! # cb-core: the runtime of the `cb` resilience SDK
 //!
 //! Circuit breakers with lock-free hot paths, typed rejections and injectable
-//! time; the registry of named breakers; events and metrics snapshots.
+//! time; the registry of named breakers; events and metrics snapshots; and
+//! the policies that compose with them into one [`Pipeline`]: retry with
+//! backoff and jitter, bulkheads, timeouts, fallbacks and adaptive
+//! protection (throttling, latency-relative slow calls, adaptive concurrency
+//! limits). With the `tower` feature, [`tower::PipelineLayer`] puts a
+//! pipeline in front of any `tower::Service`.
 //!
 //! ```
 //! use cb_core::{CircuitBreaker, State};
@@ -37,13 +42,23 @@
 #![doc = include_str!("../../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod adaptive;
 pub mod breaker;
+pub mod bulkhead;
 pub mod clock;
 pub mod error;
 pub mod event;
+pub mod fallback;
 pub mod metrics;
+pub mod pipeline;
+pub mod random;
 pub mod registry;
+pub mod retry;
 pub mod testing;
+pub mod timeout;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 
 pub use breaker::{
     BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, DefaultClassifier, Outcome, Permit, State,
@@ -53,3 +68,10 @@ pub use error::{ConfigError, Error, Name, RejectReason, Rejected, Violation};
 pub use event::{Event, EventKind, Listener};
 pub use metrics::{LifetimeCounters, MemoryUsage, MetricsSnapshot};
 pub use registry::{ConfigSource, Registry};
+
+pub use adaptive::{AdaptiveThrottle, ConcurrencyLimit, LatencyBaseline};
+pub use bulkhead::{Bulkhead, BulkheadPermit, BulkheadPools};
+pub use fallback::{Cause, CauseKind, FailureKind, Fallback};
+pub use pipeline::{Pipeline, PipelineBuilder};
+pub use retry::{Backoff, Jitter, RetryBudget, RetryPolicy};
+pub use timeout::Timeout;

@@ -23,6 +23,7 @@ use std::time::Duration;
 pub use builder::BreakerBuilder;
 pub use classify::Predicates;
 pub use config::{BreakerConfig, Window};
+pub(crate) use permit::run_guarded;
 pub use permit::{Classifier, DefaultClassifier, Outcome, Permit};
 pub use state::{State, TransitionReason};
 

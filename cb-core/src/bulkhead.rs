@@ -1,0 +1,324 @@
+//! Bulkhead: at most `max_concurrent` calls at once, with a bounded FIFO wait
+//! (R51–R54).
+//!
+//! Built on `tokio::sync::Semaphore`, which is fair (first come, first
+//! served) and whose `acquire` is cancel-safe: a waiter that times out or is
+//! dropped leaves the queue and never strands a permit (R52). Permits are RAII
+//! guards released on success, error, timeout, panic and cancellation.
+//!
+//! Several callers can share one bulkhead by cloning it, or by name through
+//! [`BulkheadPools`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::error::{ConfigError, Error, Name, RejectReason, Rejected, Violations};
+
+/// A limit on concurrent calls. Cheap to clone; clones share the slots.
+///
+/// ```
+/// use cb_core::Bulkhead;
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), cb_core::ConfigError> {
+/// let pool = Bulkhead::builder("embeddings")
+///     .max_concurrent(2)
+///     .queue_timeout(Duration::ZERO) // fail fast when full
+///     .build()?;
+/// let a = pool.try_acquire().unwrap();
+/// let b = pool.try_acquire().unwrap();
+/// let full = pool.try_acquire().unwrap_err();
+/// assert_eq!(full.reason(), cb_core::RejectReason::BulkheadFull);
+/// drop(a);
+/// assert!(pool.try_acquire().is_ok());
+/// # drop(b);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Bulkhead {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    name: Name,
+    semaphore: Semaphore,
+    max_concurrent: u32,
+    queue_timeout: Duration,
+    max_queue_len: Option<u32>,
+    waiting: AtomicU32,
+    rejected: AtomicU64,
+}
+
+impl std::fmt::Debug for Bulkhead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bulkhead")
+            .field("name", &self.inner.name)
+            .field("max_concurrent", &self.inner.max_concurrent)
+            .field("available", &self.available())
+            .field("waiting", &self.waiting())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A slot in a [`Bulkhead`], released when dropped.
+#[must_use = "the slot is released as soon as the permit is dropped"]
+#[derive(Debug)]
+pub struct BulkheadPermit<'a> {
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Bulkhead {
+    /// Starts building a bulkhead named `name`: 25 slots and no wait by
+    /// default (R4J's defaults).
+    pub fn builder(name: impl Into<Name>) -> BulkheadBuilder {
+        BulkheadBuilder {
+            name: name.into(),
+            max_concurrent: 25,
+            queue_timeout: Duration::ZERO,
+            max_queue_len: None,
+        }
+    }
+
+    /// The bulkhead's name, as rejections report it.
+    pub fn name(&self) -> &str {
+        self.inner.name.as_str()
+    }
+
+    /// The number of slots.
+    pub fn max_concurrent(&self) -> u32 {
+        self.inner.max_concurrent
+    }
+
+    /// Free slots now.
+    pub fn available(&self) -> usize {
+        self.inner.semaphore.available_permits()
+    }
+
+    /// Calls in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.inner.max_concurrent as usize - self.available()
+    }
+
+    /// Callers waiting for a slot now.
+    pub fn waiting(&self) -> u32 {
+        self.inner.waiting.load(Ordering::Acquire)
+    }
+
+    /// Calls refused since the bulkhead was built.
+    pub fn rejected_total(&self) -> u64 {
+        self.inner.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Whether two handles share one bulkhead.
+    pub fn ptr_eq(&self, other: &Bulkhead) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    fn reject(&self) -> Rejected {
+        self.inner.rejected.fetch_add(1, Ordering::Relaxed);
+        Rejected::new(self.inner.name.clone(), RejectReason::BulkheadFull, None)
+    }
+
+    /// A slot now, or `BulkheadFull` without waiting.
+    #[inline]
+    pub fn try_acquire(&self) -> Result<BulkheadPermit<'_>, Rejected> {
+        match self.inner.semaphore.try_acquire() {
+            Ok(p) => Ok(BulkheadPermit { _permit: p }),
+            Err(_) => Err(self.reject()),
+        }
+    }
+
+    /// A slot, waiting in FIFO order for at most `queue_timeout` (R51); a
+    /// full queue (`max_queue_len`) refuses at once (R54). Dropping the
+    /// future gives up the place in the queue and nothing else (R52).
+    pub async fn acquire(&self) -> Result<BulkheadPermit<'_>, Rejected> {
+        if let Ok(p) = self.inner.semaphore.try_acquire() {
+            return Ok(BulkheadPermit { _permit: p });
+        }
+        if self.inner.queue_timeout.is_zero() {
+            return Err(self.reject());
+        }
+        struct Waiting<'a>(&'a AtomicU32);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        let before = self.inner.waiting.fetch_add(1, Ordering::AcqRel);
+        let _waiting = Waiting(&self.inner.waiting);
+        if self.inner.max_queue_len.is_some_and(|max| before >= max) {
+            return Err(self.reject());
+        }
+        match tokio::time::timeout(self.inner.queue_timeout, self.inner.semaphore.acquire()).await {
+            Ok(Ok(p)) => Ok(BulkheadPermit { _permit: p }),
+            // Elapsed: the `Acquire` was dropped, returning any partly assigned permits.
+            _ => Err(self.reject()),
+        }
+    }
+
+    /// Runs `fut` in a slot; a refusal never polls `fut`.
+    ///
+    /// ```
+    /// # use cb_core::Bulkhead;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pool = Bulkhead::builder("db").max_concurrent(4).build().unwrap();
+    /// let rows = pool.call(async { Ok::<_, std::io::Error>(7) }).await.unwrap();
+    /// assert_eq!(rows, 7);
+    /// # }
+    /// ```
+    pub async fn call<F, T, E>(&self, fut: F) -> Result<T, Error<E>>
+    where
+        F: IntoFuture<Output = Result<T, E>>,
+    {
+        let _permit = self.acquire().await?;
+        fut.await.map_err(Error::Inner)
+    }
+}
+
+/// Builds a [`Bulkhead`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct BulkheadBuilder {
+    name: Name,
+    max_concurrent: u32,
+    queue_timeout: Duration,
+    max_queue_len: Option<u32>,
+}
+
+impl BulkheadBuilder {
+    /// Calls allowed at once (`>= 1`).
+    pub fn max_concurrent(mut self, n: u32) -> Self {
+        self.max_concurrent = n;
+        self
+    }
+    /// How long a caller may wait for a slot; zero refuses at once when full.
+    pub fn queue_timeout(mut self, d: Duration) -> Self {
+        self.queue_timeout = d;
+        self
+    }
+    /// Callers allowed to wait at once; more are refused at once (R54).
+    pub fn max_queue_len(mut self, n: u32) -> Self {
+        self.max_queue_len = Some(n);
+        self
+    }
+    /// Checks every value (R76).
+    pub fn build(self) -> Result<Bulkhead, ConfigError> {
+        let mut v = Violations::new();
+        v.at_least_one("max_concurrent", self.max_concurrent.into());
+        const MAX: u64 = (usize::MAX >> 4) as u64;
+        if u64::from(self.max_concurrent) > MAX {
+            v.push("max_concurrent", self.max_concurrent, format!("must be <= {MAX}"));
+        }
+        v.finish()?;
+        Ok(Bulkhead {
+            inner: Arc::new(Inner {
+                semaphore: Semaphore::new(self.max_concurrent as usize),
+                name: self.name,
+                max_concurrent: self.max_concurrent,
+                queue_timeout: self.queue_timeout,
+                max_queue_len: self.max_queue_len,
+                waiting: AtomicU32::new(0),
+                rejected: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+/// Named bulkheads shared by several callers: the first caller of a name
+/// creates its pool, later callers share it.
+///
+/// ```
+/// use cb_core::BulkheadPools;
+///
+/// let pools = BulkheadPools::new();
+/// let a = pools.get_or_create("gpu", |b| b.max_concurrent(4))?;
+/// let b = pools.get_or_create("gpu", |b| b.max_concurrent(99))?; // already exists
+/// assert!(a.ptr_eq(&b));
+/// assert_eq!(b.max_concurrent(), 4);
+/// # Ok::<(), cb_core::ConfigError>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct BulkheadPools {
+    pools: Mutex<HashMap<String, Bulkhead>>,
+}
+
+impl BulkheadPools {
+    /// An empty set of pools.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The process-wide pools.
+    pub fn global() -> &'static BulkheadPools {
+        static GLOBAL: OnceLock<BulkheadPools> = OnceLock::new();
+        GLOBAL.get_or_init(BulkheadPools::new)
+    }
+
+    /// The pool named `name`, created with `configure` if it does not exist.
+    pub fn get_or_create(
+        &self,
+        name: impl Into<Name>,
+        configure: impl FnOnce(BulkheadBuilder) -> BulkheadBuilder,
+    ) -> Result<Bulkhead, ConfigError> {
+        let name = name.into();
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = pools.get(name.as_str()) {
+            return Ok(b.clone());
+        }
+        let b = configure(Bulkhead::builder(name.clone())).build()?;
+        pools.insert(name.to_string(), b.clone());
+        Ok(b)
+    }
+
+    /// The pool named `name`, if it exists.
+    pub fn get(&self, name: &str) -> Option<Bulkhead> {
+        self.pools
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// The names of every pool, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .pools
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r76_zero_concurrency_is_a_config_error() {
+        let err = Bulkhead::builder("b").max_concurrent(0).build().unwrap_err();
+        assert_eq!(err.violations()[0].field, "max_concurrent");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn r54_a_full_queue_refuses_at_once() {
+        let b = Bulkhead::builder("b")
+            .max_concurrent(1)
+            .queue_timeout(Duration::from_secs(10))
+            .max_queue_len(0)
+            .build()
+            .unwrap();
+        let _held = b.try_acquire().unwrap();
+        let t = tokio::time::Instant::now();
+        assert!(b.acquire().await.is_err());
+        assert_eq!(t.elapsed(), Duration::ZERO);
+        assert_eq!(b.waiting(), 0);
+    }
+}

@@ -1,0 +1,627 @@
+//! One pipeline: fallback ∘ total timeout ∘ retry ∘ (throttle, breaker) ∘
+//! timeout ∘ bulkhead ∘ call (R61).
+//!
+//! Build it once, call it many times. Every stage is optional:
+//!
+//! | stage | on | refuses with | counted by the breaker as |
+//! |---|---|---|---|
+//! | [`fallback`](PipelineBuilder::fallback) | any refusal or failure it handles | — | — (R59) |
+//! | [`total_timeout`](PipelineBuilder::total_timeout) | the whole call, retries and waits included | `Timeout` | — (the attempt in flight is cancelled) |
+//! | [`retry`](PipelineBuilder::retry) | retryable errors and results | `RetriesExhausted` | each attempt separately (R61) |
+//! | [`throttle`](PipelineBuilder::throttle) | every attempt | `Rejected(Throttled)` | — |
+//! | [`breaker`](PipelineBuilder::breaker) | every attempt | `Rejected(CircuitOpen, ...)` | — |
+//! | [`timeout`](PipelineBuilder::timeout) | every attempt | `Timeout` | failure (R55) |
+//! | [`bulkhead`](PipelineBuilder::bulkhead) or [`concurrency_limit`](PipelineBuilder::concurrency_limit) | every attempt | `Rejected(BulkheadFull)` | excluded (R53) |
+//!
+//! The bulkhead sits inside the per-attempt timeout, so time spent queueing
+//! for a slot counts toward the timeout; turn that off with
+//! [`queue_wait_counts_toward_timeout(false)`](PipelineBuilder::queue_wait_counts_toward_timeout).
+//!
+//! The success path allocates nothing: the pipeline's future lives where the
+//! caller puts it, and a per-attempt timeout uses tokio's timer entry, which
+//! is part of that future.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::adaptive::{AdaptiveThrottle, ConcurrencyLimit, LatencyBaseline, LimitOutcome, LimitPermit};
+use crate::breaker::{CircuitBreaker, Classifier, DefaultClassifier, Outcome};
+use crate::bulkhead::{Bulkhead, BulkheadPermit};
+use crate::clock::{Clock, ClockHandle, Nanos};
+use crate::error::{ConfigError, Error, Name, Rejected, Violations};
+use crate::fallback::Fallback;
+use crate::random::{Random, SplitMix64};
+use crate::retry::RetryPolicy;
+
+type RetryIf<E> = dyn Fn(&Error<E>) -> bool + Send + Sync;
+type RetryOnResult<T> = dyn Fn(&T) -> bool + Send + Sync;
+type Hint<E> = dyn Fn(&E) -> Option<Duration> + Send + Sync;
+type DynClassifier<T, E> = dyn Classifier<T, E> + Send + Sync;
+
+/// A composed set of policies for calls returning `Result<T, E>`. Cheap to
+/// clone (one `Arc`); clones share every stage.
+///
+/// ```
+/// use cb_core::retry::{Backoff, Jitter, RetryPolicy};
+/// use cb_core::{Bulkhead, CircuitBreaker, Error, Pipeline};
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() -> Result<(), cb_core::ConfigError> {
+/// let pipeline = Pipeline::builder("claude")
+///     .retry(
+///         RetryPolicy::builder()
+///             .max_attempts(3)
+///             .backoff(Backoff::exponential(Duration::from_millis(100)).jitter(Jitter::None).build()?)
+///             .build()?,
+///     )
+///     .breaker(CircuitBreaker::builder("claude").failure_threshold(5).build()?)
+///     .timeout(Duration::from_secs(30))
+///     .bulkhead(Bulkhead::builder("claude").max_concurrent(8).build()?)
+///     .build()?;
+///
+/// let mut calls = 0;
+/// let answer = pipeline
+///     .call(|| {
+///         calls += 1;
+///         let n = calls;
+///         async move { if n < 3 { Err("overloaded") } else { Ok("hello") } }
+///     })
+///     .await;
+/// assert_eq!(answer.unwrap(), "hello");
+/// assert_eq!(calls, 3);
+/// # Ok(()) }
+/// ```
+pub struct Pipeline<T, E> {
+    stages: Arc<Stages<T, E>>,
+}
+
+impl<T, E> Clone for Pipeline<T, E> {
+    fn clone(&self) -> Self {
+        Self {
+            stages: self.stages.clone(),
+        }
+    }
+}
+
+impl<T, E> std::fmt::Debug for Pipeline<T, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &*self.stages;
+        f.debug_struct("Pipeline")
+            .field("name", &s.name)
+            .field("fallback", &s.fallback)
+            .field("total_timeout", &s.total_timeout)
+            .field("retry", &s.retry)
+            .field("throttle", &s.throttle)
+            .field("breaker", &s.breaker)
+            .field("latency", &s.latency)
+            .field("timeout", &s.timeout)
+            .field("limit", &s.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+enum Limit {
+    Bulkhead(Bulkhead),
+    Adaptive(ConcurrencyLimit),
+}
+
+enum Slot<'a> {
+    Free,
+    Bulkhead(#[allow(dead_code)] BulkheadPermit<'a>),
+    Adaptive(LimitPermit<'a>),
+}
+
+/// What an attempt can end with before the breaker maps it.
+enum Local {
+    Timeout(Duration),
+    Full(Rejected),
+}
+
+struct Stages<T, E> {
+    name: Name,
+    fallback: Option<Fallback<T, E>>,
+    total_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    retry_if: Option<Arc<RetryIf<E>>>,
+    retry_on_result: Option<Arc<RetryOnResult<T>>>,
+    retry_after_hint: Option<Arc<Hint<E>>>,
+    throttle: Option<Arc<AdaptiveThrottle>>,
+    breaker: Option<CircuitBreaker>,
+    classifier: Option<Arc<DynClassifier<T, E>>>,
+    latency: Option<Arc<LatencyBaseline>>,
+    timeout: Option<Duration>,
+    queue_wait_in_timeout: bool,
+    limit: Option<Limit>,
+    clock: ClockHandle,
+    random: Arc<dyn Random>,
+}
+
+impl<T, E> Pipeline<T, E> {
+    /// Starts an empty pipeline named `name` (the name of its refusals when a
+    /// stage has none of its own).
+    pub fn builder(name: impl Into<Name>) -> PipelineBuilder<T, E> {
+        PipelineBuilder {
+            stages: Stages {
+                name: name.into(),
+                fallback: None,
+                total_timeout: None,
+                retry: None,
+                retry_if: None,
+                retry_on_result: None,
+                retry_after_hint: None,
+                throttle: None,
+                breaker: None,
+                classifier: None,
+                latency: None,
+                timeout: None,
+                queue_wait_in_timeout: true,
+                limit: None,
+                clock: ClockHandle::default_clock(),
+                random: Arc::new(SplitMix64::from_entropy()),
+            },
+            violations: Violations::new(),
+        }
+    }
+
+    /// The pipeline's name.
+    pub fn name(&self) -> &str {
+        self.stages.name.as_str()
+    }
+
+    /// The breaker, if the pipeline has one.
+    pub fn breaker(&self) -> Option<&CircuitBreaker> {
+        self.stages.breaker.as_ref()
+    }
+
+    /// The bulkhead, if the pipeline has one.
+    pub fn bulkhead(&self) -> Option<&Bulkhead> {
+        match &self.stages.limit {
+            Some(Limit::Bulkhead(b)) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The adaptive concurrency limit, if the pipeline has one.
+    pub fn concurrency_limit(&self) -> Option<&ConcurrencyLimit> {
+        match &self.stages.limit {
+            Some(Limit::Adaptive(l)) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The fallback, if the pipeline has one (its activation counters).
+    pub fn fallback(&self) -> Option<&Fallback<T, E>> {
+        self.stages.fallback.as_ref()
+    }
+}
+
+impl<T: 'static, E: 'static> Pipeline<T, E> {
+    /// Runs the operation through every stage. `op` makes one attempt's
+    /// future; it is called once per attempt, and never when the first
+    /// stage refuses.
+    ///
+    /// Dropping the returned future cancels the call at once, wherever it
+    /// is (an attempt in flight, a backoff wait, a bulkhead queue): nothing
+    /// keeps running and every permit is released (R49, R52, R57).
+    pub async fn call<F, Fut>(&self, mut op: F) -> Result<T, Error<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.run(&mut op, true).await
+    }
+
+    /// Like [`call`](Self::call) with a single attempt whatever the retry
+    /// policy says: for operations that cannot be replayed (a request whose
+    /// body is a stream). Every other stage applies.
+    pub async fn call_once<Fut>(&self, fut: Fut) -> Result<T, Error<E>>
+    where
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut slot = Some(fut);
+        let mut op = || {
+            let fut = slot.take();
+            async move {
+                match fut {
+                    Some(fut) => fut.await,
+                    None => unreachable!("a single attempt polls its future once"),
+                }
+            }
+        };
+        self.run(&mut op, false).await
+    }
+
+    async fn run<F, Fut>(&self, op: &mut F, may_retry: bool) -> Result<T, Error<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let s = &*self.stages;
+        let mut attempts = 0u32;
+        let result = match s.total_timeout {
+            None => s.retrying(op, &mut attempts, may_retry).await,
+            Some(after) => {
+                match tokio::time::timeout(after, s.retrying(op, &mut attempts, may_retry)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(Error::Timeout { after }),
+                }
+            }
+        };
+        match (result, &s.fallback) {
+            (Ok(t), _) => Ok(t),
+            (Err(e), None) => Err(e),
+            (Err(e), Some(fallback)) => {
+                let e = match e {
+                    Error::Inner(inner) if !fallback.runs_on_excluded() => {
+                        let (outcome, inner) = s.classify_err(inner);
+                        if outcome == Outcome::Excluded {
+                            return Err(Error::Inner(inner));
+                        }
+                        Error::Inner(inner)
+                    }
+                    other => other,
+                };
+                fallback.run(e, attempts.max(1)).await
+            }
+        }
+    }
+}
+
+impl<T, E> Stages<T, E> {
+    fn classify(&self, r: &Result<T, E>) -> Outcome {
+        match &self.classifier {
+            Some(c) => c.classify(r),
+            None => DefaultClassifier.classify(r),
+        }
+    }
+
+    fn classify_err(&self, e: E) -> (Outcome, E) {
+        let r: Result<T, E> = Err(e);
+        let outcome = self.classify(&r);
+        match r {
+            Err(e) => (outcome, e),
+            Ok(_) => unreachable!("built as Err"),
+        }
+    }
+
+    /// Side effects of an attempt's end (latency baseline, throttle accepts)
+    /// and the outcome the breaker records.
+    fn judge(&self, r: &Result<Result<T, E>, Local>, start: Nanos) -> Outcome {
+        match r {
+            Err(Local::Timeout(_)) => Outcome::Failure, // R55
+            Err(Local::Full(_)) => Outcome::Excluded,   // R53
+            Ok(r) => {
+                let mut outcome = self.classify(r);
+                if outcome == Outcome::Success {
+                    if let Some(l) = &self.latency {
+                        let took = Duration::from_nanos(self.clock.now().saturating_sub(start));
+                        if l.observe(took) {
+                            outcome = Outcome::Failure; // R38b: slow relative to its own normal
+                        }
+                    }
+                    if let Some(t) = &self.throttle {
+                        t.record_accept();
+                    }
+                }
+                outcome
+            }
+        }
+    }
+
+    fn limit_outcome(&self, r: &Result<T, E>) -> LimitOutcome {
+        match self.classify(r) {
+            Outcome::Success => LimitOutcome::Success,
+            Outcome::Failure | Outcome::Panicked => LimitOutcome::Dropped,
+            Outcome::Excluded | Outcome::Cancelled => LimitOutcome::Ignored,
+        }
+    }
+
+    async fn slot(&self) -> Result<Slot<'_>, Local> {
+        match &self.limit {
+            None => Ok(Slot::Free),
+            Some(Limit::Bulkhead(b)) => b.acquire().await.map(Slot::Bulkhead).map_err(Local::Full),
+            Some(Limit::Adaptive(l)) => l.try_acquire().map(Slot::Adaptive).map_err(Local::Full),
+        }
+    }
+
+    fn release(&self, slot: Slot<'_>, r: &Result<T, E>) {
+        if let Slot::Adaptive(p) = slot {
+            p.record(self.limit_outcome(r));
+        }
+    }
+
+    async fn limited<Fut: Future<Output = Result<T, E>>>(&self, fut: Fut) -> Result<Result<T, E>, Local> {
+        let slot = self.slot().await?;
+        let r = fut.await;
+        self.release(slot, &r);
+        Ok(r)
+    }
+
+    /// Timeout ∘ bulkhead ∘ call.
+    async fn bounded<Fut: Future<Output = Result<T, E>>>(&self, fut: Fut) -> Result<Result<T, E>, Local> {
+        match self.timeout {
+            None => self.limited(fut).await,
+            Some(after) if self.queue_wait_in_timeout => {
+                match tokio::time::timeout(after, self.limited(fut)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(Local::Timeout(after)),
+                }
+            }
+            Some(after) => {
+                let slot = self.slot().await?;
+                match tokio::time::timeout(after, fut).await {
+                    Ok(r) => {
+                        self.release(slot, &r);
+                        Ok(r)
+                    }
+                    Err(_) => Err(Local::Timeout(after)), // the slot drops: a drop for an adaptive limit
+                }
+            }
+        }
+    }
+
+    /// One attempt: throttle ∘ breaker ∘ timeout ∘ bulkhead ∘ call.
+    async fn attempt<F, Fut>(&self, op: &mut F) -> Result<T, Error<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        if let Some(t) = &self.throttle {
+            t.try_admit()?;
+        }
+        let timed = self.latency.is_some();
+        let out = match &self.breaker {
+            Some(b) => {
+                let permit = b.try_acquire()?;
+                let judge = Judge {
+                    stages: self,
+                    start: if timed { self.clock.now() } else { 0 },
+                };
+                crate::breaker::run_guarded(permit, self.bounded(op()), &judge).await
+            }
+            None if timed || self.throttle.is_some() => {
+                let start = if timed { self.clock.now() } else { 0 };
+                let r = self.bounded(op()).await;
+                self.judge(&r, start);
+                r
+            }
+            None => self.bounded(op()).await,
+        };
+        match out {
+            Ok(Ok(t)) => Ok(t),
+            Ok(Err(e)) => Err(Error::Inner(e)),
+            Err(Local::Timeout(after)) => Err(Error::Timeout { after }),
+            Err(Local::Full(r)) => Err(Error::Rejected(r)),
+        }
+    }
+
+    fn should_retry(&self, policy: &RetryPolicy, e: &Error<E>) -> bool {
+        match e {
+            Error::Rejected(_) if !policy.retries_rejections() => false, // R48
+            e => self.retry_if.as_ref().is_none_or(|p| p(e)),
+        }
+    }
+
+    fn hint(&self, e: &Error<E>) -> Option<Duration> {
+        match e {
+            Error::Inner(inner) => self.retry_after_hint.as_ref().and_then(|h| h(inner)),
+            e => e.retry_after(),
+        }
+    }
+
+    /// The wait before the next attempt, or `None` when retrying must stop
+    /// (R50: out of time; or out of budget).
+    fn next_delay(
+        &self,
+        policy: &RetryPolicy,
+        delays: &mut crate::retry::Delays<'_>,
+        hint: Option<Duration>,
+        started: Nanos,
+    ) -> Option<Duration> {
+        let cap = policy.backoff().cap();
+        let mut delay = delays.next().unwrap_or(Duration::ZERO);
+        if let Some(h) = hint {
+            delay = delay.max(h.min(cap)); // a server's hint, capped
+        }
+        if let Some(limit) = policy.max_elapsed() {
+            let elapsed = Duration::from_nanos(self.clock.now().saturating_sub(started));
+            let left = limit.checked_sub(elapsed).filter(|d| !d.is_zero())?;
+            delay = delay.min(left);
+        }
+        if let Some(budget) = policy.budget()
+            && !budget.try_withdraw()
+        {
+            return None;
+        }
+        Some(delay)
+    }
+
+    async fn retrying<F, Fut>(&self, op: &mut F, attempts: &mut u32, may_retry: bool) -> Result<T, Error<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let policy = match &self.retry {
+            Some(p) if may_retry => p,
+            _ => {
+                *attempts = 1;
+                return self.attempt(op).await;
+            }
+        };
+        if let Some(budget) = policy.budget() {
+            budget.deposit();
+        }
+        let started = if policy.max_elapsed().is_some() {
+            self.clock.now()
+        } else {
+            0
+        };
+        let mut delays = policy.backoff().delays(&*self.random);
+        loop {
+            *attempts += 1;
+            let n = *attempts;
+            let last = n >= policy.max_attempts();
+            let delay = match self.attempt(op).await {
+                Ok(t) => {
+                    let again = !last && self.retry_on_result.as_ref().is_some_and(|p| p(&t));
+                    match again
+                        .then(|| self.next_delay(policy, &mut delays, None, started))
+                        .flatten()
+                    {
+                        Some(d) => d,
+                        None => return Ok(t), // not retried, or out of attempts: the last result stands
+                    }
+                }
+                Err(e) => {
+                    if !self.should_retry(policy, &e) {
+                        return Err(e);
+                    }
+                    let d = if last {
+                        None
+                    } else {
+                        self.next_delay(policy, &mut delays, self.hint(&e), started)
+                    };
+                    match d {
+                        Some(d) => d,
+                        None => {
+                            // R47: no sleep after the final attempt.
+                            return Err(Error::RetriesExhausted {
+                                attempts: n,
+                                last: Box::new(e),
+                            });
+                        }
+                    }
+                }
+            };
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+struct Judge<'a, T, E> {
+    stages: &'a Stages<T, E>,
+    start: Nanos,
+}
+
+impl<T, E> Classifier<Result<T, E>, Local> for Judge<'_, T, E> {
+    fn classify(&self, r: &Result<Result<T, E>, Local>) -> Outcome {
+        self.stages.judge(r, self.start)
+    }
+}
+
+/// Builds a [`Pipeline`]; [`build`](Self::build) reports every invalid value.
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct PipelineBuilder<T, E> {
+    stages: Stages<T, E>,
+    violations: Violations,
+}
+
+impl<T, E> std::fmt::Debug for PipelineBuilder<T, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineBuilder")
+            .field("name", &self.stages.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, E> PipelineBuilder<T, E> {
+    /// Runs `fallback` for the refusals and failures it handles.
+    pub fn fallback(mut self, fallback: Fallback<T, E>) -> Self {
+        self.stages.fallback = Some(fallback);
+        self
+    }
+    /// A limit on the whole call, retries and waits included (`> 0`).
+    pub fn total_timeout(mut self, after: Duration) -> Self {
+        self.violations.positive("total_timeout", after);
+        self.stages.total_timeout = Some(after);
+        self
+    }
+    /// Retries with `policy`.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.stages.retry = Some(policy);
+        self
+    }
+    /// Which errors are retried (default: every error, timeouts included,
+    /// but no local rejection unless the policy says so, R48).
+    pub fn retry_if(mut self, predicate: impl Fn(&Error<E>) -> bool + Send + Sync + 'static) -> Self {
+        self.stages.retry_if = Some(Arc::new(predicate));
+        self
+    }
+    /// Which successful results are retried (e.g. an empty answer). When
+    /// attempts run out, the last result is returned as it is.
+    pub fn retry_on_result(mut self, predicate: impl Fn(&T) -> bool + Send + Sync + 'static) -> Self {
+        self.stages.retry_on_result = Some(Arc::new(predicate));
+        self
+    }
+    /// Reads a server's hint from an error (e.g. HTTP 429/503 `Retry-After`):
+    /// the next delay is at least the hint, capped at the backoff's `max_delay`.
+    pub fn retry_after_hint(mut self, hint: impl Fn(&E) -> Option<Duration> + Send + Sync + 'static) -> Self {
+        self.stages.retry_after_hint = Some(Arc::new(hint));
+        self
+    }
+    /// Sheds attempts by client-side adaptive throttling (R38).
+    pub fn throttle(mut self, throttle: AdaptiveThrottle) -> Self {
+        self.stages.throttle = Some(Arc::new(throttle));
+        self
+    }
+    /// Guards every attempt with `breaker`.
+    pub fn breaker(mut self, breaker: CircuitBreaker) -> Self {
+        self.stages.breaker = Some(breaker);
+        self
+    }
+    /// Decides how each attempt counts for the breaker (R4); default: `Ok`
+    /// succeeds, `Err` fails. Excluded errors also skip the fallback (R58).
+    pub fn classifier(mut self, classifier: impl Classifier<T, E> + Send + Sync + 'static) -> Self {
+        self.stages.classifier = Some(Arc::new(classifier));
+        self
+    }
+    /// Counts successes much slower than their own baseline as breaker
+    /// failures (R38b).
+    pub fn latency_baseline(mut self, baseline: LatencyBaseline) -> Self {
+        self.stages.latency = Some(Arc::new(baseline));
+        self
+    }
+    /// A limit on each attempt (`> 0`); a timeout is a breaker failure (R55).
+    pub fn timeout(mut self, after: Duration) -> Self {
+        self.violations.positive("timeout", after);
+        self.stages.timeout = Some(after);
+        self
+    }
+    /// Limits concurrent attempts with a bulkhead (replaces a concurrency limit).
+    pub fn bulkhead(mut self, bulkhead: Bulkhead) -> Self {
+        self.stages.limit = Some(Limit::Bulkhead(bulkhead));
+        self
+    }
+    /// Limits concurrent attempts with an adaptive limit (replaces a bulkhead).
+    pub fn concurrency_limit(mut self, limit: ConcurrencyLimit) -> Self {
+        self.stages.limit = Some(Limit::Adaptive(limit));
+        self
+    }
+    /// Whether waiting for a bulkhead slot counts toward the per-attempt
+    /// timeout (default `true`).
+    pub fn queue_wait_counts_toward_timeout(mut self, yes: bool) -> Self {
+        self.stages.queue_wait_in_timeout = yes;
+        self
+    }
+    /// The clock for `max_elapsed` and latencies.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.stages.clock = ClockHandle::from_clock(clock);
+        self
+    }
+    /// The random source for retry jitter (R95).
+    pub fn random(mut self, random: impl Random) -> Self {
+        self.stages.random = Arc::new(random);
+        self
+    }
+    /// Checks every value (R76) and builds the pipeline.
+    pub fn build(self) -> Result<Pipeline<T, E>, ConfigError> {
+        self.violations.finish()?;
+        Ok(Pipeline {
+            stages: Arc::new(self.stages),
+        })
+    }
+}

@@ -15,7 +15,7 @@
 //! needs infallible services, either give the pipeline a fallback that
 //! always answers, or put `axum::error_handling::HandleErrorLayer` outside:
 //!
-//! ```ignore
+//! ```text
 //! let route = Pipeline::builder("search").breaker(breaker).bulkhead(pool).build()?;
 //! let app = Router::new().route("/search", get(search)).route_layer(
 //!     ServiceBuilder::new()

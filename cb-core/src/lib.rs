@@ -36,6 +36,7 @@
 
 pub mod breaker;
 pub mod clock;
+pub mod config;
 pub mod error;
 pub mod event;
 pub mod metrics;

@@ -86,7 +86,10 @@ mod sys {
     use std::sync::OnceLock;
 
     fn read(clock: libc::clockid_t, getres: bool) -> u64 {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
         let rc = unsafe {
             if getres {
@@ -186,11 +189,9 @@ impl ManualClock {
     /// Moves the clock forward by `by` (saturating at the maximum time).
     pub fn advance(&self, by: Duration) {
         let by = to_nanos(by);
-        let _ = self
-            .nanos
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                Some(n.saturating_add(by))
-            });
+        let _ = self.nanos.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            Some(n.saturating_add(by))
+        });
     }
 
     /// Moves the clock to `to`; a time earlier than now is ignored, because a

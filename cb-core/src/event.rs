@@ -119,7 +119,10 @@ impl EventHub {
     /// Queues an event. Call [`EventHub::deliver`] after releasing any lock.
     pub(crate) fn enqueue(&self, event: Event) {
         if self.active() {
-            self.queue.lock().unwrap_or_else(|e| e.into_inner()).push_back(event);
+            self.queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_back(event);
         }
     }
 
@@ -149,11 +152,8 @@ impl EventHub {
             loop {
                 let next = self.queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
                 let Some(event) = next else { break };
-                let listeners: Vec<Arc<dyn Listener>> = self
-                    .listeners
-                    .read()
-                    .map(|l| l.clone())
-                    .unwrap_or_default();
+                let listeners: Vec<Arc<dyn Listener>> =
+                    self.listeners.read().map(|l| l.clone()).unwrap_or_default();
                 for l in &listeners {
                     if catch_unwind(AssertUnwindSafe(|| l.on_event(&event))).is_err() {
                         tracing::error!(breaker = %event.breaker, "a circuit breaker listener panicked; event skipped");

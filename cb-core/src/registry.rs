@@ -45,7 +45,9 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry").field("names", &self.names()).finish_non_exhaustive()
+        f.debug_struct("Registry")
+            .field("names", &self.names())
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,12 +119,19 @@ impl Registry {
 
     /// The breaker called `name`, if it exists. Never creates one.
     pub fn get(&self, name: &str) -> Option<CircuitBreaker> {
-        self.breakers.read().unwrap_or_else(|e| e.into_inner()).get(name).cloned()
+        self.breakers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
     }
 
     /// Removes the breaker called `name`.
     pub fn remove(&self, name: &str) -> Option<CircuitBreaker> {
-        self.breakers.write().unwrap_or_else(|e| e.into_inner()).remove(name)
+        self.breakers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(name)
     }
 
     /// Every name, sorted.
@@ -137,7 +146,12 @@ impl Registry {
 
     /// Every breaker, sorted by name.
     pub fn list(&self) -> Vec<CircuitBreaker> {
-        self.breakers.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+        self.breakers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Resets every breaker (R34).

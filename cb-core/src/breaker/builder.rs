@@ -176,6 +176,11 @@ impl BreakerBuilder {
             );
         }
         let clock = self.clock.unwrap_or_else(ClockHandle::default_clock);
-        Ok(CircuitBreaker::from_parts(self.name, self.config, clock, self.listeners))
+        Ok(CircuitBreaker::from_parts(
+            self.name,
+            self.config,
+            clock,
+            self.listeners,
+        ))
     }
 }

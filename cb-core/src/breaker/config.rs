@@ -100,10 +100,7 @@ impl BreakerConfig {
         if let Some(r) = self.slow_call_rate_threshold {
             v.percent("slow_call_rate_threshold", r);
         }
-        v.positive(
-            "slow_call_duration_threshold",
-            self.slow_call_duration_threshold,
-        );
+        v.positive("slow_call_duration_threshold", self.slow_call_duration_threshold);
         match self.window {
             Window::Count { size } => v.at_least_one("window.size", size.into()),
             Window::Time { length, buckets } => {
@@ -121,11 +118,7 @@ impl BreakerConfig {
         v.positive("open_duration", self.open_duration);
         let m = self.open_duration_multiplier;
         if !(m.is_finite() && m >= 1.0) {
-            v.push(
-                "open_duration_multiplier",
-                m,
-                "must be a finite number >= 1",
-            );
+            v.push("open_duration_multiplier", m, "must be a finite number >= 1");
         }
         if let Some(max) = self.max_open_duration
             && max < self.open_duration
@@ -174,7 +167,9 @@ impl BreakerConfig {
         if n <= 1 || self.open_duration_multiplier <= 1.0 {
             return base.min(max);
         }
-        let factor = self.open_duration_multiplier.powi((n - 1).min(i32::MAX as u32) as i32);
+        let factor = self
+            .open_duration_multiplier
+            .powi((n - 1).min(i32::MAX as u32) as i32);
         let secs = base.as_secs_f64() * factor;
         if !secs.is_finite() || secs >= max.as_secs_f64() {
             max
@@ -232,7 +227,10 @@ mod tests {
                 "half_open_max_wait",
             ]
         );
-        assert!(err.to_string().contains("failure_rate_threshold = NaN: must be > 0 and <= 100"));
+        assert!(
+            err.to_string()
+                .contains("failure_rate_threshold = NaN: must be > 0 and <= 100")
+        );
     }
 
     #[test]
@@ -252,13 +250,19 @@ mod tests {
     fn r76_cross_field_rules() {
         let cfg = BreakerConfig {
             max_open_duration: Some(Duration::from_secs(1)),
-            window: Window::Time { length: Duration::from_millis(5), buckets: 10 },
+            window: Window::Time {
+                length: Duration::from_millis(5),
+                buckets: 10,
+            },
             failure_threshold: None,
             ..Default::default()
         };
         let err = cfg.validate().unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("max_open_duration = 1s: must be >= open_duration (60s)"), "{msg}");
+        assert!(
+            msg.contains("max_open_duration = 1s: must be >= open_duration (60s)"),
+            "{msg}"
+        );
         assert!(msg.contains("window.length = 5ms"), "{msg}");
         assert!(msg.contains("at least one detector"), "{msg}");
     }
@@ -274,6 +278,10 @@ mod tests {
         assert_eq!(cfg.open_duration_for(1), Duration::from_secs(5));
         assert_eq!(cfg.open_duration_for(2), Duration::from_millis(7500));
         assert_eq!(cfg.open_duration_for(3), Duration::from_secs(10));
-        assert_eq!(cfg.open_duration_for(u32::MAX), Duration::from_secs(10), "R46-style saturation");
+        assert_eq!(
+            cfg.open_duration_for(u32::MAX),
+            Duration::from_secs(10),
+            "R46-style saturation"
+        );
     }
 }

@@ -272,7 +272,8 @@ impl CircuitBreaker {
 
     /// Forces the circuit open until another manual action (R32).
     pub fn force_open(&self) {
-        self.shared.force(State::ForcedOpen, TransitionReason::Forced, None);
+        self.shared
+            .force(State::ForcedOpen, TransitionReason::Forced, None);
     }
 
     /// Forces the circuit closed, with a fresh window (R35).
@@ -287,7 +288,8 @@ impl CircuitBreaker {
 
     /// Admits everything and keeps judging (rates, events) without ever tripping.
     pub fn metrics_only(&self) {
-        self.shared.force(State::MetricsOnly, TransitionReason::Forced, None);
+        self.shared
+            .force(State::MetricsOnly, TransitionReason::Forced, None);
     }
 
     /// Back to `Closed` with a fresh window and a new generation; lifetime
@@ -394,13 +396,21 @@ impl Shared {
     #[inline]
     fn permit(&self, w: Word, probe: u32) -> Permit<'_> {
         let timed = self.hot.flags.load(Ordering::Relaxed) & F_SLOW != 0;
-        let start = if timed { self.hot.clock.now() } else { permit::NO_START };
+        let start = if timed {
+            self.hot.clock.now()
+        } else {
+            permit::NO_START
+        };
         Permit::new(self, w, start, probe)
     }
 
     fn open_remaining(&self, now: Nanos) -> Duration {
         let until = self.hot.open_until.load(Ordering::Acquire);
-        Duration::from_nanos(until.saturating_sub(now).saturating_add(self.hot.clock.resolution()))
+        Duration::from_nanos(
+            until
+                .saturating_sub(now)
+                .saturating_add(self.hot.clock.resolution()),
+        )
     }
 
     #[inline]
@@ -453,10 +463,24 @@ impl Shared {
             let mut core = self.lock();
             let mut w = Word(self.hot.word.load(Ordering::Acquire));
             if w.state() == State::Open && now >= self.hot.open_until.load(Ordering::Acquire) {
-                w = self.transition(&mut core, w, State::HalfOpen, TransitionReason::OpenDurationElapsed, now, &mut pending);
+                w = self.transition(
+                    &mut core,
+                    w,
+                    State::HalfOpen,
+                    TransitionReason::OpenDurationElapsed,
+                    now,
+                    &mut pending,
+                );
             }
             if w.state() == State::HalfOpen && now >= self.hot.probe_deadline.load(Ordering::Acquire) {
-                w = self.transition(&mut core, w, State::Open, TransitionReason::StuckProbe, now, &mut pending);
+                w = self.transition(
+                    &mut core,
+                    w,
+                    State::Open,
+                    TransitionReason::StuckProbe,
+                    now,
+                    &mut pending,
+                );
             }
             match w.state() {
                 State::Closed | State::Disabled | State::MetricsOnly => Ok((w, permit::NO_PROBE)),
@@ -490,7 +514,9 @@ impl Shared {
 
     fn refresh_probe_deadline(&self, core: &Core) {
         let oldest = core.probes.iter().flatten().min().copied();
-        let deadline = oldest.map_or(NO_DEADLINE, |t| t.saturating_add(to_nanos(core.config.probe_deadline())));
+        let deadline = oldest.map_or(NO_DEADLINE, |t| {
+            t.saturating_add(to_nanos(core.config.probe_deadline()))
+        });
         self.hot.probe_deadline.store(deadline, Ordering::Release);
     }
 
@@ -524,7 +550,9 @@ impl Shared {
             State::Open => {
                 core.opens_in_row = core.opens_in_row.saturating_add(1);
                 let d = wait.unwrap_or_else(|| core.config.open_duration_for(core.opens_in_row));
-                self.hot.open_until.store(now.saturating_add(to_nanos(d)), Ordering::Release);
+                self.hot
+                    .open_until
+                    .store(now.saturating_add(to_nanos(d)), Ordering::Release);
             }
             State::Closed => core.opens_in_row = 0,
             _ => {}
@@ -541,7 +569,14 @@ impl Shared {
         let from_state = from.state();
         if from_state != to {
             core.transitions[from_state.index()][to.index()] += 1;
-            self.events.enqueue(self.event(EventKind::Transition { from: from_state, to, reason }, now));
+            self.events.enqueue(self.event(
+                EventKind::Transition {
+                    from: from_state,
+                    to,
+                    reason,
+                },
+                now,
+            ));
             pending.transitions.push((from_state, to, reason));
         }
         next
@@ -596,7 +631,14 @@ impl Shared {
     /// Applies the lazy time-based transitions under the lock (R18, R25).
     fn state_locked(&self, core: &mut Core, mut w: Word, now: Nanos, pending: &mut Pending) -> Word {
         if w.state() == State::Open && now >= self.hot.open_until.load(Ordering::Acquire) {
-            w = self.transition(core, w, State::HalfOpen, TransitionReason::OpenDurationElapsed, now, pending);
+            w = self.transition(
+                core,
+                w,
+                State::HalfOpen,
+                TransitionReason::OpenDurationElapsed,
+                now,
+                pending,
+            );
         }
         if w.state() == State::HalfOpen && now >= self.hot.probe_deadline.load(Ordering::Acquire) {
             w = self.transition(core, w, State::Open, TransitionReason::StuckProbe, now, pending);
@@ -642,7 +684,11 @@ impl Shared {
         let timed = start != permit::NO_START;
         let window = flags & F_WINDOW != 0;
         let events = self.events.active();
-        let now = if timed || window || events { self.hot.clock.now() } else { 0 };
+        let now = if timed || window || events {
+            self.hot.clock.now()
+        } else {
+            0
+        };
         let duration = timed.then(|| now.saturating_sub(start));
         let slow = matches!(outcome, Outcome::Success | Outcome::Failure | Outcome::Panicked)
             && duration.is_some_and(|d| d > self.hot.slow_threshold.load(Ordering::Relaxed));
@@ -653,15 +699,18 @@ impl Shared {
         if w != permit_word {
             self.counters.add(Counter::Late);
             if events {
-                self.events.emit(self.event(EventKind::LateResult { outcome }, now));
+                self.events
+                    .emit(self.event(EventKind::LateResult { outcome }, now));
             }
             return;
         }
         if events {
             let duration = duration.map(Duration::from_nanos);
-            self.events.enqueue(self.event(EventKind::Outcome { outcome, duration }, now));
+            self.events
+                .enqueue(self.event(EventKind::Outcome { outcome, duration }, now));
             if let (true, Some(d)) = (slow, duration) {
-                self.events.enqueue(self.event(EventKind::Slow { duration: d }, now));
+                self.events
+                    .enqueue(self.event(EventKind::Slow { duration: d }, now));
             }
         }
         match w.state() {
@@ -691,7 +740,11 @@ impl Shared {
             if failed {
                 let mut s = streak.load(Ordering::Relaxed);
                 loop {
-                    let count = if s >> 32 == tag { (s & 0xFFFF_FFFF) as u32 } else { 0 };
+                    let count = if s >> 32 == tag {
+                        (s & 0xFFFF_FFFF) as u32
+                    } else {
+                        0
+                    };
                     let next = (tag << 32) | u64::from(count.saturating_add(1));
                     match streak.compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Relaxed) {
                         Ok(_) => {
@@ -779,16 +832,37 @@ impl Shared {
             self.refresh_probe_deadline(&core);
             match outcome {
                 Outcome::Success if slow => {
-                    self.transition(&mut core, w, State::Open, TransitionReason::ProbeSlow, now, &mut pending);
+                    self.transition(
+                        &mut core,
+                        w,
+                        State::Open,
+                        TransitionReason::ProbeSlow,
+                        now,
+                        &mut pending,
+                    );
                 }
                 Outcome::Success => {
                     core.probe_successes += 1;
                     if core.probe_successes >= core.config.success_threshold {
-                        self.transition(&mut core, w, State::Closed, TransitionReason::ProbesSucceeded, now, &mut pending);
+                        self.transition(
+                            &mut core,
+                            w,
+                            State::Closed,
+                            TransitionReason::ProbesSucceeded,
+                            now,
+                            &mut pending,
+                        );
                     }
                 }
                 Outcome::Failure | Outcome::Panicked => {
-                    self.transition(&mut core, w, State::Open, TransitionReason::ProbeFailed, now, &mut pending);
+                    self.transition(
+                        &mut core,
+                        w,
+                        State::Open,
+                        TransitionReason::ProbeFailed,
+                        now,
+                        &mut pending,
+                    );
                 }
                 Outcome::Excluded | Outcome::Cancelled => {}
             }
@@ -800,14 +874,19 @@ impl Shared {
         let now = self.hot.clock.now();
         {
             let mut core = self.lock();
-            let reshape = core.config.window != config.window || core.window.is_some() != config.uses_window();
+            let reshape =
+                core.config.window != config.window || core.window.is_some() != config.uses_window();
             if reshape {
                 core.window = config.uses_window().then(|| WindowStats::new(config.window));
             }
             let slots = (config.half_open_max_calls as usize).max(core.probes.len());
             core.probes.resize(slots, None);
-            self.hot.failure_threshold.store(config.failure_threshold.unwrap_or(0), Ordering::Relaxed);
-            self.hot.slow_threshold.store(to_nanos(config.slow_call_duration_threshold), Ordering::Relaxed);
+            self.hot
+                .failure_threshold
+                .store(config.failure_threshold.unwrap_or(0), Ordering::Relaxed);
+            self.hot
+                .slow_threshold
+                .store(to_nanos(config.slow_call_duration_threshold), Ordering::Relaxed);
             self.hot.flags.store(flags_of(&config), Ordering::Relaxed);
             core.config = config;
             self.refresh_probe_deadline(&core);
@@ -824,9 +903,17 @@ impl Shared {
         let min_calls = core.config.effective_minimum_calls();
         let rate_on = core.config.failure_rate_threshold.is_some();
         let slow_on = core.config.slow_call_rate_threshold.is_some();
-        let totals = core.window.as_mut().map(|win| win.totals(now)).unwrap_or_default();
+        let totals = core
+            .window
+            .as_mut()
+            .map(|win| win.totals(now))
+            .unwrap_or_default();
         let streak = self.hot.streak.load(Ordering::Acquire);
-        let consecutive_failures = if streak >> 32 == streak_tag(w) { (streak & 0xFFFF_FFFF) as u32 } else { 0 };
+        let consecutive_failures = if streak >> 32 == streak_tag(w) {
+            (streak & 0xFFFF_FFFF) as u32
+        } else {
+            0
+        };
         let mut transitions = Vec::new();
         for from in State::ALL {
             for to in State::ALL {
@@ -840,8 +927,16 @@ impl Shared {
             name: self.hot.name.clone(),
             state,
             generation: w.generation(),
-            failure_rate: if rate_on { totals.failure_rate(min_calls) } else { None },
-            slow_call_rate: if slow_on { totals.slow_rate(min_calls) } else { None },
+            failure_rate: if rate_on {
+                totals.failure_rate(min_calls)
+            } else {
+                None
+            },
+            slow_call_rate: if slow_on {
+                totals.slow_rate(min_calls)
+            } else {
+                None
+            },
             buffered_calls: totals.calls,
             consecutive_failures,
             half_open_in_flight: core.probes_in_flight,

@@ -157,7 +157,10 @@ impl Word {
     }
     /// The next generation in `state` (R31: every change bumps it).
     pub(crate) fn next(self, state: State) -> Self {
-        Word::new(state, self.generation().wrapping_add(1) & (u64::MAX >> Self::STATE_BITS))
+        Word::new(
+            state,
+            self.generation().wrapping_add(1) & (u64::MAX >> Self::STATE_BITS),
+        )
     }
 }
 

@@ -130,9 +130,7 @@ impl Window {
     pub(crate) fn new(config: WindowConfig) -> Self {
         match config {
             WindowConfig::Count { size } => Window::Count(CountWindow::new(size)),
-            WindowConfig::Time { length, buckets } => {
-                Window::Time(TimeWindow::new(length, buckets))
-            }
+            WindowConfig::Time { length, buckets } => Window::Time(TimeWindow::new(length, buckets)),
         }
     }
 
@@ -202,7 +200,10 @@ mod tests {
     fn r10_time_window_counts_until_the_bucket_expires() {
         // The R4J example: a 5 s window of 5 buckets; calls at 0.0..0.8 s are
         // still counted at +4.8 s and gone at +5.8 s.
-        let mut w = Window::new(WindowConfig::Time { length: Duration::from_secs(5), buckets: 5 });
+        let mut w = Window::new(WindowConfig::Time {
+            length: Duration::from_secs(5),
+            buckets: 5,
+        });
         for i in 0..5 {
             w.record(i * 200 * MS, true, i % 2 == 0);
         }
@@ -214,7 +215,10 @@ mod tests {
 
     #[test]
     fn r10_time_window_evicts_bucket_by_bucket() {
-        let mut w = Window::new(WindowConfig::Time { length: Duration::from_secs(10), buckets: 10 });
+        let mut w = Window::new(WindowConfig::Time {
+            length: Duration::from_secs(10),
+            buckets: 10,
+        });
         w.record(500 * MS, true, false); // epoch 0
         w.record(3_500 * MS, false, false); // epoch 3
         assert_eq!(w.totals(9_999 * MS).calls, 2);

@@ -12,7 +12,7 @@ use super::schema::{Value, backticked, coerce, field, nearest};
 use super::settings::Settings;
 use super::template::{BUILTIN_TEMPLATES, CheckedTemplate, Entry, Template, check_values};
 use crate::breaker::BreakerConfig;
-use crate::error::{ConfigError, Violations};
+use crate::error::{ConfigError, Violation, Violations};
 
 /// The layer a value came from, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -358,12 +358,29 @@ impl ConfigLayers {
         if names.is_empty() {
             names.push("default");
         }
+        let mut all: Vec<Violation> = v
+            .finish()
+            .err()
+            .map(ConfigError::into_violations)
+            .unwrap_or_default();
         for name in names {
             if let Err(e) = self.explain(name, &Overrides::new()) {
-                v.extend(e.prefixed(&format!("instances.{name}")));
+                for mut violation in e.into_violations() {
+                    // A template's own problem is reported once, at the template.
+                    if !violation.field.starts_with("templates.") {
+                        violation.field = format!("instances.{name}.{}", violation.field);
+                    }
+                    if !all.contains(&violation) {
+                        all.push(violation);
+                    }
+                }
             }
         }
-        v.finish()
+        if all.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::new(all))
+        }
     }
 
     /// Merges the layers for `name`: path → (value, source).
@@ -397,7 +414,7 @@ impl ConfigLayers {
                 Ok(bases) => {
                     file_bodies.extend(bases.into_iter().filter(|(n, _)| n != "default").map(|(_, b)| b))
                 }
-                Err((field, value, allowed)) => v.push(format!("instances.{name}.{field}"), value, allowed),
+                Err((field, value, allowed)) => v.push(field, value, allowed),
             }
             file_bodies.push(instance);
         }

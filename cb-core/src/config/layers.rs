@@ -355,8 +355,11 @@ impl ConfigLayers {
             }
         }
         let mut names: Vec<&str> = self.file.instance_names().collect();
-        if names.is_empty() {
-            names.push("default");
+        // A file without instances is checked as it applies to any breaker,
+        // and its problems are reported without an instance prefix.
+        let anonymous = names.is_empty();
+        if anonymous {
+            names.push("");
         }
         let mut all: Vec<Violation> = v
             .finish()
@@ -367,7 +370,7 @@ impl ConfigLayers {
             if let Err(e) = self.explain(name, &Overrides::new()) {
                 for mut violation in e.into_violations() {
                     // A template's own problem is reported once, at the template.
-                    if !violation.field.starts_with("templates.") {
+                    if !anonymous && !violation.field.starts_with("templates.") {
                         violation.field = format!("instances.{name}.{}", violation.field);
                     }
                     if !all.contains(&violation) {

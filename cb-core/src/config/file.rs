@@ -263,6 +263,7 @@ fn from_node(root: Node, env: &dyn EnvSource) -> Result<ConfigFile, ConfigError>
     let mut file = ConfigFile::default();
     let map = match root {
         Node::Null => return Ok(file),
+        Node::Map(m) if m.is_empty() => return Ok(file),
         Node::Map(m) => m,
         other => {
             v.push(

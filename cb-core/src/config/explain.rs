@@ -56,19 +56,24 @@ impl fmt::Display for Explanation {
             "{} (template `{}`, environment `{}`)",
             self.name, self.template, self.environment
         )?;
+        // Manual padding: a width argument panics above u16::MAX, and a value can be that long.
+        let width = |s: &str, w: usize| " ".repeat(w.saturating_sub(s.chars().count()));
         let w_path = self.fields.iter().map(|e| e.path.len()).max().unwrap_or(0);
         let w_value = self
             .fields
             .iter()
-            .map(|e| e.value.as_deref().unwrap_or("-").len())
+            .map(|e| e.value.as_deref().unwrap_or("-").chars().count())
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .min(40);
         for e in &self.fields {
+            let value = e.value.as_deref().unwrap_or("-");
             write!(
                 f,
-                "\n  {:w_path$}  {:w_value$}  {}",
+                "\n  {}{}  {value}{}  {}",
                 e.path,
-                e.value.as_deref().unwrap_or("-"),
+                width(e.path, w_path),
+                width(value, w_value),
                 e.source
             )?;
         }

@@ -52,19 +52,28 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let log = lines.clone();
     breaker.subscribe(move |e: &cb_core::Event| {
         if let EventKind::Transition { from, to, reason } = &e.kind {
-            let line = format!("t={:>6.2}s  ── {from} → {to} ({reason})", start.elapsed().as_secs_f64());
+            let line = format!(
+                "t={:>6.2}s  ── {from} → {to} ({reason})",
+                start.elapsed().as_secs_f64()
+            );
             log.lock().unwrap_or_else(|p| p.into_inner()).push(line);
         }
     });
 
-    println!("cb demo: breaker `inventory-api` (trip after 3 consecutive failures, open 15 s, close after 2 good probes)");
+    println!(
+        "cb demo: breaker `inventory-api` (trip after 3 consecutive failures, open 15 s, close after 2 good probes)"
+    );
     println!("the downstream is down from t=2s to t=40s\n");
     let mut rejected_in_a_row = 0u32;
     for _ in 0..56 {
         let before = tokio::time::Instant::now();
         let result = breaker.call(downstream(start)).await;
         let took = before.elapsed();
-        let transitions: Vec<String> = lines.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
+        let transitions: Vec<String> = lines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect();
         if !transitions.is_empty() {
             flush_rejections(&mut rejected_in_a_row);
         }
@@ -74,7 +83,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         match result {
             Ok(body) => {
                 flush_rejections(&mut rejected_in_a_row);
-                println!("{}  call ok      {body} in {took:?} [{}]", stamp(), breaker.state());
+                println!(
+                    "{}  call ok      {body} in {took:?} [{}]",
+                    stamp(),
+                    breaker.state()
+                );
             }
             Err(Error::Inner(e)) => {
                 flush_rejections(&mut rejected_in_a_row);
@@ -82,10 +95,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
             Err(Error::Rejected(r)) => {
                 if rejected_in_a_row == 0 {
-                    println!(
-                        "{}  rejected     in {took:?}, no downstream call: {r}",
-                        stamp()
-                    );
+                    println!("{}  rejected     in {took:?}, no downstream call: {r}", stamp());
                 }
                 rejected_in_a_row += 1;
             }

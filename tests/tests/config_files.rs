@@ -23,7 +23,7 @@ fn layers_with(file: ConfigFile) -> ConfigLayers {
     ConfigLayers::new(Environment::Production)
         .with_env_source(HashMap::new())
         .with_file(file)
-        .unwrap()
+        .expect("valid file")
 }
 
 #[test]

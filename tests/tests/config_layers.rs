@@ -110,7 +110,7 @@ fn explain_with(path: &str, sets: &[(At, &str)]) -> Explanation {
     }
     let mut layers = ConfigLayers::new(Environment::Production).with_env_source(vars.clone());
     if let Some(t) = template {
-        layers.add_template(t).unwrap();
+        layers.add_template(t).expect("valid template");
         overrides = overrides.template("t");
     }
     if let Some(y) = yaml {

@@ -18,7 +18,7 @@ fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 
 fn temp_file(name: &str, text: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("cb-config-{}-{name}", std::process::id()));
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, text).expect("temp file written");
     path
 }
 

@@ -23,7 +23,7 @@ fn errors(yaml: &str) -> Vec<String> {
 fn one(yaml: &str) -> String {
     let e = errors(yaml);
     assert_eq!(e.len(), 1, "{e:#?}");
-    e.into_iter().next().unwrap()
+    e.into_iter().next().expect("one violation")
 }
 
 const INT: &str = "must be an integer >= 1";

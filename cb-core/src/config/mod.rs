@@ -112,7 +112,7 @@
 //! figment2), and parses into a `Value` that we walk ourselves, so it never
 //! sees our types.
 //!
-//! The full field reference is [`reference`].
+//! The full field reference is [`mod@reference`].
 
 mod duration;
 mod env;

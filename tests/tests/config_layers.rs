@@ -354,3 +354,14 @@ fn r78_explain_prints_every_field_with_its_layer() {
     }
     assert_eq!(text.lines().count(), 1 + Settings::default().values().len());
 }
+
+#[test]
+fn r78_an_empty_variable_counts_as_unset() {
+    let vars = HashMap::from([("CIRCUIT_BREAKER_FAILURE_THRESHOLD".to_string(), String::new())]);
+    let layers = ConfigLayers::new(Environment::Production).with_env_source(vars);
+    let e = layers.explain("svc", &Overrides::new()).unwrap();
+    assert_eq!(
+        e.get("failure_threshold").unwrap().source.layer(),
+        Layer::Environment
+    );
+}

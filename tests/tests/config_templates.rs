@@ -245,3 +245,14 @@ fn r79_builtin_templates_cannot_be_redefined() {
         "templates.database = \"database\": is a built-in template; give yours another name with `base: database`"
     );
 }
+
+#[test]
+fn r79_a_file_cannot_redefine_a_builtin_template() {
+    let file =
+        ConfigFile::from_yaml("templates:\n  database: { minimum_calls: 3 }\n", &HashMap::new()).unwrap();
+    let err = layers(Environment::Production).with_file(file).unwrap_err();
+    assert_eq!(
+        err.violations()[0].to_string(),
+        "templates.database = \"database\": is a built-in template; give yours another name with `base: database`"
+    );
+}

@@ -8,6 +8,7 @@
 //! `RECOVERY_TIMEOUT` is the canonical one). `<NAME>` is the breaker's name in
 //! upper case with every character other than a letter or digit replaced by
 //! `_`: breaker `claude-opus` reads `CIRCUIT_BREAKER_CLAUDE_OPUS_FAILURE_THRESHOLD`.
+//! A variable set to the empty string counts as unset.
 
 use std::collections::{BTreeMap, HashMap};
 

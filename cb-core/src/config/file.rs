@@ -218,9 +218,9 @@ fn line_col(text: &str, offset: usize) -> String {
     format!(" at line {line} column {col}")
 }
 
-/// The deepest bracket nesting outside quoted strings (YAML flow and TOML
-/// arrays/inline tables), plus the deepest indentation level (a cheap upper
-/// bound for YAML block nesting).
+/// The deepest bracket nesting outside quoted strings (YAML flow collections,
+/// TOML arrays and inline tables). YAML block nesting is bounded by the
+/// parser's own recursion limit.
 fn nesting_depth(text: &str) -> usize {
     let (mut depth, mut max, mut quote) = (0usize, 0usize, None::<char>);
     let mut escaped = false;

@@ -350,6 +350,14 @@ impl ConfigLayers {
     pub fn check(&self) -> Result<(), ConfigError> {
         let mut v = Violations::new();
         for name in self.file.templates.keys() {
+            if name != "default" && BUILTIN_TEMPLATES.contains(&name.as_str()) {
+                v.push(
+                    format!("templates.{name}"),
+                    format!("{name:?}"),
+                    format!("is a built-in template; give yours another name with `base: {name}`"),
+                );
+                continue;
+            }
             if let Err(e) = self.template_chain(name) {
                 v.extend(e);
             }
@@ -457,6 +465,10 @@ impl ConfigLayers {
         let per_breaker = format!("{PREFIX}{}_", env_name(name));
         for prefix in [PREFIX, per_breaker.as_str()] {
             for (spec, var, raw) in lookup(&*self.env, prefix) {
+                // An empty variable is unset (what `FOO=` means to most deployment tools).
+                if raw.trim().is_empty() {
+                    continue;
+                }
                 match coerce(spec, &Value::Text(raw)) {
                     Ok(value) => {
                         map.insert(spec.path, (value, Source::EnvVar(var)));

@@ -95,8 +95,8 @@ pub struct TimeoutSettings {
     pub duration: Duration,
 }
 
-/// Health-check settings (R71–R75).
-#[derive(Debug, Clone, PartialEq)]
+/// Health-check settings (R71–R75). `Debug` hides credentials in the URL.
+#[derive(Clone, PartialEq)]
 pub struct HealthCheckSettings {
     /// Whether a monitor probes the service.
     pub enabled: bool,
@@ -199,6 +199,19 @@ impl Default for TimeoutSettings {
             enabled: false,
             duration: Duration::from_secs(30),
         }
+    }
+}
+
+impl std::fmt::Debug for HealthCheckSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HealthCheckSettings")
+            .field("enabled", &self.enabled)
+            .field("interval", &self.interval)
+            .field("timeout", &self.timeout)
+            .field("healthy_threshold", &self.healthy_threshold)
+            .field("unhealthy_threshold", &self.unhealthy_threshold)
+            .field("url", &self.url.as_deref().map(super::schema::redact_url))
+            .finish()
     }
 }
 
@@ -558,6 +571,17 @@ mod tests {
         let s = Settings::default();
         s.validate().unwrap();
         assert_eq!(s.breaker_config(), BreakerConfig::default());
+    }
+
+    #[test]
+    fn r80_debug_hides_url_credentials() {
+        let mut s = Settings::default();
+        s.health_check.url = Some("https://u:hunter2@h.example/x".into());
+        let text = format!("{s:?}");
+        assert!(
+            text.contains("https://<redacted>@h.example/x") && !text.contains("hunter2"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -6,12 +6,23 @@ use super::schema::{Detector, Jitter, Value, coerce, field};
 use crate::error::Violations;
 
 /// A checked value with where it was written (for `explain` and messages).
-#[derive(Debug, Clone, PartialEq)]
+/// `Debug` shows the value as messages do, secrets removed.
+#[derive(Clone, PartialEq)]
 pub(crate) struct Entry {
     pub(crate) path: &'static str,
     pub(crate) value: Value,
     /// Where it was written: a file path such as `instances.claude.failure_threshold`.
     pub(crate) origin: String,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = field(self.path).map_or_else(
+            || self.value.to_string(),
+            |spec| super::schema::show(spec, &self.value),
+        );
+        write!(f, "{} = {shown} ({})", self.path, self.origin)
+    }
 }
 
 /// The names of the built-in templates, `default` first.

@@ -125,7 +125,9 @@ mod node;
 pub mod reference;
 mod schema;
 mod settings;
+mod suggest;
 mod template;
+mod value;
 
 pub use env::{EnvSource, FnEnv, NoEnv, PREFIX, ProcessEnv, env_name};
 pub use environment::{ENV_VAR, Environment, SEED_ENV_VAR};
@@ -133,8 +135,8 @@ pub use explain::{Explained, Explanation};
 pub use file::{ConfigFile, Format, LoadError};
 pub use layers::{ConfigLayers, Layer, Overrides, Source};
 pub use live::{ConfigChange, LiveConfig, install_global};
-pub use schema::{Detector, Jitter, Value};
 pub use settings::{
     BreakerSettings, BulkheadSettings, HealthCheckSettings, RetrySettings, Settings, TimeoutSettings,
 };
 pub use template::{BUILTIN_TEMPLATES, Template};
+pub use value::{Detector, Jitter, Value};

@@ -3,145 +3,11 @@
 //! all go through [`coerce`], so a value is checked the same way wherever it
 //! was written.
 
-use std::fmt;
 use std::time::Duration;
 
-use super::duration::{format_duration, parse_duration};
-
-/// Which failure detector a breaker uses (the seeds' `circuit_type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Detector {
-    /// `count_based`: trips after `failure_threshold` consecutive failures (R7).
-    CountBased,
-    /// `percentage_based`: also trips on the failure rate over the last
-    /// `sliding_window_size` calls (R8).
-    PercentageBased,
-    /// `time_based`: also trips on the failure rate over the last
-    /// `window_duration`, kept in `window_buckets` buckets (R10).
-    TimeBased,
-    /// `adaptive`: the failure rate over a count window, slow-call detection
-    /// when `slow_call_rate_threshold` is set, and an open period that grows
-    /// by `recovery_timeout_multiplier` on each failed recovery (R12, R37).
-    Adaptive,
-}
-
-impl Detector {
-    /// Every detector, in documentation order.
-    pub const ALL: [Detector; 4] = [
-        Detector::CountBased,
-        Detector::PercentageBased,
-        Detector::TimeBased,
-        Detector::Adaptive,
-    ];
-
-    /// The name used in files and environment variables.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Detector::CountBased => "count_based",
-            Detector::PercentageBased => "percentage_based",
-            Detector::TimeBased => "time_based",
-            Detector::Adaptive => "adaptive",
-        }
-    }
-
-    /// Whether the failure-rate detector is on.
-    pub fn uses_failure_rate(self) -> bool {
-        !matches!(self, Detector::CountBased)
-    }
-}
-
-impl fmt::Display for Detector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How retry delays are randomised (R45).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub enum Jitter {
-    /// No randomisation.
-    None,
-    /// `uniform[0, delay]` (AWS full jitter, the default).
-    Full,
-    /// `delay/2 + uniform[0, delay/2]`.
-    Equal,
-    /// AWS decorrelated jitter.
-    Decorrelated,
-    /// `uniform[d(1-f), d(1+f)]`, then capped; `0 <= f <= 1`.
-    Proportional(f64),
-}
-
-impl fmt::Display for Jitter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Jitter::None => f.write_str("none"),
-            Jitter::Full => f.write_str("full"),
-            Jitter::Equal => f.write_str("equal"),
-            Jitter::Decorrelated => f.write_str("decorrelated"),
-            Jitter::Proportional(x) => write!(f, "{x}"),
-        }
-    }
-}
-
-/// A configuration value, as written by any layer.
-///
-/// Code overrides can pass the natural type (`3u32`, `0.4`,
-/// `Duration::from_secs(30)`, `true`, `Detector::Adaptive`) or a string in
-/// the file syntax (`"30s"`, `"adaptive"`); both are checked against the
-/// field's type and range when the configuration is resolved.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Value {
-    /// An integer.
-    Int(i64),
-    /// A number (rates are fractions: 0.4 means 40 %).
-    Float(f64),
-    /// A duration.
-    Duration(Duration),
-    /// A boolean.
-    Bool(bool),
-    /// A string (parsed by the field's type when it is not a text field).
-    Text(String),
-    /// A detector.
-    Detector(Detector),
-    /// A jitter mode.
-    Jitter(Jitter),
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Int(n) => write!(f, "{n}"),
-            Value::Float(x) => write!(f, "{x}"),
-            Value::Duration(d) => f.write_str(&format_duration(*d)),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Text(s) => write!(f, "{s:?}"),
-            Value::Detector(d) => write!(f, "{d}"),
-            Value::Jitter(j) => write!(f, "{j}"),
-        }
-    }
-}
-
-macro_rules! value_from {
-    ($($t:ty => |$x:ident| $e:expr),* $(,)?) => {$(
-        impl From<$t> for Value {
-            fn from($x: $t) -> Self { $e }
-        }
-    )*};
-}
-value_from! {
-    u32 => |x| Value::Int(x.into()),
-    i64 => |x| Value::Int(x),
-    f64 => |x| Value::Float(x),
-    Duration => |x| Value::Duration(x),
-    bool => |x| Value::Bool(x),
-    &str => |x| Value::Text(x.to_owned()),
-    String => |x| Value::Text(x),
-    Detector => |x| Value::Detector(x),
-    Jitter => |x| Value::Jitter(x),
-}
+use super::duration::parse_duration;
+pub(crate) use super::suggest::{backticked, nearest, with_suggestion};
+pub(crate) use super::value::{Detector, Jitter, Value};
 
 /// A field's type and range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -719,53 +585,6 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
     .any(|s| upper.contains(s))
 }
 
-/// `` `a`, `b`, `c` ``
-pub(crate) fn backticked<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
-    names
-        .into_iter()
-        .map(|n| format!("`{}`", n.as_ref()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Appends "; did you mean `x`?" when a candidate is close to `got`.
-pub(crate) fn with_suggestion<S: AsRef<str>>(message: String, got: &str, candidates: &[S]) -> String {
-    match nearest(got, candidates) {
-        Some(best) => format!("{message}; did you mean `{best}`?"),
-        None => message,
-    }
-}
-
-/// The candidate nearest to `got` by edit distance, if it is close enough to
-/// be a plausible typo (at most a third of the word's length, and at least 1).
-pub(crate) fn nearest<'a, S: AsRef<str>>(got: &str, candidates: &'a [S]) -> Option<&'a str> {
-    let got_lower = got.to_ascii_lowercase();
-    let limit = (got.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| (levenshtein(&got_lower, c.as_ref()), c.as_ref()))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-/// Edit distance (insertions, deletions, substitutions), bounded input sizes.
-pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().take(256).collect();
-    let b: Vec<char> = b.chars().take(256).collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -786,16 +605,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn nearest_suggests_close_names_only() {
-        assert_eq!(
-            nearest("failure_treshold", &["failure_threshold", "success_threshold"]),
-            Some("failure_threshold")
-        );
-        assert_eq!(nearest("zzz", &["failure_threshold"]), None);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
     }
 
     #[test]

@@ -45,6 +45,11 @@ struct Inner {
 /// is rejected whole: no breaker and no layer changes. Listeners hear of
 /// every breaker whose configuration changed.
 ///
+/// Updates are serialised. A breaker's own listeners receive
+/// `EventKind::ConfigUpdated` while the update is being applied, so they must
+/// not start another update from that callback (it would wait for itself);
+/// [`LiveConfig::subscribe`] listeners run after the update and may.
+///
 /// ```
 /// use cb_core::config::{ConfigLayers, Environment, LiveConfig, Overrides};
 /// use cb_core::{Registry, State};

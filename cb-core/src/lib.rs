@@ -35,6 +35,10 @@
 //! # Ok::<(), cb_core::ConfigError>(())
 //! ```
 //!
+//! Breakers get their configuration by name through [`config`]: templates
+//! per service type, environments, YAML/TOML files, environment variables
+//! and code overrides, validated all at once and updatable at run time.
+//!
 //! The numbered rules (R1–R95) cited in these docs are in the project's
 //! `SEMANTICS.md`.
 //!
@@ -46,6 +50,7 @@ pub mod adaptive;
 pub mod breaker;
 pub mod bulkhead;
 pub mod clock;
+pub mod config;
 pub mod error;
 pub mod event;
 pub mod fallback;

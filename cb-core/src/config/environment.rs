@@ -1,0 +1,174 @@
+//! The four deployment environments and the variable that picks one.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::env::EnvSource;
+use super::schema::{Value, backticked, nearest};
+use crate::error::{ConfigError, Violation};
+
+/// The variable that selects the environment.
+pub const ENV_VAR: &str = "CB_ENVIRONMENT";
+/// The seeds' name for it, read when [`ENV_VAR`] is unset.
+pub const SEED_ENV_VAR: &str = "ENVIRONMENT";
+
+/// A deployment environment. Each sets the three values of the seeds' table
+/// (failure threshold, recovery timeout, failure rate), which override the
+/// template's (see [`ConfigLayers`](super::ConfigLayers) for the order).
+///
+/// | environment | failure_threshold | recovery_timeout | failure_rate_threshold |
+/// |---|---|---|---|
+/// | development | 10 | 180 s | 0.7 |
+/// | staging | 5 | 90 s | 0.5 |
+/// | production | 3 | 60 s | 0.4 |
+/// | testing | 20 | 300 s | 0.9 |
+///
+/// ```
+/// use cb_core::config::Environment;
+/// assert_eq!("prod".parse::<Environment>()?, Environment::Production);
+/// assert_eq!(Environment::default(), Environment::Production);
+/// # Ok::<(), cb_core::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Environment {
+    /// Lenient: 10 failures, 180 s, 70 %.
+    Development,
+    /// Moderate: 5 failures, 90 s, 50 %.
+    Staging,
+    /// Strict, and the default when nothing selects one: 3 failures, 60 s, 40 %.
+    #[default]
+    Production,
+    /// Very lenient, for CI: 20 failures, 300 s, 90 %.
+    Testing,
+}
+
+impl Environment {
+    /// Every environment, in documentation order.
+    pub const ALL: [Environment; 4] = [
+        Environment::Development,
+        Environment::Staging,
+        Environment::Production,
+        Environment::Testing,
+    ];
+
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Staging => "staging",
+            Environment::Production => "production",
+            Environment::Testing => "testing",
+        }
+    }
+
+    /// The values this environment sets, by field path.
+    pub fn values(self) -> [(&'static str, Value); 3] {
+        let (threshold, secs, rate) = match self {
+            Environment::Development => (10, 180, 0.7),
+            Environment::Staging => (5, 90, 0.5),
+            Environment::Production => (3, 60, 0.4),
+            Environment::Testing => (20, 300, 0.9),
+        };
+        [
+            ("failure_threshold", Value::Int(threshold)),
+            ("recovery_timeout", Value::Duration(Duration::from_secs(secs))),
+            ("failure_rate_threshold", Value::Float(rate)),
+        ]
+    }
+
+    /// The environment named by [`ENV_VAR`] (`CB_ENVIRONMENT`), else by
+    /// [`SEED_ENV_VAR`] (`ENVIRONMENT`), else [`Environment::Production`].
+    ///
+    /// Production is the default because a deployment that forgot the
+    /// variable should get the strict thresholds; a laptop that forgot it
+    /// only sees breakers trip a little sooner.
+    pub fn from_env(env: &dyn EnvSource) -> Result<Environment, ConfigError> {
+        for var in [ENV_VAR, SEED_ENV_VAR] {
+            if let Some(value) = env.var(var).filter(|v| !v.trim().is_empty()) {
+                return value.parse().map_err(|e: ConfigError| {
+                    ConfigError::new(
+                        e.into_violations()
+                            .into_iter()
+                            .map(|v| Violation {
+                                field: var.into(),
+                                ..v
+                            })
+                            .collect(),
+                    )
+                });
+            }
+        }
+        Ok(Environment::default())
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Environment {
+    type Err = ConfigError;
+
+    /// Case-insensitive; accepts `dev`, `stage`, `prod` and `test` too.
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        let lower = s.trim().to_ascii_lowercase();
+        match lower.as_str() {
+            "development" | "dev" => Ok(Environment::Development),
+            "staging" | "stage" => Ok(Environment::Staging),
+            "production" | "prod" => Ok(Environment::Production),
+            "testing" | "test" => Ok(Environment::Testing),
+            _ => {
+                let names = Environment::ALL.map(Environment::as_str);
+                let mut allowed = format!("must be one of {}", backticked(names));
+                if let Some(best) = nearest(&lower, &names) {
+                    allowed.push_str(&format!("; did you mean `{best}`?"));
+                }
+                Err(ConfigError::new(vec![Violation {
+                    field: "environment".into(),
+                    value: format!("{s:?}"),
+                    allowed,
+                }]))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn selected_by_variable_with_seed_fallback_and_default() {
+        assert_eq!(
+            Environment::from_env(&vars(&[])).unwrap(),
+            Environment::Production
+        );
+        assert_eq!(
+            Environment::from_env(&vars(&[("ENVIRONMENT", "staging")])).unwrap(),
+            Environment::Staging
+        );
+        let both = vars(&[("ENVIRONMENT", "staging"), ("CB_ENVIRONMENT", "Testing")]);
+        assert_eq!(Environment::from_env(&both).unwrap(), Environment::Testing);
+    }
+
+    #[test]
+    fn unknown_environment_names_the_variable_and_suggests() {
+        let err = Environment::from_env(&vars(&[("CB_ENVIRONMENT", "producton")])).unwrap_err();
+        assert_eq!(
+            err.violations()[0].to_string(),
+            "CB_ENVIRONMENT = \"producton\": must be one of `development`, `staging`, `production`, \
+             `testing`; did you mean `production`?"
+        );
+    }
+}

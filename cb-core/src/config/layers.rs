@@ -1,0 +1,582 @@
+//! Resolution: every field comes from the highest layer that sets it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use super::env::{EnvSource, PREFIX, ProcessEnv, env_name, lookup};
+use super::environment::Environment;
+use super::explain::{Explained, Explanation};
+use super::file::{Body, ConfigFile, shown_with_vars};
+use super::schema::{Value, backticked, coerce, field, nearest};
+use super::settings::Settings;
+use super::template::{BUILTIN_TEMPLATES, CheckedTemplate, Entry, Template, check_values};
+use crate::breaker::BreakerConfig;
+use crate::error::{ConfigError, Violation, Violations};
+
+/// The layer a value came from, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    /// The built-in defaults ([`Settings::default`]).
+    Default,
+    /// A template (the `default` template, then the named one and its bases).
+    Template,
+    /// The environment (development / staging / production / testing).
+    Environment,
+    /// The file: `configs.default`, the instance's `base_config` chain, the instance.
+    File,
+    /// `CIRCUIT_BREAKER_<FIELD>`, then `CIRCUIT_BREAKER_<NAME>_<FIELD>`.
+    EnvVar,
+    /// Overrides passed in code (macro arguments, then run-time updates).
+    Code,
+}
+
+/// Where exactly a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// The built-in defaults.
+    Default,
+    /// The template with this name.
+    Template(String),
+    /// This environment.
+    Environment(Environment),
+    /// This key of the file, e.g. `instances.claude.failure_threshold`.
+    File(String),
+    /// This variable.
+    EnvVar(String),
+    /// Code.
+    Code,
+}
+
+impl Source {
+    /// The layer.
+    pub fn layer(&self) -> Layer {
+        match self {
+            Source::Default => Layer::Default,
+            Source::Template(_) => Layer::Template,
+            Source::Environment(_) => Layer::Environment,
+            Source::File(_) => Layer::File,
+            Source::EnvVar(_) => Layer::EnvVar,
+            Source::Code => Layer::Code,
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::Template(t) => write!(f, "template `{t}`"),
+            Source::Environment(e) => write!(f, "environment `{e}`"),
+            Source::File(p) => write!(f, "file `{p}`"),
+            Source::EnvVar(v) => write!(f, "env `{v}`"),
+            Source::Code => f.write_str("code"),
+        }
+    }
+}
+
+/// Values set in code: the highest layer. Also names the template and,
+/// optionally, the environment for one resolution (what the macros pass).
+///
+/// ```
+/// use cb_core::config::{ConfigLayers, Environment, Overrides};
+/// use std::time::Duration;
+///
+/// let layers = ConfigLayers::new(Environment::Production);
+/// let o = Overrides::new().template("database").set("failure_threshold", 2u32).set("recovery_timeout", "15s");
+/// let cfg = layers.resolve("orders-db", &o)?;
+/// assert_eq!(cfg.failure_threshold, Some(2));
+/// assert_eq!(cfg.open_duration, Duration::from_secs(15));
+/// assert_eq!(cfg.failure_rate_threshold, Some(40.0)); // production's 0.4, as a percentage
+/// # Ok::<(), cb_core::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    template: Option<String>,
+    environment: Option<Environment>,
+    values: Vec<(String, Value)>,
+}
+
+impl Overrides {
+    /// No overrides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Uses this template (beats the file's `template:`).
+    pub fn template(mut self, name: impl Into<String>) -> Self {
+        self.template = Some(name.into());
+        self
+    }
+    /// Uses this environment instead of the layers' one.
+    pub fn environment(mut self, env: Environment) -> Self {
+        self.environment = Some(env);
+        self
+    }
+    /// Sets the field at `path`; checked when resolved.
+    pub fn set(mut self, path: &str, value: impl Into<Value>) -> Self {
+        self.values.retain(|(p, _)| p != path);
+        self.values.push((path.to_owned(), value.into()));
+        self
+    }
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self.template.is_none() && self.environment.is_none() && self.values.is_empty()
+    }
+    /// `other`'s settings on top of these.
+    pub fn merged(&self, other: &Overrides) -> Overrides {
+        let mut out = self.clone();
+        if other.template.is_some() {
+            out.template.clone_from(&other.template);
+        }
+        if other.environment.is_some() {
+            out.environment = other.environment;
+        }
+        for (p, v) in &other.values {
+            out = out.set(p, v.clone());
+        }
+        out
+    }
+}
+
+/// The layers a breaker's configuration is resolved through, lowest first:
+///
+/// 1. built-in defaults ([`Settings::default`]);
+/// 2. templates: `default`, then the breaker's template and its bases, root first;
+/// 3. the environment ([`Environment`]: failure threshold, recovery timeout, failure rate);
+/// 4. the file: `configs.default`, the instance's `base_config` chain, the instance;
+/// 5. environment variables: `CIRCUIT_BREAKER_<FIELD>`, then `CIRCUIT_BREAKER_<NAME>_<FIELD>`;
+/// 6. code: what the declaring code asked for ([`ConfigLayers::declare`]),
+///    the overrides passed to [`ConfigLayers::resolve`], then run-time
+///    updates ([`ConfigLayers::set_overrides`]).
+///
+/// Merging is per field: a layer overrides only what it sets. The
+/// breaker's template is the first named by: the code overrides, the
+/// instance (`template:`), its `base_config` chain, `configs.default`.
+///
+/// ```
+/// use cb_core::config::{ConfigLayers, Environment, Layer, Overrides};
+/// use std::collections::HashMap;
+///
+/// let env = HashMap::from([("CIRCUIT_BREAKER_CLAUDE_MINIMUM_CALLS".to_string(), "12".to_string())]);
+/// let layers = ConfigLayers::new(Environment::Staging).with_env_source(env);
+/// let o = Overrides::new().template("ai_provider");
+/// let why = layers.explain("claude", &o)?;
+/// assert_eq!(why.get("failure_threshold").unwrap().source.layer(), Layer::Environment); // 5 (staging)
+/// assert_eq!(why.get("minimum_calls").unwrap().value.as_deref(), Some("12"));
+/// assert_eq!(why.get("minimum_calls").unwrap().source.layer(), Layer::EnvVar);
+/// # Ok::<(), cb_core::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct ConfigLayers {
+    environment: Environment,
+    env: Arc<dyn EnvSource>,
+    code_templates: BTreeMap<String, CheckedTemplate>,
+    file: ConfigFile,
+    code: HashMap<String, Overrides>,
+    declared: HashMap<String, Overrides>,
+}
+
+impl fmt::Debug for ConfigLayers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigLayers")
+            .field("environment", &self.environment)
+            .field("templates", &self.code_templates.keys().collect::<Vec<_>>())
+            .field("file", &self.file)
+            .field("code", &self.code)
+            .field("declared", &self.declared)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConfigLayers {
+    /// Layers for `environment`, reading variables from the process
+    /// environment, with no file and no overrides.
+    pub fn new(environment: Environment) -> Self {
+        Self {
+            environment,
+            env: Arc::new(ProcessEnv),
+            code_templates: BTreeMap::new(),
+            file: ConfigFile::default(),
+            code: HashMap::new(),
+            declared: HashMap::new(),
+        }
+    }
+
+    /// Layers whose environment comes from `CB_ENVIRONMENT` (or the seeds'
+    /// `ENVIRONMENT`; production when neither is set), reading the process
+    /// environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_source(ProcessEnv)
+    }
+
+    /// Like [`ConfigLayers::from_env`], reading variables from `env`.
+    pub fn from_env_source(env: impl EnvSource) -> Result<Self, ConfigError> {
+        let environment = Environment::from_env(&env)?;
+        Ok(Self::new(environment).with_env_source(env))
+    }
+
+    /// Reads variables (the variable layer) from `env` instead of the process.
+    pub fn with_env_source(mut self, env: impl EnvSource) -> Self {
+        self.env = Arc::new(env);
+        self
+    }
+
+    /// The variables' source, e.g. to parse a file with the same variables.
+    pub fn env_source(&self) -> &dyn EnvSource {
+        &*self.env
+    }
+
+    /// Uses this file (replacing any earlier one). Checks that its templates
+    /// and configs resolve for every instance it names, reporting every
+    /// problem at once.
+    pub fn with_file(mut self, file: ConfigFile) -> Result<Self, ConfigError> {
+        self.file = file;
+        self.check()?;
+        Ok(self)
+    }
+
+    /// The file in use.
+    pub fn file(&self) -> &ConfigFile {
+        &self.file
+    }
+
+    /// The environment.
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// Changes the environment.
+    pub fn set_environment(&mut self, environment: Environment) {
+        self.environment = environment;
+    }
+
+    /// Adds a template defined in code. Built-in names other than `default`
+    /// cannot be redefined (base a new template on them instead).
+    pub fn add_template(&mut self, template: Template) -> Result<&mut Self, ConfigError> {
+        let mut v = Violations::new();
+        let prefix = format!("templates.{}", template.name);
+        if template.name != "default" && BUILTIN_TEMPLATES.contains(&template.name.as_str()) {
+            v.push(
+                &prefix,
+                format!("{:?}", template.name),
+                format!(
+                    "is a built-in template; give yours another name with `base: {}`",
+                    template.name
+                ),
+            );
+        }
+        if template.name == "default" && template.base.is_some() {
+            v.push(
+                format!("{prefix}.base"),
+                format!("{:?}", template.base),
+                "`default` is the root and has no base",
+            );
+        }
+        let checked = CheckedTemplate::check(&template, &prefix, &mut v);
+        v.finish()?;
+        self.code_templates.insert(template.name.clone(), checked);
+        Ok(self)
+    }
+
+    /// Registers code overrides for the breaker `name` (replacing earlier ones).
+    pub fn set_overrides(&mut self, name: &str, overrides: Overrides) {
+        self.code.insert(name.to_owned(), overrides);
+    }
+
+    /// Records what the code that declares the breaker `name` asks for (a
+    /// macro's `template = ...` and arguments): the lowest part of the code
+    /// layer, kept across reloads, below [`ConfigLayers::set_overrides`].
+    pub fn declare(&mut self, name: &str, overrides: Overrides) {
+        self.declared.insert(name.to_owned(), overrides);
+    }
+
+    /// Takes `other`'s code layer (declarations and run-time overrides).
+    pub(crate) fn keep_code_of(&mut self, other: &ConfigLayers) {
+        self.code.clone_from(&other.code);
+        self.declared.clone_from(&other.declared);
+    }
+
+    /// The code overrides registered for `name`.
+    pub fn overrides(&self, name: &str) -> Option<&Overrides> {
+        self.code.get(name)
+    }
+
+    /// The core breaker configuration for `name`.
+    pub fn resolve(&self, name: &str, overrides: &Overrides) -> Result<BreakerConfig, ConfigError> {
+        Ok(self.resolve_settings(name, overrides)?.breaker_config())
+    }
+
+    /// Every setting for `name`: breaker, retry, bulkhead, timeout, health check.
+    pub fn resolve_settings(&self, name: &str, overrides: &Overrides) -> Result<Settings, ConfigError> {
+        Ok(self.explain(name, overrides)?.settings)
+    }
+
+    /// For every field of `name`, its value and the layer that set it.
+    /// Fails like [`ConfigLayers::resolve`] when the result is invalid.
+    pub fn explain(&self, name: &str, overrides: &Overrides) -> Result<Explanation, ConfigError> {
+        let (map, template, environment) = self.merge(name, overrides)?;
+        let mut settings = Settings::default();
+        for (path, (value, _)) in &map {
+            settings.set(path, value);
+        }
+        settings.validate()?;
+        let fields = settings
+            .values()
+            .into_iter()
+            .map(|(path, value)| {
+                let source = map.get(path).map_or(Source::Default, |(_, s)| s.clone());
+                let shown = value
+                    .as_ref()
+                    .and_then(|v| field(path).map(|spec| super::schema::show(spec, v)));
+                Explained {
+                    path,
+                    value: shown,
+                    source,
+                }
+            })
+            .collect();
+        Ok(Explanation {
+            name: name.to_owned(),
+            template,
+            environment,
+            fields,
+            settings,
+        })
+    }
+
+    /// Resolves every breaker the file names and every template it defines,
+    /// reporting all problems together, each under `instances.<name>`.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let mut v = Violations::new();
+        for name in self.file.templates.keys() {
+            if name != "default" && BUILTIN_TEMPLATES.contains(&name.as_str()) {
+                v.push(
+                    format!("templates.{name}"),
+                    format!("{name:?}"),
+                    format!("is a built-in template; give yours another name with `base: {name}`"),
+                );
+                continue;
+            }
+            if let Err(e) = self.template_chain(name) {
+                v.extend(e);
+            }
+        }
+        let mut names: Vec<&str> = self.file.instance_names().collect();
+        // A file without instances is checked as it applies to any breaker,
+        // and its problems are reported without an instance prefix.
+        let anonymous = names.is_empty();
+        if anonymous {
+            names.push("");
+        }
+        let mut all: Vec<Violation> = v
+            .finish()
+            .err()
+            .map(ConfigError::into_violations)
+            .unwrap_or_default();
+        for name in names {
+            if let Err(e) = self.explain(name, &Overrides::new()) {
+                for mut violation in e.into_violations() {
+                    // A template's own problem is reported once, at the template.
+                    if !anonymous && !violation.field.starts_with("templates.") {
+                        violation.field = format!("instances.{name}.{}", violation.field);
+                    }
+                    if !all.contains(&violation) {
+                        all.push(violation);
+                    }
+                }
+            }
+        }
+        if all.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::new(all))
+        }
+    }
+
+    /// Merges the layers for `name`: path → (value, source).
+    #[allow(clippy::type_complexity)]
+    fn merge(
+        &self,
+        name: &str,
+        overrides: &Overrides,
+    ) -> Result<(BTreeMap<&'static str, (Value, Source)>, String, Environment), ConfigError> {
+        let mut v = Violations::new();
+        let mut code = self
+            .declared
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
+            .merged(overrides);
+        if let Some(registered) = self.code.get(name) {
+            code = code.merged(registered);
+        }
+        let mut map: BTreeMap<&'static str, (Value, Source)> = BTreeMap::new();
+
+        // The file's chain: configs.default, the base_config chain root first, the instance.
+        let mut file_bodies: Vec<&Body> = Vec::new();
+        if let Some(d) = self.file.configs.get("default") {
+            file_bodies.push(d);
+        }
+        if let Some(instance) = self.file.instances.get(name) {
+            match chain(&instance.base, "base_config", "config", &|n| {
+                self.file.configs.get(n)
+            }) {
+                Ok(bases) => {
+                    file_bodies.extend(bases.into_iter().filter(|(n, _)| n != "default").map(|(_, b)| b))
+                }
+                Err((field, value, allowed)) => v.push(field, value, allowed),
+            }
+            file_bodies.push(instance);
+        }
+
+        // The template: code, then the nearest file body that names one.
+        let template = code
+            .template
+            .clone()
+            .or_else(|| file_bodies.iter().rev().find_map(|b| b.template.clone()));
+        let template = template.unwrap_or_else(|| "default".to_owned());
+        let mut chain_names = Vec::new();
+        match self.template_chain(&template) {
+            Ok(chain) => {
+                for (tname, entries) in chain {
+                    chain_names.push(tname.clone());
+                    for e in entries {
+                        map.insert(e.path, (e.value.clone(), Source::Template(tname.clone())));
+                    }
+                }
+            }
+            Err(e) => v.extend(e),
+        }
+
+        let environment = code.environment.unwrap_or(self.environment);
+        for (path, value) in environment.values() {
+            if let Some(spec) = field(path) {
+                map.insert(spec.path, (value, Source::Environment(environment)));
+            }
+        }
+
+        for body in file_bodies {
+            for e in &body.entries {
+                map.insert(e.path, (e.value.clone(), Source::File(e.origin.clone())));
+            }
+        }
+
+        let per_breaker = format!("{PREFIX}{}_", env_name(name));
+        for prefix in [PREFIX, per_breaker.as_str()] {
+            for (spec, var, raw) in lookup(&*self.env, prefix) {
+                // An empty variable is unset (what `FOO=` means to most deployment tools).
+                if raw.trim().is_empty() {
+                    continue;
+                }
+                match coerce(spec, &Value::Text(raw)) {
+                    Ok(value) => {
+                        map.insert(spec.path, (value, Source::EnvVar(var)));
+                    }
+                    Err(rej) => v.push(spec.path, shown_with_vars(rej.shown, &[var]), rej.allowed),
+                }
+            }
+        }
+
+        for Entry { path, value, .. } in check_values(&code.values, "", &mut v) {
+            map.insert(path, (value, Source::Code));
+        }
+        v.finish()?;
+        Ok((map, template, environment))
+    }
+
+    /// The named template and its bases, `default` first, each with its entries.
+    #[allow(clippy::type_complexity)]
+    fn template_chain(&self, name: &str) -> Result<Vec<(String, Vec<Entry>)>, ConfigError> {
+        let mut v = Violations::new();
+        let find = |n: &str| -> Option<(Option<String>, Vec<Entry>)> {
+            if let Some(t) = self.code_templates.get(n) {
+                return Some((t.base.clone(), t.entries.clone()));
+            }
+            if let Some(b) = self.file.templates.get(n) {
+                return Some((b.base.clone(), b.entries.clone()));
+            }
+            let builtin = Template::builtin(n)?;
+            let mut scratch = Violations::new(); // built-ins are checked by a unit test
+            let t = CheckedTemplate::check(&builtin, "", &mut scratch);
+            Some((t.base, t.entries))
+        };
+        let mut out: Vec<(String, Vec<Entry>)> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        let mut current = Some(name.to_owned());
+        let mut referrer: Option<String> = None;
+        while let Some(n) = current {
+            if let Some(pos) = seen.iter().position(|s| *s == n) {
+                let mut cycle: Vec<&str> = seen[pos..].iter().map(String::as_str).collect();
+                cycle.push(&n);
+                v.push(
+                    format!(
+                        "templates.{}.base",
+                        seen.last().map_or(n.as_str(), String::as_str)
+                    ),
+                    format!("{n:?}"),
+                    format!("template cycle: {}", cycle.join(" -> ")),
+                );
+                return Err(v.finish().err().unwrap_or_else(|| ConfigError::new(vec![])));
+            }
+            let Some((base, entries)) = find(&n) else {
+                let mut known: Vec<String> = BUILTIN_TEMPLATES.iter().map(|s| s.to_string()).collect();
+                known.extend(self.code_templates.keys().cloned());
+                known.extend(self.file.templates.keys().cloned());
+                known.sort();
+                known.dedup();
+                let mut allowed = format!("unknown template `{n}`; expected one of {}", backticked(&known));
+                if let Some(best) = nearest(&n, &known) {
+                    allowed = format!("unknown template `{n}`; did you mean `{best}`?");
+                }
+                let at = match &referrer {
+                    Some(r) => format!("templates.{r}.base"),
+                    None => "template".to_owned(),
+                };
+                v.push(at, format!("{n:?}"), allowed);
+                return Err(v.finish().err().unwrap_or_else(|| ConfigError::new(vec![])));
+            };
+            seen.push(n.clone());
+            out.push((n.clone(), entries));
+            referrer = Some(n.clone());
+            current = match base {
+                Some(b) => Some(b),
+                None if n != "default" => Some("default".to_owned()),
+                None => None,
+            };
+        }
+        out.reverse();
+        Ok(out)
+    }
+}
+
+/// Follows `base` links from `start` through `lookup`, root first.
+/// Errors are `(field, value, allowed)` for the link that failed.
+#[allow(clippy::type_complexity)]
+fn chain<'a>(
+    start: &Option<String>,
+    link: &str,
+    what: &str,
+    lookup: &dyn Fn(&str) -> Option<&'a Body>,
+) -> Result<Vec<(String, &'a Body)>, (String, String, String)> {
+    let mut out: Vec<(String, &'a Body)> = Vec::new();
+    let mut current = start.clone();
+    while let Some(n) = current {
+        if out.iter().any(|(s, _)| *s == n) {
+            let mut names: Vec<&str> = out.iter().map(|(s, _)| s.as_str()).collect();
+            names.push(&n);
+            return Err((
+                link.to_owned(),
+                format!("{n:?}"),
+                format!("{what} cycle: {}", names.join(" -> ")),
+            ));
+        }
+        let Some(body) = lookup(&n) else {
+            return Err((link.to_owned(), format!("{n:?}"), format!("unknown {what} `{n}`")));
+        };
+        out.push((n, body));
+        current = body.base.clone();
+    }
+    out.reverse();
+    Ok(out)
+}

@@ -1,0 +1,250 @@
+//! Templates: named sets of values for a kind of service, inheriting from a base.
+
+use std::time::Duration;
+
+use super::schema::{Detector, Jitter, Value, coerce, field};
+use crate::error::Violations;
+
+/// A checked value with where it was written (for `explain` and messages).
+/// `Debug` shows the value as messages do, secrets removed.
+#[derive(Clone, PartialEq)]
+pub(crate) struct Entry {
+    pub(crate) path: &'static str,
+    pub(crate) value: Value,
+    /// Where it was written: a file path such as `instances.claude.failure_threshold`.
+    pub(crate) origin: String,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = field(self.path).map_or_else(
+            || self.value.to_string(),
+            |spec| super::schema::show(spec, &self.value),
+        );
+        write!(f, "{} = {shown} ({})", self.path, self.origin)
+    }
+}
+
+/// The names of the built-in templates, `default` first.
+pub const BUILTIN_TEMPLATES: [&str; 5] = ["default", "ai_provider", "database", "mcp_server", "external_api"];
+
+/// A named set of values over a base template.
+///
+/// The built-ins are `default` (empty: the built-in defaults) and one per
+/// service type of the seeds:
+///
+/// - `ai_provider` — `adaptive`: failure rate over the last 20 calls, slow
+///   calls (80 % slower than 30 s), an open period doubling up to 10 min,
+///   one probe at a time; retries honour Retry-After; 60 s call timeout; a
+///   20-call bulkhead.
+/// - `database` — `percentage_based` over the last 50 calls; a 50-call
+///   bulkhead, 10 s call timeout, health checks every 15 s.
+/// - `mcp_server` — `count_based` (consecutive failures) with a breaker per
+///   tool; a 10-call bulkhead and a 60 s tool timeout.
+/// - `external_api` — `time_based` over 60 s in 10 buckets; retries honour
+///   Retry-After; 30 s call timeout; health checks every 60 s.
+///
+/// Your own templates name a `base` (any template, built-in or yours, to any
+/// depth; a cycle is an error that names it).
+///
+/// ```
+/// use cb_core::config::{ConfigLayers, Environment, Overrides, Template};
+/// use std::time::Duration;
+///
+/// let mut layers = ConfigLayers::new(Environment::Production);
+/// layers.add_template(Template::new("slow_llm").base("ai_provider").set("slow_call_duration_threshold", "45s"))?;
+/// let s = layers.resolve_settings("local-llm", &Overrides::new().template("slow_llm"))?;
+/// assert_eq!(s.breaker.slow_call_duration_threshold, Duration::from_secs(45));
+/// assert_eq!(s.breaker.sliding_window_size, 20); // from ai_provider
+/// # Ok::<(), cb_core::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub(crate) name: String,
+    pub(crate) base: Option<String>,
+    pub(crate) values: Vec<(String, Value)>,
+}
+
+impl Template {
+    /// An empty template called `name`, based on `default`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            base: None,
+            values: Vec::new(),
+        }
+    }
+
+    /// Inherits every value of `base` that this template does not set.
+    pub fn base(mut self, base: impl Into<String>) -> Self {
+        self.base = Some(base.into());
+        self
+    }
+
+    /// Sets the field at `path` (e.g. `"failure_threshold"`,
+    /// `"retry.max_attempts"`); checked when the template is added.
+    pub fn set(mut self, path: &str, value: impl Into<Value>) -> Self {
+        self.values.push((path.to_owned(), value.into()));
+        self
+    }
+
+    /// The template's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The base it inherits from, if any (`default` otherwise).
+    pub fn base_name(&self) -> Option<&str> {
+        self.base.as_deref()
+    }
+
+    /// The built-in template called `name`.
+    pub fn builtin(name: &str) -> Option<Template> {
+        let d = Duration::from_secs;
+        let ms = Duration::from_millis;
+        let t = Template::new(name);
+        Some(match name {
+            "default" => t,
+            "ai_provider" => t
+                .set("circuit_type", Detector::Adaptive)
+                .set("sliding_window_size", 20u32)
+                .set("minimum_calls", 5u32)
+                .set("slow_call_rate_threshold", 0.8)
+                .set("slow_call_duration_threshold", d(30))
+                .set("recovery_timeout_multiplier", 2.0)
+                .set("max_recovery_timeout", d(600))
+                .set("half_open_max_calls", 1u32)
+                .set("success_threshold", 2u32)
+                .set("service_category", "ai")
+                .set("retry.max_attempts", 3u32)
+                .set("retry.base_delay", d(1))
+                .set("retry.max_delay", d(30))
+                .set("retry.jitter", Jitter::Full)
+                .set("retry.respect_retry_after", true)
+                .set("bulkhead.enabled", true)
+                .set("bulkhead.max_concurrent_calls", 20u32)
+                .set("bulkhead.queue_timeout", d(10))
+                .set("call_timeout.enabled", true)
+                .set("call_timeout.duration", d(60)),
+            "database" => t
+                .set("circuit_type", Detector::PercentageBased)
+                .set("sliding_window_size", 50u32)
+                .set("minimum_calls", 10u32)
+                .set("half_open_max_calls", 2u32)
+                .set("success_threshold", 2u32)
+                .set("service_category", "database")
+                .set("retry.max_attempts", 2u32)
+                .set("retry.base_delay", ms(50))
+                .set("retry.max_delay", d(1))
+                .set("bulkhead.enabled", true)
+                .set("bulkhead.max_concurrent_calls", 50u32)
+                .set("bulkhead.queue_timeout", d(2))
+                .set("call_timeout.enabled", true)
+                .set("call_timeout.duration", d(10))
+                .set("health_check.enabled", true)
+                .set("health_check.interval", d(15))
+                .set("health_check.timeout", d(3)),
+            "mcp_server" => t
+                .set("circuit_type", Detector::CountBased)
+                .set("tool_level_breakers", true)
+                .set("half_open_max_calls", 1u32)
+                .set("success_threshold", 2u32)
+                .set("service_category", "mcp")
+                .set("retry.max_attempts", 2u32)
+                .set("retry.base_delay", ms(200))
+                .set("retry.max_delay", d(2))
+                .set("bulkhead.enabled", true)
+                .set("bulkhead.max_concurrent_calls", 10u32)
+                .set("bulkhead.queue_timeout", d(5))
+                .set("call_timeout.enabled", true)
+                .set("call_timeout.duration", d(60)),
+            "external_api" => t
+                .set("circuit_type", Detector::TimeBased)
+                .set("window_duration", d(60))
+                .set("window_buckets", 10u32)
+                .set("minimum_calls", 10u32)
+                .set("half_open_max_calls", 2u32)
+                .set("success_threshold", 2u32)
+                .set("service_category", "external")
+                .set("retry.max_attempts", 3u32)
+                .set("retry.base_delay", ms(500))
+                .set("retry.max_delay", d(30))
+                .set("retry.respect_retry_after", true)
+                .set("call_timeout.enabled", true)
+                .set("call_timeout.duration", d(30))
+                .set("health_check.enabled", true)
+                .set("health_check.interval", d(60))
+                .set("health_check.timeout", d(10)),
+            _ => return None,
+        })
+    }
+}
+
+/// A template whose values were checked.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CheckedTemplate {
+    pub(crate) name: String,
+    pub(crate) base: Option<String>,
+    pub(crate) entries: Vec<Entry>,
+}
+
+impl CheckedTemplate {
+    /// Checks every path and value; problems go to `v` with paths under `prefix`.
+    pub(crate) fn check(t: &Template, prefix: &str, v: &mut Violations) -> CheckedTemplate {
+        let entries = check_values(&t.values, prefix, v);
+        CheckedTemplate {
+            name: t.name.clone(),
+            base: t.base.clone(),
+            entries,
+        }
+    }
+}
+
+/// Checks `(path, value)` pairs written in code: unknown paths and bad values
+/// become violations at `prefix.path` (or `path` when `prefix` is empty).
+pub(crate) fn check_values(values: &[(String, Value)], prefix: &str, v: &mut Violations) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for (path, value) in values {
+        let at = if prefix.is_empty() {
+            path.clone()
+        } else {
+            format!("{prefix}.{path}")
+        };
+        match field(path) {
+            None => {
+                let paths: Vec<&str> = super::schema::FIELDS.iter().map(|f| f.path).collect();
+                v.push(
+                    at,
+                    value,
+                    super::schema::with_suggestion("unknown field".into(), path, &paths),
+                );
+            }
+            Some(spec) => match coerce(spec, value) {
+                Ok(value) => entries.push(Entry {
+                    path: spec.path,
+                    value,
+                    origin: at,
+                }),
+                Err(rej) => v.push(at, rej.shown, rej.allowed),
+            },
+        }
+    }
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_are_valid() {
+        for name in BUILTIN_TEMPLATES {
+            let t = Template::builtin(name).unwrap();
+            let mut v = Violations::new();
+            let c = CheckedTemplate::check(&t, name, &mut v);
+            v.finish().unwrap();
+            assert_eq!(c.entries.len(), t.values.len());
+        }
+        assert!(Template::builtin("nope").is_none());
+    }
+}

@@ -1,0 +1,141 @@
+//! The value types of configuration fields.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::duration::format_duration;
+
+/// Which failure detector a breaker uses (the seeds' `circuit_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Detector {
+    /// `count_based`: trips after `failure_threshold` consecutive failures (R7).
+    CountBased,
+    /// `percentage_based`: also trips on the failure rate over the last
+    /// `sliding_window_size` calls (R8).
+    PercentageBased,
+    /// `time_based`: also trips on the failure rate over the last
+    /// `window_duration`, kept in `window_buckets` buckets (R10).
+    TimeBased,
+    /// `adaptive`: the failure rate over a count window, slow-call detection
+    /// when `slow_call_rate_threshold` is set, and an open period that grows
+    /// by `recovery_timeout_multiplier` on each failed recovery (R12, R37).
+    Adaptive,
+}
+
+impl Detector {
+    /// Every detector, in documentation order.
+    pub const ALL: [Detector; 4] = [
+        Detector::CountBased,
+        Detector::PercentageBased,
+        Detector::TimeBased,
+        Detector::Adaptive,
+    ];
+
+    /// The name used in files and environment variables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detector::CountBased => "count_based",
+            Detector::PercentageBased => "percentage_based",
+            Detector::TimeBased => "time_based",
+            Detector::Adaptive => "adaptive",
+        }
+    }
+
+    /// Whether the failure-rate detector is on.
+    pub fn uses_failure_rate(self) -> bool {
+        !matches!(self, Detector::CountBased)
+    }
+}
+
+impl fmt::Display for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How retry delays are randomised (R45).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Jitter {
+    /// No randomisation.
+    None,
+    /// `uniform[0, delay]` (AWS full jitter, the default).
+    Full,
+    /// `delay/2 + uniform[0, delay/2]`.
+    Equal,
+    /// AWS decorrelated jitter.
+    Decorrelated,
+    /// `uniform[d(1-f), d(1+f)]`, then capped; `0 <= f <= 1`.
+    Proportional(f64),
+}
+
+impl fmt::Display for Jitter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Jitter::None => f.write_str("none"),
+            Jitter::Full => f.write_str("full"),
+            Jitter::Equal => f.write_str("equal"),
+            Jitter::Decorrelated => f.write_str("decorrelated"),
+            Jitter::Proportional(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+/// A configuration value, as written by any layer.
+///
+/// Code overrides can pass the natural type (`3u32`, `0.4`,
+/// `Duration::from_secs(30)`, `true`, `Detector::Adaptive`) or a string in
+/// the file syntax (`"30s"`, `"adaptive"`); both are checked against the
+/// field's type and range when the configuration is resolved.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// An integer.
+    Int(i64),
+    /// A number (rates are fractions: 0.4 means 40 %).
+    Float(f64),
+    /// A duration.
+    Duration(Duration),
+    /// A boolean.
+    Bool(bool),
+    /// A string (parsed by the field's type when it is not a text field).
+    Text(String),
+    /// A detector.
+    Detector(Detector),
+    /// A jitter mode.
+    Jitter(Jitter),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(n) => write!(f, "{n}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Duration(d) => f.write_str(&format_duration(*d)),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Text(s) => write!(f, "{s:?}"),
+            Value::Detector(d) => write!(f, "{d}"),
+            Value::Jitter(j) => write!(f, "{j}"),
+        }
+    }
+}
+
+macro_rules! value_from {
+    ($($t:ty => |$x:ident| $e:expr),* $(,)?) => {$(
+        impl From<$t> for Value {
+            fn from($x: $t) -> Self { $e }
+        }
+    )*};
+}
+value_from! {
+    u32 => |x| Value::Int(x.into()),
+    i64 => |x| Value::Int(x),
+    f64 => |x| Value::Float(x),
+    Duration => |x| Value::Duration(x),
+    bool => |x| Value::Bool(x),
+    &str => |x| Value::Text(x.to_owned()),
+    String => |x| Value::Text(x),
+    Detector => |x| Value::Detector(x),
+    Jitter => |x| Value::Jitter(x),
+}

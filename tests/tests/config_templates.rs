@@ -1,0 +1,258 @@
+//! Templates × environments (the seeds' tables) and template errors (R79).
+
+use std::collections::HashMap;
+
+use cb_core::config::{BUILTIN_TEMPLATES, ConfigFile, ConfigLayers, Environment, Layer, Overrides, Template};
+
+fn layers(env: Environment) -> ConfigLayers {
+    ConfigLayers::new(env).with_env_source(HashMap::new())
+}
+
+/// The seeds' environment table (002): threshold, recovery timeout, failure rate.
+const SEED_ENVIRONMENTS: [(Environment, &str, &str, &str); 4] = [
+    (Environment::Development, "10", "180s", "0.7"),
+    (Environment::Staging, "5", "90s", "0.5"),
+    (Environment::Production, "3", "60s", "0.4"),
+    (Environment::Testing, "20", "300s", "0.9"),
+];
+
+/// The detector each service type gets (issue 4 / seed 004's best practices).
+const DETECTORS: [(&str, &str); 5] = [
+    ("default", "count_based"),
+    ("ai_provider", "adaptive"),
+    ("database", "percentage_based"),
+    ("mcp_server", "count_based"),
+    ("external_api", "time_based"),
+];
+
+#[test]
+fn every_template_in_every_environment_gets_the_seeds_values() {
+    for (template, detector) in DETECTORS {
+        for (env, threshold, recovery, rate) in SEED_ENVIRONMENTS {
+            let e = layers(env)
+                .explain("svc", &Overrides::new().template(template))
+                .unwrap();
+            let v = |p: &str| e.get(p).unwrap().value.clone().unwrap();
+            assert_eq!(v("failure_threshold"), threshold, "{template}/{env}");
+            assert_eq!(v("recovery_timeout"), recovery, "{template}/{env}");
+            assert_eq!(v("failure_rate_threshold"), rate, "{template}/{env}");
+            assert_eq!(v("circuit_type"), detector, "{template}/{env}");
+            for p in ["failure_threshold", "recovery_timeout", "failure_rate_threshold"] {
+                assert_eq!(
+                    e.get(p).unwrap().source.layer(),
+                    Layer::Environment,
+                    "{template}/{env}/{p}"
+                );
+            }
+            // And the core config: rate in percent, detectors per type.
+            let cfg = e.settings.breaker_config();
+            assert_eq!(cfg.failure_threshold, Some(threshold.parse().unwrap()));
+            let percent: f64 = rate.parse::<f64>().unwrap() * 100.0;
+            match detector {
+                "count_based" => assert_eq!(cfg.failure_rate_threshold, None),
+                _ => assert!((cfg.failure_rate_threshold.unwrap() - percent).abs() < 1e-9),
+            }
+            cfg.validate().unwrap();
+        }
+    }
+}
+
+#[test]
+fn service_types_get_their_distinguishing_defaults() {
+    let s = |t: &str| {
+        layers(Environment::Production)
+            .resolve_settings("svc", &Overrides::new().template(t))
+            .unwrap()
+    };
+    let ai = s("ai_provider");
+    assert_eq!(
+        ai.breaker.slow_call_rate_threshold,
+        Some(0.8),
+        "AI providers are slow and variable"
+    );
+    assert!(ai.retry.respect_retry_after, "AI providers rate-limit");
+    assert!(
+        ai.breaker.recovery_timeout_multiplier > 1.0,
+        "adaptive open period"
+    );
+    assert!(s("mcp_server").breaker.tool_level_breakers, "per-tool breakers");
+    let api = s("external_api");
+    assert!(api.retry.respect_retry_after, "external APIs send Retry-After");
+    assert!(matches!(
+        api.breaker_config().window,
+        cb_core::Window::Time { .. }
+    ));
+    assert!(matches!(
+        s("database").breaker_config().window,
+        cb_core::Window::Count { size: 50 }
+    ));
+}
+
+/// The template × environment table in docs/configuration.md, read back and
+/// compared cell by cell with what the layers resolve.
+#[test]
+fn the_docs_table_of_every_combination_matches_resolution() {
+    let page = include_str!("../../cb-core/docs/configuration.md");
+    let section = page
+        .split("### Every template in every environment")
+        .nth(1)
+        .expect("section");
+    let mut lines = section.lines().filter(|l| l.starts_with('|'));
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap()
+        .split('|')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let mut rows = 0;
+    for line in lines.skip(1) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
+        let template = cells[0].trim_matches('`');
+        let env: Environment = cells[1].trim_matches('`').parse().unwrap();
+        let e = layers(env)
+            .explain("reference", &Overrides::new().template(template))
+            .unwrap();
+        for (col, cell) in header.iter().zip(&cells).skip(2) {
+            let value = e
+                .get(col)
+                .unwrap()
+                .value
+                .clone()
+                .unwrap_or_else(|| "unset".into());
+            assert_eq!(&value, cell, "{template}/{env}/{col}");
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, BUILTIN_TEMPLATES.len() * Environment::ALL.len());
+}
+
+#[test]
+fn user_templates_inherit_through_several_levels() {
+    let yaml = "
+templates:
+  llm: { base: ai_provider, minimum_calls: 8 }
+  chat_llm: { base: llm, sliding_window_size: 30 }
+  premium_chat: { base: chat_llm, success_threshold: 5 }
+instances:
+  claude: { template: premium_chat }
+";
+    let file = ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap();
+    let l = layers(Environment::Production).with_file(file).unwrap();
+    let e = l.explain("claude", &Overrides::new()).unwrap();
+    let at = |p: &str| {
+        let f = e.get(p).unwrap();
+        (f.value.clone().unwrap(), f.source.to_string())
+    };
+    assert_eq!(
+        at("success_threshold"),
+        ("5".into(), "template `premium_chat`".into())
+    );
+    assert_eq!(
+        at("sliding_window_size"),
+        ("30".into(), "template `chat_llm`".into())
+    );
+    assert_eq!(at("minimum_calls"), ("8".into(), "template `llm`".into()));
+    assert_eq!(
+        at("circuit_type"),
+        ("adaptive".into(), "template `ai_provider`".into())
+    );
+}
+
+#[test]
+fn user_default_template_changes_every_breakers_baseline() {
+    let mut l = layers(Environment::Production);
+    l.add_template(Template::new("default").set("minimum_calls", 4u32))
+        .unwrap();
+    let s = l
+        .resolve_settings("x", &Overrides::new().template("database"))
+        .unwrap();
+    assert_eq!(s.breaker.minimum_calls, 10, "database sets its own");
+    let s = l
+        .resolve_settings("x", &Overrides::new().template("mcp_server"))
+        .unwrap();
+    assert_eq!(s.breaker.minimum_calls, 4, "inherited from the user's default");
+}
+
+#[test]
+fn r79_unknown_template_is_named_with_a_suggestion() {
+    let err = layers(Environment::Production)
+        .resolve("x", &Overrides::new().template("ai_provder"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid configuration (1 problem):\n  - template = \"ai_provder\": unknown template `ai_provder`; did you \
+         mean `ai_provider`?"
+    );
+    let err = layers(Environment::Production)
+        .resolve("x", &Overrides::new().template("zzz"))
+        .unwrap_err();
+    assert_eq!(
+        err.violations()[0].allowed,
+        "unknown template `zzz`; expected one of `ai_provider`, `database`, `default`, `external_api`, `mcp_server`"
+    );
+}
+
+#[test]
+fn r79_unknown_base_names_the_template_that_refers_to_it() {
+    let file = ConfigFile::from_yaml("templates:\n  mine: { base: nope }\n", &HashMap::new()).unwrap();
+    let err = layers(Environment::Production).with_file(file).unwrap_err();
+    assert_eq!(err.violations()[0].field, "templates.mine.base");
+    assert!(
+        err.violations()[0].allowed.starts_with("unknown template `nope`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn r79_template_cycles_are_rejected_by_name() {
+    let yaml = "templates:\n  a: { base: b }\n  b: { base: c }\n  c: { base: a }\n";
+    let file = ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap();
+    let err = layers(Environment::Production).with_file(file).unwrap_err();
+    let first = &err.violations()[0];
+    assert_eq!(
+        first.to_string(),
+        "templates.c.base = \"a\": template cycle: a -> b -> c -> a"
+    );
+
+    let file = ConfigFile::from_yaml("templates:\n  me: { base: me }\n", &HashMap::new()).unwrap();
+    let err = layers(Environment::Production).with_file(file).unwrap_err();
+    assert_eq!(
+        err.violations()[0].to_string(),
+        "templates.me.base = \"me\": template cycle: me -> me"
+    );
+}
+
+#[test]
+fn r79_shared_config_cycles_are_rejected_by_name() {
+    let yaml =
+        "configs:\n  a: { base_config: b }\n  b: { base_config: a }\ninstances:\n  svc: { base_config: a }\n";
+    let file = ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap();
+    let err = layers(Environment::Production).with_file(file).unwrap_err();
+    assert_eq!(
+        err.violations()[0].to_string(),
+        "instances.svc.base_config = \"a\": config cycle: a -> b -> a"
+    );
+}
+
+#[test]
+fn r79_builtin_templates_cannot_be_redefined() {
+    let err = layers(Environment::Production)
+        .add_template(Template::new("database"))
+        .unwrap_err();
+    assert_eq!(
+        err.violations()[0].to_string(),
+        "templates.database = \"database\": is a built-in template; give yours another name with `base: database`"
+    );
+}
+
+#[test]
+fn r79_a_file_cannot_redefine_a_builtin_template() {
+    let file =
+        ConfigFile::from_yaml("templates:\n  database: { minimum_calls: 3 }\n", &HashMap::new()).unwrap();
+    let err = layers(Environment::Production).with_file(file).unwrap_err();
+    assert_eq!(
+        err.violations()[0].to_string(),
+        "templates.database = \"database\": is a built-in template; give yours another name with `base: database`"
+    );
+}

@@ -122,6 +122,7 @@ mod file;
 mod layers;
 mod live;
 mod node;
+mod policies;
 pub mod reference;
 mod schema;
 mod settings;

@@ -54,33 +54,9 @@ impl fmt::Display for Detector {
     }
 }
 
-/// How retry delays are randomised (R45).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub enum Jitter {
-    /// No randomisation.
-    None,
-    /// `uniform[0, delay]` (AWS full jitter, the default).
-    Full,
-    /// `delay/2 + uniform[0, delay/2]`.
-    Equal,
-    /// AWS decorrelated jitter.
-    Decorrelated,
-    /// `uniform[d(1-f), d(1+f)]`, then capped; `0 <= f <= 1`.
-    Proportional(f64),
-}
-
-impl fmt::Display for Jitter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Jitter::None => f.write_str("none"),
-            Jitter::Full => f.write_str("full"),
-            Jitter::Equal => f.write_str("equal"),
-            Jitter::Decorrelated => f.write_str("decorrelated"),
-            Jitter::Proportional(x) => write!(f, "{x}"),
-        }
-    }
-}
+/// How retry delays are randomised (R45): the retry policy's own type, so a
+/// configured jitter is exactly the one the policy applies.
+pub use crate::retry::Jitter;
 
 /// A configuration value, as written by any layer.
 ///

@@ -27,6 +27,20 @@ pub enum Jitter {
     Proportional(f64),
 }
 
+/// As written in configuration files: `none`, `full`, `equal`,
+/// `decorrelated`, or the proportional factor.
+impl std::fmt::Display for Jitter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Jitter::None => f.write_str("none"),
+            Jitter::Full => f.write_str("full"),
+            Jitter::Equal => f.write_str("equal"),
+            Jitter::Decorrelated => f.write_str("decorrelated"),
+            Jitter::Proportional(x) => write!(f, "{x}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Shape {
     Constant,

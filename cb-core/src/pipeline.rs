@@ -420,22 +420,13 @@ impl<T, E> Stages<T, E> {
         hint: Option<Duration>,
         started: Nanos,
     ) -> Option<Duration> {
-        let cap = policy.backoff().cap();
-        let mut delay = delays.next().unwrap_or(Duration::ZERO);
-        if let Some(h) = hint {
-            delay = delay.max(h.min(cap)); // a server's hint, capped
-        }
-        if let Some(limit) = policy.max_elapsed() {
-            let elapsed = Duration::from_nanos(self.clock.now().saturating_sub(started));
-            let left = limit.checked_sub(elapsed).filter(|d| !d.is_zero())?;
-            delay = delay.min(left);
-        }
-        if let Some(budget) = policy.budget()
-            && !budget.try_withdraw()
-        {
-            return None;
-        }
-        Some(delay)
+        let scheduled = delays.next().unwrap_or(Duration::ZERO);
+        let elapsed = if policy.max_elapsed().is_some() {
+            Duration::from_nanos(self.clock.now().saturating_sub(started))
+        } else {
+            Duration::ZERO
+        };
+        policy.next_delay(scheduled, hint, elapsed)
     }
 
     async fn retrying<F, Fut>(&self, op: &mut F, attempts: &mut u32, may_retry: bool) -> Result<T, Error<E>>

@@ -51,10 +51,12 @@ pub mod health;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
+pub mod retry;
 pub mod select;
 pub mod tiered;
 
 pub use error::{AllTiersFailed, AttemptKind, ChainError, TierAttempt};
+pub use retry::PolicyRetry;
 pub use select::{ByClassifier, Judge, Sequence, Served, Tier, TierChain, TierRetry, Verdict};
 pub use tiered::{TierOptions, Tiered, TieredBuilder};
 

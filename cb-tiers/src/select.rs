@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cb_core::error::Violations;
+use cb_core::retry::RetryPolicy;
 use cb_core::{
-    CircuitBreaker, Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, RejectReason,
+    Bulkhead, CircuitBreaker, Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, RejectReason,
 };
-use tokio::sync::Semaphore;
 
 use crate::error::{AllTiersFailed, AttemptKind, ChainError, TierAttempt};
 
@@ -69,14 +69,21 @@ impl<T, E, C: Classifier<T, E> + ?Sized> Judge<T, E> for ByClassifier<'_, C> {
 /// #[derive(Debug)]
 /// struct ThreeTimes;
 /// impl TierRetry for ThreeTimes {
-///     fn next_delay(&self, attempt: u32, failure: &Verdict) -> Option<Duration> {
+///     fn next_delay(&self, attempt: u32, failure: &Verdict, _elapsed: Duration) -> Option<Duration> {
 ///         (attempt < 3).then(|| failure.retry_after.unwrap_or(Duration::from_millis(10)))
 ///     }
 /// }
 /// ```
 pub trait TierRetry: Send + Sync + fmt::Debug + 'static {
-    /// The delay before attempt `attempt + 1`, or `None` to stop.
-    fn next_delay(&self, attempt: u32, failure: &Verdict) -> Option<Duration>;
+    /// The delay before attempt `attempt + 1`, or `None` to stop; `elapsed`
+    /// is the time since the tier's first attempt began.
+    fn next_delay(&self, attempt: u32, failure: &Verdict, elapsed: Duration) -> Option<Duration>;
+
+    /// Whether `next_delay` reads `elapsed`; when it does, the chain notes
+    /// the time of the tier's first attempt.
+    fn needs_elapsed(&self) -> bool {
+        false
+    }
 }
 
 /// One tier: its breaker (whose name is the tier's name), an optional
@@ -96,7 +103,7 @@ pub struct Tier {
     breaker: CircuitBreaker,
     timeout: Option<Duration>,
     retry: Option<Arc<dyn TierRetry>>,
-    bulkhead: Option<(usize, Arc<Semaphore>)>,
+    bulkhead: Option<Result<Bulkhead, ConfigError>>,
 }
 
 impl Tier {
@@ -139,14 +146,32 @@ impl Tier {
         &self.breaker
     }
 
-    /// Admits at most `n` calls of this tier at once; a call finding every
-    /// slot taken skips the tier (`skipped_bulkhead_full`, R63) without
-    /// waiting and without touching the breaker's statistics (R53).
-    ///
-    /// This is the no-queue bulkhead; a queueing bulkhead policy can take
-    /// its place.
+    /// Retries failed calls of this tier with a cb-core [`RetryPolicy`]
+    /// (backoff, jitter, `Retry-After` hints, `max_elapsed`, budget): see
+    /// [`PolicyRetry`](crate::PolicyRetry).
+    pub fn retry_policy(self, policy: RetryPolicy) -> Self {
+        self.retry(crate::retry::PolicyRetry::new(policy))
+    }
+
+    /// Runs this tier's calls through `bulkhead` (a private or a named,
+    /// shared pool). A call that finds no slot within the bulkhead's queue
+    /// timeout skips the tier (`skipped_bulkhead_full`, R63) without touching
+    /// the breaker's statistics (R53).
+    pub fn bulkhead(mut self, bulkhead: Bulkhead) -> Self {
+        self.bulkhead = Some(Ok(bulkhead));
+        self
+    }
+
+    /// Admits at most `n` calls of this tier at once, without a queue: a
+    /// shorthand for [`bulkhead`](Self::bulkhead) with a private pool named
+    /// after the tier. `n = 0` is reported by [`TierChain::new`].
     pub fn max_concurrent(mut self, n: usize) -> Self {
-        self.bulkhead = Some((n, Arc::new(Semaphore::new(n))));
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        self.bulkhead = Some(
+            Bulkhead::builder(self.breaker.name_handle().clone())
+                .max_concurrent(n)
+                .build(),
+        );
         self
     }
 
@@ -269,8 +294,8 @@ impl TierChain {
             if let Some(d) = t.timeout {
                 v.positive(&format!("tiers.{}.timeout", t.name()), d);
             }
-            if let Some((n, _)) = &t.bulkhead {
-                v.at_least_one(&format!("tiers.{}.max_concurrent", t.name()), *n as u64);
+            if let Some(Err(e)) = &t.bulkhead {
+                v.extend(e.clone().prefixed(&format!("tiers.{}.bulkhead", t.name())));
             }
         }
         v.finish()?;
@@ -479,15 +504,22 @@ where
 {
     let mut calls = 0u32;
     let mut last: Option<(AttemptKind<E>, Option<Duration>)> = None;
+    // When the first attempt began: the clock is read only if a retry needs it.
+    let started = tier
+        .retry
+        .as_ref()
+        .filter(|r| r.needs_elapsed())
+        .map(|_| tokio::time::Instant::now());
     loop {
         // The bulkhead first: a full bulkhead says nothing about the
         // downstream's health, so it must not take a breaker permit (R53).
         let slot = match &tier.bulkhead {
-            Some((_, sem)) => sem
-                .try_acquire()
+            Some(Ok(bulkhead)) => bulkhead
+                .acquire()
+                .await
                 .map(Some)
-                .map_err(|_| (RejectReason::BulkheadFull, None)),
-            None => Ok(None),
+                .map_err(|r| (RejectReason::BulkheadFull, r.retry_after())),
+            _ => Ok(None),
         };
         let admitted = slot.and_then(|slot| {
             tier.breaker
@@ -535,7 +567,10 @@ where
             tier.breaker.set_retry_after(wait);
         }
         let retry_after = verdict.retry_after.or_else(|| tier.breaker.retry_after());
-        let delay = tier.retry.as_ref().and_then(|r| r.next_delay(calls, &verdict));
+        let delay = tier.retry.as_ref().and_then(|r| {
+            let elapsed = started.map_or(Duration::ZERO, |t| t.elapsed());
+            r.next_delay(calls, &verdict, elapsed)
+        });
         match delay {
             Some(d) => {
                 last = Some((kind, retry_after));

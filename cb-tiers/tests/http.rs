@@ -85,7 +85,7 @@ async fn r63_a_503_storm_opens_the_primary_and_traffic_moves_to_the_secondary_un
 #[derive(Debug, Default)]
 struct RecordHints(Arc<Mutex<Vec<Option<Duration>>>>);
 impl TierRetry for RecordHints {
-    fn next_delay(&self, _attempt: u32, failure: &Verdict) -> Option<Duration> {
+    fn next_delay(&self, _attempt: u32, failure: &Verdict, _elapsed: Duration) -> Option<Duration> {
         self.0.lock().expect("not poisoned").push(failure.retry_after);
         None
     }

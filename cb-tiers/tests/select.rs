@@ -408,7 +408,7 @@ async fn r4_an_ok_classified_as_failure_moves_on_and_an_excluded_error_ends_the_
 #[derive(Debug)]
 struct UpTo(u32);
 impl TierRetry for UpTo {
-    fn next_delay(&self, attempt: u32, failure: &Verdict) -> Option<Duration> {
+    fn next_delay(&self, attempt: u32, failure: &Verdict, _elapsed: Duration) -> Option<Duration> {
         (attempt < self.0).then(|| failure.retry_after.unwrap_or(Duration::from_millis(100)))
     }
 }

@@ -76,6 +76,53 @@ impl RetryPolicy {
     pub fn retries_rejections(&self) -> bool {
         self.retry_rejections
     }
+
+    /// The wait before the next attempt, or `None` to stop retrying, given the
+    /// schedule's next delay (`scheduled`, from [`Backoff::delays`]), a
+    /// server's hint and the time spent so far:
+    ///
+    /// - a hint (e.g. `Retry-After`) is a floor, itself capped at `max_delay`;
+    /// - with `max_elapsed`, the delay is cut to the time left, and retrying
+    ///   stops when none is left (R50);
+    /// - with a budget, a retry must withdraw from it (and stops when spent).
+    ///
+    /// Every retrying caller (the pipeline, tier chains) decides through here.
+    ///
+    /// ```
+    /// use cb_core::retry::{Backoff, RetryPolicy};
+    /// use std::time::Duration;
+    /// let s = Duration::from_secs;
+    /// let policy = RetryPolicy::builder()
+    ///     .backoff(Backoff::constant(s(1)).max_delay(s(10)).build()?)
+    ///     .max_elapsed(s(30))
+    ///     .build()?;
+    /// assert_eq!(policy.next_delay(s(1), Some(s(60)), s(0)), Some(s(10)));  // hint capped
+    /// assert_eq!(policy.next_delay(s(1), None, s(29) + s(1) / 2), Some(s(1) / 2)); // truncated
+    /// assert_eq!(policy.next_delay(s(1), None, s(30)), None);                 // out of time
+    /// # Ok::<(), cb_core::ConfigError>(())
+    /// ```
+    pub fn next_delay(
+        &self,
+        scheduled: Duration,
+        hint: Option<Duration>,
+        elapsed: Duration,
+    ) -> Option<Duration> {
+        let cap = self.backoff.cap();
+        let mut delay = scheduled;
+        if let Some(h) = hint {
+            delay = delay.max(h.min(cap));
+        }
+        if let Some(limit) = self.max_elapsed {
+            let left = limit.checked_sub(elapsed).filter(|d| !d.is_zero())?;
+            delay = delay.min(left);
+        }
+        if let Some(budget) = &self.budget
+            && !budget.try_withdraw()
+        {
+            return None;
+        }
+        Some(delay)
+    }
 }
 
 /// Builds a [`RetryPolicy`].

@@ -2,10 +2,14 @@
 //!
 //! Counters live in per-thread stripes, each on its own cache lines, so two
 //! threads calling through one breaker never write the same line on the success
-//! path. A snapshot sums the stripes; every counter is monotonic (R39) and, once
-//! calls have finished, the sums satisfy the conservation invariant exactly (R42).
+//! path. A thread that owns a stripe is its only writer and bumps a counter
+//! with a plain load and store, not a locked read-modify-write; threads beyond
+//! the owned stripes share the last one with `fetch_add`. A snapshot sums the
+//! stripes; every counter is monotonic (R39) and, once calls have finished, the
+//! sums satisfy the conservation invariant exactly (R42).
 
 use std::cell::Cell;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -38,23 +42,60 @@ struct Stripe([AtomicU64; SLOTS]);
 #[derive(Debug)]
 pub(crate) struct Counters {
     stripes: Box<[Stripe]>,
-    mask: usize,
+    /// Stripes `0..shared` each have one owning thread; stripe `shared` is
+    /// written by every other thread.
+    shared: usize,
+}
+
+/// A thread's slot: a small number, unique among live threads, returned when
+/// the thread exits so a pool of short-lived threads keeps reusing low slots.
+struct Slot(usize);
+
+static FREE_SLOTS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+impl Slot {
+    fn take() -> Slot {
+        let reused = FREE_SLOTS.lock().ok().and_then(|mut free| {
+            // Lowest first: low slots are the owned stripes.
+            let (i, _) = free.iter().enumerate().min_by_key(|(_, s)| **s)?;
+            Some(free.swap_remove(i))
+        });
+        Slot(reused.unwrap_or_else(|| NEXT_SLOT.fetch_add(1, Ordering::Relaxed)))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // From here on this thread writes to the shared stripe only (other
+        // thread-local destructors may still record outcomes), so the slot's
+        // next owner is its stripe's only writer.
+        let _ = CACHED_SLOT.try_with(|c| c.set(usize::MAX));
+        // The mutex orders this thread's last counter writes before the next
+        // owner's first ones.
+        if let Ok(mut free) = FREE_SLOTS.lock() {
+            free.push(self.0);
+        }
+    }
 }
 
 thread_local! {
-    static THREAD_SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
+    static THREAD_SLOT: Slot = Slot::take();
+    static CACHED_SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
+/// This thread's slot, or `usize::MAX` once its slot has been given back.
+#[inline]
 fn thread_slot() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    THREAD_SLOT.with(|slot| {
-        let mut s = slot.get();
-        if s == usize::MAX {
-            s = NEXT.fetch_add(1, Ordering::Relaxed);
-            slot.set(s);
-        }
-        s
-    })
+    let cached = CACHED_SLOT.try_with(Cell::get).unwrap_or(usize::MAX);
+    if cached != usize::MAX {
+        return cached;
+    }
+    let slot = THREAD_SLOT.try_with(|s| s.0).unwrap_or(usize::MAX);
+    if slot != usize::MAX {
+        let _ = CACHED_SLOT.try_with(|c| c.set(slot));
+    }
+    slot
 }
 
 impl Counters {
@@ -64,14 +105,20 @@ impl Counters {
         let n = (cpus * 2).next_power_of_two().clamp(2, 32);
         Self {
             stripes: (0..n).map(|_| Stripe::default()).collect(),
-            mask: n - 1,
+            shared: n - 1,
         }
     }
 
     #[inline]
     pub(crate) fn add(&self, c: Counter) {
-        let stripe = &self.stripes[thread_slot() & self.mask];
-        stripe.0[c as usize].fetch_add(1, Ordering::Relaxed);
+        let slot = thread_slot();
+        if slot < self.shared {
+            // This thread is the stripe's only writer: no locked instruction.
+            let a = &self.stripes[slot].0[c as usize];
+            a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        } else {
+            self.stripes[self.shared].0[c as usize].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn get(&self, c: Counter) -> u64 {
@@ -202,5 +249,31 @@ impl MemoryUsage {
     /// Everything together.
     pub fn total(&self) -> usize {
         self.handle_bytes + self.shared_bytes + self.heap_bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r42_counts_are_exact_across_owned_and_shared_stripes_and_reused_slots() {
+        let counters = Counters::new();
+        // More threads than owned stripes, in several waves so slots are reused.
+        for _wave in 0..4 {
+            std::thread::scope(|s| {
+                for _ in 0..(counters.shared + 3) {
+                    s.spawn(|| {
+                        for _ in 0..10_000 {
+                            counters.add(Counter::Success);
+                        }
+                    });
+                }
+            });
+        }
+        assert_eq!(
+            counters.get(Counter::Success),
+            4 * (counters.shared as u64 + 3) * 10_000
+        );
     }
 }

@@ -1067,3 +1067,41 @@ fn set_retry_after_changes_only_an_open_circuit_within_its_episode() {
     assert!(!b.set_retry_after(SEC), "a forced state is left alone");
     assert_eq!(b.state(), State::ForcedOpen);
 }
+
+#[test]
+fn r8_a_full_window_of_successes_still_slides_correctly_around_failures() {
+    // A full window of fast successes skips its lock on further successes;
+    // the outcome must be the same as recording every one of them.
+    let clock = ManualClock::new();
+    let b = breaker(&clock, |b| {
+        b.no_failure_threshold()
+            .failure_rate_threshold(50.0)
+            .count_window(10)
+            .minimum_calls(10)
+    });
+    for _ in 0..100 {
+        succeed(&b).unwrap();
+    }
+    fail(&b).unwrap_err();
+    assert_eq!(b.metrics().failure_rate, Some(10.0));
+    for _ in 0..9 {
+        succeed(&b).unwrap();
+    }
+    assert_eq!(
+        b.metrics().failure_rate,
+        Some(10.0),
+        "the failure is still one of the last 10"
+    );
+    succeed(&b).unwrap();
+    assert_eq!(
+        b.metrics().failure_rate,
+        Some(0.0),
+        "and slides out after 10 more outcomes"
+    );
+    for _ in 0..4 {
+        fail(&b).unwrap_err();
+    }
+    assert_eq!(b.state(), State::Closed);
+    fail(&b).unwrap_err();
+    assert_eq!(b.state(), State::Open, "5 of the last 10: 50%");
+}

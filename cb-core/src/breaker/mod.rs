@@ -16,7 +16,7 @@ mod permit;
 mod state;
 mod window;
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -38,6 +38,8 @@ use crate::metrics::{Counter, Counters, MemoryUsage, MetricsSnapshot};
 const F_SLOW: u32 = 1;
 /// A rate detector is on: outcomes go into the window.
 const F_WINDOW: u32 = 2;
+/// The window is a time window: recording needs the time.
+const F_TIME_WINDOW: u32 = 4;
 
 const NO_DEADLINE: u64 = u64::MAX;
 
@@ -79,6 +81,12 @@ struct Hot {
     /// The earliest moment a half-open probe counts as stuck (R25).
     probe_deadline: AtomicU64,
     clock: ClockHandle,
+    /// The clock's resolution in nanoseconds, read once at build time.
+    resolution: Nanos,
+    /// Set while a full count window holds only fast successes: a fast
+    /// success then changes nothing (rotating a ring of equal entries leaves
+    /// it equal), so it skips the lock. Cleared under the lock by anything else.
+    window_clean: AtomicBool,
     name: Name,
 }
 
@@ -141,7 +149,9 @@ impl CircuitBreaker {
             flags: AtomicU32::new(flags_of(&config)),
             slow_threshold: AtomicU64::new(to_nanos(config.slow_call_duration_threshold)),
             probe_deadline: AtomicU64::new(NO_DEADLINE),
+            resolution: clock.resolution(),
             clock,
+            window_clean: AtomicBool::new(false),
             name,
         };
         let core = Core {
@@ -212,6 +222,20 @@ impl CircuitBreaker {
         s.acquire_restricted(w)
     }
 
+    /// Admission for the wrapping calls: the free path returns the permit
+    /// directly, so it is not built into a `Result` and moved out again.
+    #[inline(always)]
+    fn admit(&self) -> Result<Permit<'_>, Rejected> {
+        let s = &*self.shared;
+        let w = Word(s.hot.word.load(Ordering::Acquire));
+        let permit = if w.state().admits_freely() {
+            s.permit(w, permit::NO_PROBE)
+        } else {
+            s.acquire_restricted(w)?
+        };
+        Ok(permit)
+    }
+
     /// Runs `fut` if the breaker admits it and records its outcome: `Ok` is a
     /// success, `Err` a failure. A rejected call never polls `fut`.
     ///
@@ -254,7 +278,7 @@ impl CircuitBreaker {
         F: IntoFuture<Output = Result<T, E>>,
         C: Classifier<T, E> + ?Sized,
     {
-        let permit = self.try_acquire()?;
+        let permit = self.admit()?;
         let result = permit::run_guarded(permit, fut.into_future(), classifier).await;
         result.map_err(Error::Inner)
     }
@@ -274,7 +298,7 @@ impl CircuitBreaker {
     where
         C: Classifier<T, E> + ?Sized,
     {
-        let permit = self.try_acquire()?;
+        let permit = self.admit()?;
         let result = f();
         permit.record(classifier.classify(&result));
         result.map_err(Error::Inner)
@@ -421,6 +445,9 @@ fn flags_of(config: &BreakerConfig) -> u32 {
     }
     if config.uses_window() {
         f |= F_WINDOW;
+        if matches!(config.window, Window::Time { .. }) {
+            f |= F_TIME_WINDOW;
+        }
     }
     f
 }
@@ -445,11 +472,7 @@ impl Shared {
 
     fn open_remaining(&self, now: Nanos) -> Duration {
         let until = self.hot.open_until.load(Ordering::Acquire);
-        Duration::from_nanos(
-            until
-                .saturating_sub(now)
-                .saturating_add(self.hot.clock.resolution()),
-        )
+        Duration::from_nanos(until.saturating_sub(now).saturating_add(self.hot.resolution))
     }
 
     #[inline]
@@ -485,7 +508,7 @@ impl Shared {
                 let now = self.hot.clock.now();
                 let until = self.hot.open_until.load(Ordering::Acquire);
                 if now < until && self.hot.word.load(Ordering::Acquire) == w.0 {
-                    let retry = until - now + self.hot.clock.resolution();
+                    let retry = until - now + self.hot.resolution;
                     return Err(self.reject(RejectReason::CircuitOpen, Some(Duration::from_nanos(retry))));
                 }
                 self.acquire_slow(now)
@@ -600,6 +623,7 @@ impl Shared {
         if let Some(window) = core.window.as_mut() {
             *window = WindowStats::new(core.config.window);
         }
+        self.hot.window_clean.store(false, Ordering::Relaxed);
         core.probes.iter_mut().for_each(|p| *p = None);
         core.probes_in_flight = 0;
         core.probe_successes = 0;
@@ -806,6 +830,9 @@ impl Shared {
         if !window && (trip.is_none() || !may_trip) {
             return;
         }
+        if window && trip.is_none() && !failed && !slow && self.hot.window_clean.load(Ordering::Relaxed) {
+            return; // a full window of fast successes: one more changes nothing
+        }
         self.record_window_and_trip(w, failed, slow, now, trip, may_trip);
     }
 
@@ -832,9 +859,15 @@ impl Shared {
             let min_calls = core.config.effective_minimum_calls();
             let rate = core.config.failure_rate_threshold;
             let slow_rate = core.config.slow_call_rate_threshold;
+            let count_size = match core.config.window {
+                Window::Count { size } => Some(size),
+                Window::Time { .. } => None,
+            };
             if let Some(window) = core.window.as_mut() {
                 window.record(now, failed, slow);
                 let totals = window.totals(now);
+                let clean = count_size == Some(totals.calls) && totals.failures == 0 && totals.slow == 0;
+                self.hot.window_clean.store(clean, Ordering::Relaxed);
                 if trip.is_none() {
                     if let (Some(t), Some(r)) = (rate, totals.failure_rate(min_calls))
                         && r >= t
@@ -927,6 +960,7 @@ impl Shared {
                 .slow_threshold
                 .store(to_nanos(config.slow_call_duration_threshold), Ordering::Relaxed);
             self.hot.flags.store(flags_of(&config), Ordering::Relaxed);
+            self.hot.window_clean.store(false, Ordering::Relaxed);
             core.config = config;
             self.refresh_probe_deadline(&core);
             self.events.enqueue(self.event(EventKind::ConfigUpdated, now));

@@ -26,7 +26,8 @@ impl Visit for OneThread<'_, '_> {
     type Out = ();
 
     fn visit<S: Subject>(self, mut s: S) {
-        self.group.bench_function(self.id, |b| b.iter(|| s.call(black_box(1))));
+        self.group
+            .bench_function(self.id, |b| b.iter(|| s.call(black_box(1))));
     }
 }
 
@@ -40,7 +41,8 @@ impl Visit for TwoThreads<'_, '_> {
     type Out = ();
 
     fn visit<S: Subject>(self, s: S) {
-        self.group.bench_function(self.id, |b| b.iter_custom(|iters| two_threads(&s, iters)));
+        self.group
+            .bench_function(self.id, |b| b.iter_custom(|iters| two_threads(&s, iters)));
     }
 }
 
@@ -64,7 +66,10 @@ fn two_threads<S: Subject>(s: &S, iters: u64) -> Duration {
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().expect("a worker panicked")).collect()
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a worker panicked"))
+            .collect()
     });
     let start = spans.iter().map(|s| s.0).min().expect("two spans");
     let end = spans.iter().map(|s| s.1).max().expect("two spans");
@@ -75,7 +80,14 @@ fn closed(c: &mut Criterion) {
     let mut group = c.benchmark_group("closed");
     for kind in Kind::ALL {
         let id = kind.name().to_owned();
-        build(kind, Start::Closed, OneThread { group: &mut group, id });
+        build(
+            kind,
+            Start::Closed,
+            OneThread {
+                group: &mut group,
+                id,
+            },
+        );
     }
     group.finish();
 }
@@ -84,7 +96,14 @@ fn closed_two_threads(c: &mut Criterion) {
     let mut group = c.benchmark_group("closed-2t");
     for kind in Kind::ALL {
         let id = kind.name().to_owned();
-        build(kind, Start::Closed, TwoThreads { group: &mut group, id });
+        build(
+            kind,
+            Start::Closed,
+            TwoThreads {
+                group: &mut group,
+                id,
+            },
+        );
     }
     group.finish();
 }
@@ -94,7 +113,14 @@ fn open(c: &mut Criterion) {
     for kind in Kind::ALL {
         for (start, suffix) in [(Start::Open, ""), (Start::ForcedOpen, "-forced")] {
             let id = format!("{}{suffix}", kind.name());
-            build(kind, start, OneThread { group: &mut group, id });
+            build(
+                kind,
+                start,
+                OneThread {
+                    group: &mut group,
+                    id,
+                },
+            );
         }
     }
     group.finish();

@@ -219,7 +219,8 @@ pub struct FloorState {
 impl Floor {
     fn new(start: Start) -> Self {
         let s = FloorState::default();
-        s.state.store(u64::from(start != Start::Closed), Ordering::Relaxed);
+        s.state
+            .store(u64::from(start != Start::Closed), Ordering::Relaxed);
         Floor(Arc::new(s))
     }
 }

@@ -19,7 +19,9 @@ use std::hint::black_box;
 use std::mem::size_of;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-use cb_bench::subject::{BareService, FailsafeConsecutive, FailsafeDefaultPolicy, OPEN_FOR, TowerBreaker, op};
+use cb_bench::subject::{
+    BareService, FailsafeConsecutive, FailsafeDefaultPolicy, OPEN_FOR, TowerBreaker, op,
+};
 use cb_bench::{Kind, Start, Subject, Visit, build};
 use failsafe::CircuitBreaker as _;
 
@@ -124,7 +126,9 @@ fn tower(n: usize) -> cb_bench::subject::TowerSvc<TowerBreaker> {
 fn memory() {
     println!("## cb-core");
     println!();
-    println!("| configuration | size_of handle | memory_usage(): shared + heap | measured heap (allocator) |");
+    println!(
+        "| configuration | size_of handle | memory_usage(): shared + heap | measured heap (allocator) |"
+    );
     println!("|---|---:|---:|---:|");
     let mut heaps = Vec::new();
     for (label, window) in [
@@ -158,7 +162,8 @@ fn memory() {
     println!("|---|---|---:|---:|");
     let (_, h) = heap_of(
         || {
-            let policy = failsafe::failure_policy::consecutive_failures(5, failsafe::backoff::constant(OPEN_FOR));
+            let policy =
+                failsafe::failure_policy::consecutive_failures(5, failsafe::backoff::constant(OPEN_FOR));
             failsafe::Config::new().failure_policy(policy).build()
         },
         fill_failsafe,

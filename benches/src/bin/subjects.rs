@@ -46,7 +46,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         ["run", kind, start, n] => {
-            let (Some(kind), Some(start), Ok(n)) = (Kind::from_name(kind), Start::from_name(start), n.parse())
+            let (Some(kind), Some(start), Ok(n)) =
+                (Kind::from_name(kind), Start::from_name(start), n.parse())
             else {
                 eprintln!("unknown subject or scenario, or N is not a number; try `subjects list`");
                 return ExitCode::FAILURE;

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -604,59 +603,26 @@ where
     Fut: Future<Output = Result<T, E>>,
     J: Judge<T, E> + ?Sized,
 {
-    struct Guard<'a> {
-        permit: Option<Permit<'a>>,
-        panicked: bool,
-    }
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            if let Some(p) = self.permit.take() {
-                p.record(if self.panicked || std::thread::panicking() {
-                    Outcome::Panicked
-                } else {
-                    Outcome::Cancelled
-                });
-            }
-        }
-    }
-    struct Unwinding<'a>(&'a mut bool);
-    impl Drop for Unwinding<'_> {
-        fn drop(&mut self) {
-            if std::thread::panicking() {
-                *self.0 = true;
-            }
-        }
-    }
-
-    let mut guard = Guard {
-        permit: Some(permit),
-        panicked: false,
-    };
-    let ran = {
-        let panicked = &mut guard.panicked;
-        let mut fut = pin!(fut);
-        let watched = std::future::poll_fn(|cx| {
-            let watch = Unwinding(&mut *panicked);
-            let poll = fut.as_mut().poll(cx);
-            drop(watch);
-            poll
-        });
-        match timeout {
-            Some(d) => tokio::time::timeout(d, watched).await.ok(),
-            None => Some(watched.await),
-        }
-    };
-    let verdict = match &ran {
-        Some(result) => judge.judge(result),
-        None => Verdict::new(Outcome::Failure),
-    };
-    let outcome = match verdict.outcome {
-        // A judge has no business saying "cancelled": the call finished.
-        Outcome::Cancelled => Outcome::Excluded,
-        o => o,
-    };
-    if let Some(p) = guard.permit.take() {
-        p.record(outcome);
-    }
-    (ran, Verdict { outcome, ..verdict })
+    let mut verdict = Verdict::new(Outcome::Failure);
+    let ran = permit
+        .run(
+            async {
+                match timeout {
+                    Some(d) => tokio::time::timeout(d, fut).await.ok(),
+                    None => Some(fut.await),
+                }
+            },
+            |ran| {
+                if let Some(result) = ran {
+                    verdict = judge.judge(result);
+                }
+                // A judge has no business saying "cancelled": the call finished.
+                if verdict.outcome == Outcome::Cancelled {
+                    verdict.outcome = Outcome::Excluded;
+                }
+                verdict.outcome
+            },
+        )
+        .await;
+    (ran, verdict)
 }

@@ -150,52 +150,86 @@ impl Drop for Permit<'_> {
     }
 }
 
-/// Runs `fut` under `permit`. A panic while polling `fut` is recorded as
-/// `panicked` even when the runtime catches it and drops this future later:
-/// a guard on the stack of `poll` sees the unwinding.
+/// Runs `fut` under `permit` and records its outcome as `classifier` says.
 pub(crate) async fn run_guarded<F, T, E, C>(permit: Permit<'_>, fut: F, classifier: &C) -> Result<T, E>
 where
     F: Future<Output = Result<T, E>>,
     C: Classifier<T, E> + ?Sized,
 {
-    struct Guard<'a> {
-        permit: Option<Permit<'a>>,
-        panicked: bool,
-    }
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            if let Some(p) = self.permit.take() {
-                p.record(if self.panicked || std::thread::panicking() {
-                    Outcome::Panicked
-                } else {
-                    Outcome::Cancelled
-                });
-            }
-        }
-    }
-    struct Unwinding<'a>(&'a mut bool);
-    impl Drop for Unwinding<'_> {
-        fn drop(&mut self) {
-            if std::thread::panicking() {
-                *self.0 = true;
-            }
-        }
-    }
+    permit.run(fut, |result| classifier.classify(result)).await
+}
 
-    let mut guard = Guard {
-        permit: Some(permit),
-        panicked: false,
-    };
-    let mut fut = pin!(fut);
-    let result = std::future::poll_fn(|cx| {
-        let watch = Unwinding(&mut guard.panicked);
-        let poll = fut.as_mut().poll(cx);
-        drop(watch);
-        poll
-    })
-    .await;
-    if let Some(p) = guard.permit.take() {
-        p.record(classifier.classify(&result));
+impl Permit<'_> {
+    /// Awaits `fut` while holding this permit, then records the outcome
+    /// `decide` gives for its output. If polling `fut` panics, `panicked` is
+    /// recorded, even when the runtime catches the panic and drops this
+    /// future later (a guard on the stack of `poll` sees the unwinding); if
+    /// this future is dropped before `fut` finishes, `cancelled` (R5, R6, R94).
+    ///
+    /// The building block for wrappers that add their own stages around the
+    /// call (a timeout, a tier chain), without losing panic and cancellation
+    /// accounting.
+    ///
+    /// ```
+    /// # use cb_core::{CircuitBreaker, Outcome};
+    /// # use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let breaker = CircuitBreaker::builder("api").build().unwrap();
+    /// let permit = breaker.try_acquire().unwrap();
+    /// let call = tokio::time::timeout(Duration::from_secs(5), async { Ok::<_, ()>(200u16) });
+    /// let out = permit
+    ///     .run(call, |out| match out {
+    ///         Ok(Ok(status)) if *status < 500 => Outcome::Success,
+    ///         _ => Outcome::Failure, // an error, a 5xx, or the timeout
+    ///     })
+    ///     .await;
+    /// assert_eq!(out, Ok(Ok(200)));
+    /// assert_eq!(breaker.metrics().calls.successes, 1);
+    /// # }
+    /// ```
+    pub async fn run<F: Future>(self, fut: F, decide: impl FnOnce(&F::Output) -> Outcome) -> F::Output {
+        struct Guard<'a> {
+            permit: Option<Permit<'a>>,
+            panicked: bool,
+        }
+        impl Drop for Guard<'_> {
+            fn drop(&mut self) {
+                if let Some(p) = self.permit.take() {
+                    p.record(if self.panicked || std::thread::panicking() {
+                        Outcome::Panicked
+                    } else {
+                        Outcome::Cancelled
+                    });
+                }
+            }
+        }
+        struct Unwinding<'a>(&'a mut bool);
+        impl Drop for Unwinding<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    *self.0 = true;
+                }
+            }
+        }
+
+        let mut guard = Guard {
+            permit: Some(self),
+            panicked: false,
+        };
+        let output = {
+            let panicked = &mut guard.panicked;
+            let mut fut = pin!(fut);
+            std::future::poll_fn(|cx| {
+                let watch = Unwinding(&mut *panicked);
+                let poll = fut.as_mut().poll(cx);
+                drop(watch);
+                poll
+            })
+            .await
+        };
+        if let Some(p) = guard.permit.take() {
+            p.record(decide(&output));
+        }
+        output
     }
-    result
 }

@@ -848,14 +848,7 @@ impl Shared {
     ) {
         // The hot path reads the clock only when something needs it.
         let now = if now == 0 { self.hot.clock.now() } else { now };
-        let mut pending = Pending::default();
-        {
-            let mut core = self.lock();
-            if self.hot.word.load(Ordering::Acquire) != w.0 {
-                // Another call changed the state first: this outcome is now late (R15, R29).
-                self.counters.add(Counter::Late);
-                return;
-            }
+        self.locked_if_current(w, |core, pending| {
             let min_calls = core.config.effective_minimum_calls();
             let rate = core.config.failure_rate_threshold;
             let slow_rate = core.config.slow_call_rate_threshold;
@@ -881,15 +874,15 @@ impl Shared {
                 }
             }
             if let (Some(reason), true) = (trip, may_trip) {
-                self.transition(&mut core, w, State::Open, reason, now, &mut pending);
+                self.transition(core, w, State::Open, reason, now, pending);
             }
-        }
-        self.publish(pending);
+        });
     }
 
-    #[cold]
-    fn record_probe(&self, w: Word, probe: u32, outcome: Outcome, slow: bool, now: Nanos) {
-        let now = if now == 0 { self.hot.clock.now() } else { now };
+    /// Runs `f` under the lock if the state is still `w`, then publishes what
+    /// it did; if another call changed the state first, the outcome is late
+    /// (R15, R29, R30) and `f` does not run.
+    fn locked_if_current(&self, w: Word, f: impl FnOnce(&mut Core, &mut Pending)) {
         let mut pending = Pending::default();
         {
             let mut core = self.lock();
@@ -897,49 +890,34 @@ impl Shared {
                 self.counters.add(Counter::Late);
                 return;
             }
+            f(&mut core, &mut pending);
+        }
+        self.publish(pending);
+    }
+
+    #[cold]
+    fn record_probe(&self, w: Word, probe: u32, outcome: Outcome, slow: bool, now: Nanos) {
+        let now = if now == 0 { self.hot.clock.now() } else { now };
+        self.locked_if_current(w, |core, pending| {
             if let Some(slot) = core.probes.get_mut(probe as usize) {
                 *slot = None;
             }
             core.probes_in_flight = core.probes_in_flight.saturating_sub(1);
-            self.refresh_probe_deadline(&core);
-            match outcome {
-                Outcome::Success if slow => {
-                    self.transition(
-                        &mut core,
-                        w,
-                        State::Open,
-                        TransitionReason::ProbeSlow,
-                        now,
-                        &mut pending,
-                    );
-                }
+            self.refresh_probe_deadline(core);
+            let next = match outcome {
+                Outcome::Success if slow => Some((State::Open, TransitionReason::ProbeSlow)),
                 Outcome::Success => {
                     core.probe_successes += 1;
-                    if core.probe_successes >= core.config.success_threshold {
-                        self.transition(
-                            &mut core,
-                            w,
-                            State::Closed,
-                            TransitionReason::ProbesSucceeded,
-                            now,
-                            &mut pending,
-                        );
-                    }
+                    (core.probe_successes >= core.config.success_threshold)
+                        .then_some((State::Closed, TransitionReason::ProbesSucceeded))
                 }
-                Outcome::Failure | Outcome::Panicked => {
-                    self.transition(
-                        &mut core,
-                        w,
-                        State::Open,
-                        TransitionReason::ProbeFailed,
-                        now,
-                        &mut pending,
-                    );
-                }
-                Outcome::Excluded | Outcome::Cancelled => {}
+                Outcome::Failure | Outcome::Panicked => Some((State::Open, TransitionReason::ProbeFailed)),
+                Outcome::Excluded | Outcome::Cancelled => None,
+            };
+            if let Some((to, reason)) = next {
+                self.transition(core, w, to, reason, now, pending);
             }
-        }
-        self.publish(pending);
+        });
     }
 
     fn update_config(&self, config: BreakerConfig) {

@@ -126,3 +126,95 @@ async fn tower_layer_limits_a_route_s_concurrency() {
     assert_eq!(first.await.unwrap(), 200);
     assert_eq!(bulkhead.available(), 1, "the slot came back");
 }
+
+/// The replaying layer on the client side: a `Clone` request is re-sent for
+/// every attempt, so the pipeline's retries apply through real HTTP.
+#[tokio::test]
+async fn replaying_layer_retries_client_requests_through_real_http() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use tower::{Layer, Service, ServiceExt};
+
+    let hits = Arc::new(AtomicU32::new(0));
+    let counter = hits.clone();
+    let app = Router::new().route(
+        "/flaky",
+        get(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < 2 {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::OK
+                }
+            }
+        }),
+    );
+    let base = serve(app).await;
+    let base2 = base.clone();
+    let client = reqwest::Client::new();
+    let http = tower::service_fn(move |path: String| {
+        let (client, url) = (client.clone(), format!("{base}{path}"));
+        async move {
+            let resp = client.get(url).send().await.map_err(|e| e.to_string())?;
+            if resp.status().is_server_error() {
+                Err(resp.status().to_string())
+            } else {
+                Ok(resp.status().as_u16())
+            }
+        }
+    });
+    let retry = cb_core::RetryPolicy::builder()
+        .max_attempts(3)
+        .backoff(
+            cb_core::Backoff::constant(Duration::from_millis(5))
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let pipeline = Pipeline::<u16, String>::builder("client")
+        .retry(retry)
+        .build()
+        .unwrap();
+    let mut svc = PipelineLayer::replaying(pipeline).layer(http);
+    let status = svc
+        .ready()
+        .await
+        .unwrap()
+        .call("/flaky".to_string())
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        3,
+        "two 503s retried, the third attempt served"
+    );
+
+    // One attempt per request with `new`: the 503 reaches the caller.
+    hits.store(0, Ordering::SeqCst);
+    let client = reqwest::Client::new();
+    let once = tower::service_fn(move |path: String| {
+        let (client, url) = (client.clone(), format!("{base2}{path}"));
+        async move {
+            let resp = client.get(url).send().await.map_err(|e| e.to_string())?;
+            if resp.status().is_server_error() {
+                Err(resp.status().to_string())
+            } else {
+                Ok(resp.status().as_u16())
+            }
+        }
+    });
+    let pipeline = Pipeline::<u16, String>::builder("client-once").build().unwrap();
+    let err = PipelineLayer::new(pipeline)
+        .layer(once)
+        .oneshot("/flaky".to_string())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Inner(ref s) if s.starts_with("503")),
+        "{err}"
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}

@@ -289,7 +289,10 @@ pub fn tiered(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `base` (a built-in template or another `template!` const), every breaker
 /// field, `call_timeout`, `retry(..)` and `bulkhead(..)` sections — with
 /// the units and ranges of configuration files, checked when your crate
-/// compiles. Built-in names cannot be redefined.
+/// compiles. Built-in names cannot be redefined. As in files, a template
+/// sits below the environment layer: the three values an environment sets
+/// (`failure_threshold`, `recovery_timeout`, `failure_rate_threshold`)
+/// override the template's; pin them with `#[circuit_breaker]` arguments.
 ///
 /// # What it expands to
 ///

@@ -94,6 +94,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             }
         };
         let mut outcome: Option<(Ident, TokenStream)> = None;
+        let mut bad = false;
         let mut retryable: Option<bool> = None;
         let mut retry_after = None;
         let mut seen: Vec<String> = Vec::new();
@@ -107,21 +108,35 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             match key.as_str() {
                 "failure" | "excluded" => {
                     if let Some((prev, _)) = &outcome {
-                        errors.push(&a.key, format!("a variant is `failure` or `excluded`, not both (`{prev}` is already given)"));
+                        errors.push(
+                            &a.key,
+                            format!(
+                                "a variant is `failure` or `excluded`, not both (`{prev}` is already given)"
+                            ),
+                        );
                         continue;
                     }
-                    let o = if key == "failure" { quote!(Failure) } else { quote!(Excluded) };
+                    let o = if key == "failure" {
+                        quote!(Failure)
+                    } else {
+                        quote!(Excluded)
+                    };
                     outcome = Some((a.key.clone(), o));
                 }
                 "retryable" => match &a.value {
                     ArgValue::Group { tokens, .. } if tokens.is_empty() => retryable = Some(true),
-                    ArgValue::Lit { lit: Lit::Bool(LitBool { value, .. }), .. } => retryable = Some(*value),
+                    ArgValue::Lit {
+                        lit: Lit::Bool(LitBool { value, .. }),
+                        ..
+                    } => retryable = Some(*value),
                     other => errors.push(other.spanned(), "expected `retryable` or `retryable = false`"),
                 },
                 "retry_after" => {
                     let member: Option<Member> = match &a.value {
                         ArgValue::Path(p) => p.get_ident().cloned().map(Member::Named),
-                        ArgValue::Lit { lit: Lit::Int(i), .. } => i.base10_parse::<usize>().ok().map(|n| Member::Unnamed(n.into())),
+                        ArgValue::Lit { lit: Lit::Int(i), .. } => {
+                            i.base10_parse::<usize>().ok().map(|n| Member::Unnamed(n.into()))
+                        }
                         _ => None,
                     };
                     let Some(member) = member else {
@@ -129,28 +144,45 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                         continue;
                     };
                     let exists = match (&v.fields, &member) {
-                        (Fields::Named(n), Member::Named(m)) => n.named.iter().any(|f| f.ident.as_ref() == Some(m)),
+                        (Fields::Named(n), Member::Named(m)) => {
+                            n.named.iter().any(|f| f.ident.as_ref() == Some(m))
+                        }
                         (Fields::Unnamed(u), Member::Unnamed(i)) => (i.index as usize) < u.unnamed.len(),
                         _ => false,
                     };
                     if !exists {
-                        let names: Vec<String> = v.fields.iter().enumerate().map(|(i, f)| f.ident.as_ref().map_or(i.to_string(), |id| id.to_string())).collect();
+                        let names: Vec<String> = v
+                            .fields
+                            .iter()
+                            .enumerate()
+                            .map(|(i, f)| f.ident.as_ref().map_or(i.to_string(), |id| id.to_string()))
+                            .collect();
                         let shown = member.to_token_stream().to_string();
                         errors.push(
                             a.value.spanned(),
-                            with_suggestion(format!("variant `{ident}` has no field `{shown}`"), &shown, &names),
+                            with_suggestion(
+                                format!("variant `{ident}` has no field `{shown}`"),
+                                &shown,
+                                &names,
+                            ),
                         );
                         continue;
                     }
                     retry_after = Some(member);
                 }
-                other => errors.push(
+                other => {
+                    bad = true;
+                    errors.push(
                     &a.key,
                     with_suggestion(format!("unknown classification `{other}`; expected `failure`, `excluded`, `retryable` or `retry_after = <field>`"), other, &KEYS),
-                ),
+                    )
+                }
             }
         }
         let Some((_, outcome)) = outcome else {
+            if bad {
+                continue;
+            }
             errors.push(
                 attr,
                 format!("say whether `{ident}` is a `failure` or `excluded`"),

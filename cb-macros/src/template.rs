@@ -67,6 +67,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let mut at: BTreeMap<&'static str, TokenStream> = BTreeMap::new();
     let mut seen: Vec<String> = Vec::new();
     let mut base_builtin: Option<LitStr> = None;
+    let mut name_given = false; // set when `name` is written
     for arg in input.args.0 {
         let k = arg.key.to_string();
         if seen.contains(&k) {
@@ -82,6 +83,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                     negative: None,
                 },
             ) => {
+                name_given = true;
                 let v = s.value();
                 if v.is_empty()
                     || !v
@@ -191,6 +193,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             n.value().to_ascii_uppercase(),
             span = n.span()
         )),
+        (None, None) if name_given => None,
         (None, None) => {
             errors.push_at(
                 Span::call_site(),

@@ -142,7 +142,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             attrs,
         });
     }
-    if methods.is_empty() {
+    if methods.is_empty() && item_trait.items.iter().all(|i| !matches!(i, TraitItem::Fn(_))) {
         errors.push(
             &item_trait.ident,
             format!("`{}` has no `async fn` to route", item_trait.ident),

@@ -24,13 +24,19 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
     };
     let overrides = overrides(plan);
     let template_arg = match &plan.template {
-        Some(TemplateRef::Const(p)) => quote_spanned!(p.span()=> ::core::option::Option::Some({
-            let __cb_template: &'static #k::__private::StaticTemplate = &#p;
-            __cb_template
-        })),
+        Some(TemplateRef::Const(_)) => quote!(::core::option::Option::Some(__CB_TEMPLATE)),
         _ => quote!(::core::option::Option::None),
     };
+    // The one place the template path is used, typed: a wrong path is one
+    // error at the user's token.
+    let template_const = match &plan.template {
+        Some(TemplateRef::Const(p)) => quote_spanned! {p.span()=>
+            const __CB_TEMPLATE: &#k::__private::StaticTemplate = &#p;
+        },
+        _ => quote!(),
+    };
     let declared = declared(plan, &name, &fn_name);
+    let declared = quote!(#template_const #declared);
 
     // The body with its type fixed to the declared return type, so type
     // errors land in the user's code.
@@ -238,7 +244,7 @@ fn overrides(plan: &Plan) -> TokenStream {
     let mut out = quote!(#k::__private::Overrides::new());
     match &plan.template {
         Some(TemplateRef::Builtin(s)) => out = quote!(#out.template(#s)),
-        Some(TemplateRef::Const(p)) => out = quote!(#out.template(#p.name)),
+        Some(TemplateRef::Const(_)) => out = quote!(#out.template(__CB_TEMPLATE.name)),
         None => {}
     }
     if let Some(env) = &plan.environment {
@@ -292,7 +298,7 @@ fn declared(plan: &Plan, name: &TokenStream, fn_name: &str) -> TokenStream {
     let k = &plan.krate;
     let template = match &plan.template {
         Some(TemplateRef::Builtin(s)) => quote!(::core::option::Option::Some(#s)),
-        Some(TemplateRef::Const(p)) => quote!(::core::option::Option::Some(#p.name)),
+        Some(TemplateRef::Const(_)) => quote!(::core::option::Option::Some(__CB_TEMPLATE.name)),
         None => quote!(::core::option::Option::None),
     };
     let env = match &plan.environment {

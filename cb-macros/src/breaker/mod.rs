@@ -37,14 +37,26 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     // Sibling attributes below this one: fold them in.
     let mut kept = Vec::new();
+    let mut uses = TokenStream::new();
     for attr in std::mem::take(&mut func.attrs) {
         match sibling_arg(&attr) {
-            Some(Ok(arg)) => args.0.push(arg),
+            Some(Ok(arg)) => {
+                // The attribute is consumed here, so rustc never resolves its
+                // path: use it, or its import would be reported as unused.
+                let path = attr.path();
+                uses.extend(quote!(#[allow(unused_imports)] use #path as _;));
+                args.0.push(arg)
+            }
             Some(Err(e)) => errors.add(e),
             None => kept.push(attr),
         }
     }
     func.attrs = kept;
+    if !uses.is_empty() {
+        // First in the body, so it is there on the error path too.
+        let block = &func.block;
+        func.block = Box::new(syn::parse_quote!({ #uses #block }));
+    }
     let Some(shape) = shape::read(&func, &mut errors) else {
         return with_error(
             func.into_token_stream(),

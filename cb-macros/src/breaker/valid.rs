@@ -244,6 +244,14 @@ pub(crate) fn check(args: Args, shape: &Shape, errors: &mut Errors) -> Option<Pl
                                 stages.call_timeout = true;
                                 stage_keys.push(key.clone());
                             }
+                            Err(_) if matches!(lit, Lit::Int(_) | Lit::Float(_)) => errors.push(
+                                quote!(#negative #lit),
+                                format!(
+                                    "write the call timeout as a string with a unit: `#[timeout(\"{}s\")]` or `call_timeout = \"{}s\"`",
+                                    lit.to_token_stream(),
+                                    lit.to_token_stream()
+                                ),
+                            ),
                             Err(msg) => errors.push(
                                 quote!(#negative #lit),
                                 msg.replace("`duration`", "`call_timeout`"),
@@ -391,24 +399,29 @@ pub(crate) fn check(args: Args, shape: &Shape, errors: &mut Errors) -> Option<Pl
         );
     }
     for k in &stage_keys {
-        let what = if k == "call_timeout" {
-            "a call timeout"
+        let attr = if k == "call_timeout" {
+            "timeout".to_owned()
         } else {
-            "this stage"
+            k.to_string()
+        };
+        let why = match attr.as_str() {
+            "retry" => "it waits between attempts without blocking a thread",
+            "timeout" => "a blocking call cannot be cancelled",
+            _ => "it waits for a slot without blocking a thread",
         };
         if !tiers.is_empty() {
-            errors.push(k, format!("`#[{k}]` cannot be combined with `#[fallback(...)]` tiers yet; give each tier function its own policies"));
-        } else if matches!(shape.body, Body::Sync) {
             errors.push(
                 k,
-                format!("{what} needs an `async fn`; `#[{k}]` cannot wrap a blocking function"),
+                format!("`#[{attr}]` cannot be combined with `#[fallback(...)]` tiers yet"),
             );
+        } else if matches!(shape.body, Body::Sync) {
+            errors.push(k, format!("`#[{attr}]` needs an `async fn`: {why}"));
         } else if shape.generic || shape.impl_in_result {
-            errors.push(k, format!("`#[{k}]` needs a non-generic function with a nameable return type (its pipeline is one `static` per function)"));
+            errors.push(k, format!("`#[{attr}]` needs a non-generic function with a nameable return type (its pipeline is one `static` per function)"));
         } else if matches!(shape.body, Body::AsyncTrait(_)) {
             errors.push(
                 k,
-                format!("`#[{k}]` is not supported on `#[async_trait]` methods yet"),
+                format!("`#[{attr}]` is not supported on `#[async_trait]` methods yet"),
             );
         }
     }

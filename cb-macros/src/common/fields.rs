@@ -234,7 +234,7 @@ pub(crate) fn check(field: &Field, lit: &Lit, negative: bool) -> Result<Checked,
             if !ok {
                 let shown = lit_text(lit, negative);
                 let mut msg = out_of_range(shown);
-                if kind == Kind::Fraction && x > 1.0 && x <= 100.0 {
+                if kind == Kind::Fraction && (2.0..=100.0).contains(&x) {
                     msg.push_str(&format!("; rates are fractions: did you mean `{}`?", x / 100.0));
                 }
                 return Err(msg);

@@ -128,6 +128,28 @@ impl<E> ViaDefault<E> for &Probe<E> {
     }
 }
 
+/// What `#[classify(retry_after = field)]` accepts: a `Duration` or an
+/// `Option<Duration>`.
+#[diagnostic::on_unimplemented(
+    message = "`retry_after` needs a field of type `Duration` or `Option<Duration>`, not `{Self}`"
+)]
+pub trait IntoRetryAfter {
+    /// The wait hint.
+    fn to_retry_after(&self) -> Option<Duration>;
+}
+
+impl IntoRetryAfter for Duration {
+    fn to_retry_after(&self) -> Option<Duration> {
+        Some(*self)
+    }
+}
+
+impl IntoRetryAfter for Option<Duration> {
+    fn to_retry_after(&self) -> Option<Duration> {
+        *self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,32 +165,11 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the borrow is what selects the fallback impl
     fn the_probe_prefers_classify() {
         let c = (&Probe::<Mine>::new()).__cb_classifier();
         assert_eq!(c.classify(&Err::<(), _>(Mine)), Outcome::Excluded);
         let d = (&Probe::<&str>::new()).__cb_classifier();
         assert_eq!(d.classify(&Err::<(), _>("x")), Outcome::Failure);
-    }
-}
-
-/// What `#[classify(retry_after = field)]` accepts: a `Duration` or an
-/// `Option<Duration>`.
-#[diagnostic::on_unimplemented(
-    message = "`retry_after` needs a field of type `Duration` or `Option<Duration>`, not `{Self}`"
-)]
-pub trait IntoRetryAfter {
-    /// The wait hint.
-    fn into_retry_after(&self) -> Option<Duration>;
-}
-
-impl IntoRetryAfter for Duration {
-    fn into_retry_after(&self) -> Option<Duration> {
-        Some(*self)
-    }
-}
-
-impl IntoRetryAfter for Option<Duration> {
-    fn into_retry_after(&self) -> Option<Duration> {
-        *self
     }
 }

@@ -101,6 +101,9 @@ impl StageSpec {
     }
 }
 
+/// A `fallback = path` function.
+pub(crate) type FallbackFn<T, E> = fn(&crate::fallback::Cause<'_, E>) -> Result<T, E>;
+
 /// The pipeline of a function with per-attempt stages, in the R61 order:
 /// fallback ∘ retry ∘ breaker ∘ timeout ∘ bulkhead. Stage values come from
 /// the breaker's resolved settings (template, environment, file, variables,
@@ -115,7 +118,7 @@ pub fn build_pipeline<T: 'static, E: 'static, C>(
     classifier: C,
     retryable: Option<fn(&E) -> bool>,
     retry_after: Option<fn(&E) -> Option<std::time::Duration>>,
-    fallback: Option<fn(&crate::fallback::Cause<'_, E>) -> Result<T, E>>,
+    fallback: Option<FallbackFn<T, E>>,
 ) -> crate::Pipeline<T, E>
 where
     C: crate::Classifier<T, E> + Send + Sync + 'static,

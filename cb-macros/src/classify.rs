@@ -235,7 +235,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let after_arms = variants.iter().map(|v| {
         let p = &v.pattern;
         match &v.retry_after {
-            Some(f) => quote!(#p => #k::__private::IntoRetryAfter::into_retry_after(#f),),
+            Some(f) => quote!(#p => #k::__private::IntoRetryAfter::to_retry_after(#f),),
             None => quote!(#p => ::core::option::Option::None,),
         }
     });

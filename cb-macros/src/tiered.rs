@@ -76,7 +76,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         let sig = &f.sig;
         if sig.asyncness.is_none() {
             errors.push(
-                &sig.fn_token,
+                sig.fn_token,
                 format!("#[tiered] methods must be `async fn`; `{}` is not", sig.ident),
             );
             continue;

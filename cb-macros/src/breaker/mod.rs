@@ -88,7 +88,7 @@ fn sibling_arg(attr: &Attribute) -> Option<syn::Result<Arg>> {
         Meta::Path(_) => TokenStream::new(),
         Meta::NameValue(nv) => {
             return Some(Err(syn::Error::new_spanned(
-                &nv.eq_token,
+                nv.eq_token,
                 format!("expected `#[{last}(...)]`"),
             )));
         }

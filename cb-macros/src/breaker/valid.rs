@@ -115,13 +115,13 @@ pub(crate) fn check(args: Args, shape: &Shape, errors: &mut Errors) -> Option<Pl
         let k = key.to_string();
         match k.as_str() {
             "name" => {
-                if seen.first("name", &key, errors) {
-                    if let Some(s) = lit_str(&key, &value, errors, "a string such as `name = \"claude\"`") {
-                        if s.value().trim().is_empty() {
-                            errors.push(&s, "the breaker name must not be empty");
-                        } else {
-                            name = Some(s);
-                        }
+                if seen.first("name", &key, errors)
+                    && let Some(s) = lit_str(&key, &value, errors, "a string such as `name = \"claude\"`")
+                {
+                    if s.value().trim().is_empty() {
+                        errors.push(&s, "the breaker name must not be empty");
+                    } else {
+                        name = Some(s);
                     }
                 }
             }

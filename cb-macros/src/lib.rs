@@ -27,19 +27,30 @@ use proc_macro::TokenStream;
 /// Wraps a function in a named circuit breaker, created once and registered
 /// in `cb_core::Registry::global()` under its name.
 ///
-/// ```ignore
+/// ```
 /// use cb_core::circuit_breaker;
+/// use cb_core::fallback::Cause;
+///
+/// #[derive(Debug)]
+/// struct AiError;
 ///
 /// #[circuit_breaker(name = "claude", template = "ai_provider", environment = "production",
 ///                   failure_threshold = 2, timeout = "30s", fallback = cached_answer)]
 /// async fn ask_claude(prompt: &str) -> Result<String, AiError> {
-///     call_the_api(prompt).await
+///     Err(AiError) // the provider is down
 /// }
 ///
-/// fn cached_answer(cause: &cb_core::fallback::Cause<'_, AiError>) -> Result<String, AiError> {
-///     Ok("a cached answer".into())
+/// fn cached_answer(cause: &Cause<'_, AiError>) -> Result<String, AiError> {
+///     Ok(format!("a cached answer ({:?})", cause.kind()))
 /// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// // ask_claude now returns Result<String, cb_core::Error<AiError>>.
+/// let answer: Result<String, cb_core::Error<AiError>> = ask_claude("hi").await;
+/// assert_eq!(answer.unwrap(), "a cached answer (Failed(Error))");
+/// let breaker = cb_core::Registry::global().get("claude").unwrap();
+/// assert_eq!(breaker.config().failure_threshold, Some(2));
+/// # }
 /// ```
 ///
 /// # Where it goes
@@ -96,7 +107,7 @@ use proc_macro::TokenStream;
 ///
 /// # What it expands to
 ///
-/// ```ignore
+/// ```text
 /// async fn ask_claude(prompt: &str) -> Result<String, ::cb_core::Error<AiError>> {
 ///     // one entry in cb_core::registry::declared(), before any call
 ///     ::cb_core::__private::inventory::submit! { Declared::__new("claude", ..) }
@@ -124,10 +135,25 @@ pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
 /// through the breaker (R61: fallback ∘ retry ∘ breaker ∘ timeout ∘ bulkhead,
 /// whatever order the attributes are written in).
 ///
-/// ```ignore
-/// #[circuit_breaker(template = "external_api")]
+/// ```
+/// use cb_core::{circuit_breaker, retry};
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// #[derive(Debug)]
+/// struct ApiError;
+/// static CALLS: AtomicU32 = AtomicU32::new(0);
+///
+/// #[circuit_breaker(name = "rates", template = "external_api")]
 /// #[retry(max_attempts = 3, base_delay = "100ms", max_elapsed = "10s")]
-/// async fn get_rates(currency: String) -> Result<Rates, ApiError> { .. }
+/// async fn get_rates(currency: String) -> Result<String, ApiError> {
+///     // fails twice, then answers
+///     if CALLS.fetch_add(1, Ordering::SeqCst) < 2 { Err(ApiError) } else { Ok(format!("{currency}: 1.08")) }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// assert_eq!(get_rates("EUR".into()).await.unwrap(), "EUR: 1.08");
+/// assert_eq!(CALLS.load(Ordering::SeqCst), 3);
+/// # }
 /// ```
 ///
 /// Arguments: the `retry` section of the configuration — `max_attempts`,
@@ -156,10 +182,21 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// (R51–R54). A full bulkhead rejects with `Error::Rejected` (`bulkhead_full`),
 /// which the breaker does not count (R53).
 ///
-/// ```ignore
-/// #[circuit_breaker(template = "database")]
+/// ```
+/// use cb_core::{bulkhead, circuit_breaker};
+///
+/// #[derive(Debug)]
+/// struct DbError;
+///
+/// #[circuit_breaker(name = "orders", template = "database")]
 /// #[bulkhead(max_concurrent_calls = 10, queue_timeout = "50ms")]
-/// async fn load_order(id: u64) -> Result<Order, DbError> { .. }
+/// async fn load_order(id: u64) -> Result<String, DbError> {
+///     Ok(format!("order {id}"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(load_order(7).await.unwrap(), "order 7");
+/// # }
 /// ```
 ///
 /// Arguments: `max_concurrent_calls`, `queue_timeout` (`"0s"`: reject at
@@ -179,10 +216,23 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// that takes longer is dropped and returns `Error::Timeout`, and the breaker
 /// counts it as a failure.
 ///
-/// ```ignore
-/// #[circuit_breaker(template = "ai_provider")]
+/// ```
+/// use cb_core::{circuit_breaker, timeout};
+/// use std::time::Duration;
+///
+/// #[derive(Debug)]
+/// struct AiError;
+///
+/// #[circuit_breaker(name = "slow-ai", template = "ai_provider")]
 /// #[timeout("20s")]
-/// async fn ask(prompt: String) -> Result<String, AiError> { .. }
+/// async fn ask(prompt: String) -> Result<String, AiError> {
+///     tokio::time::sleep(Duration::from_secs(60)).await; // hangs
+///     Ok(prompt)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// assert!(ask("hi".into()).await.unwrap_err().is_timeout());
+/// # }
 /// ```
 ///
 /// The argument is a duration string (or `duration = "20s"`). Not to be
@@ -203,16 +253,31 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 /// all fail the error lists every tier and why (`cb_tiers::ChainError`).
 /// From `cb-tiers`.
 ///
-/// ```ignore
-/// use cb_tiers::{circuit_breaker, fallback};
+/// ```
+/// use cb_tiers::{ChainError, circuit_breaker, fallback};
+///
+/// #[derive(Debug)]
+/// struct AiError;
 ///
 /// #[fallback(ask_gpt, ask_local)]          // ask_claude is tier 1
-/// #[circuit_breaker(template = "ai_provider")]
-/// async fn ask_claude(prompt: &str) -> Result<String, AiError> { .. }
+/// #[circuit_breaker(name = "tiers.claude", template = "ai_provider")]
+/// async fn ask_claude(prompt: &str) -> Result<String, AiError> {
+///     Err(AiError)
+/// }
 ///
-/// async fn ask_gpt(prompt: &str) -> Result<String, AiError> { .. }
-/// async fn ask_local(prompt: &str) -> Result<String, AiError> { .. }
+/// async fn ask_gpt(_prompt: &str) -> Result<String, AiError> {
+///     Err(AiError)
+/// }
+///
+/// async fn ask_local(prompt: &str) -> Result<String, AiError> {
+///     Ok(format!("local: {prompt}"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// // ask_claude returns Result<String, cb_tiers::ChainError<AiError>>.
+/// let answer: Result<String, ChainError<AiError>> = ask_claude("hi").await;
+/// assert_eq!(answer.unwrap(), "local: hi");
+/// # }
 /// ```
 ///
 /// Each listed path is an `async fn` taking the same arguments (after `self`
@@ -238,18 +303,31 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 /// On a trait: the routing implementation over an ordered set of its
 /// implementations, with one breaker per tier and method. From `cb-tiers`.
 ///
-/// ```ignore
+/// ```
 /// use cb_tiers::tiered;
+///
+/// #[derive(Debug)]
+/// struct ApiError;
 ///
 /// #[tiered]
 /// trait Accounts {
-///     async fn get_account(&self, id: u64) -> Result<Account, ApiError>;
+///     async fn get_account(&self, id: u64) -> Result<String, ApiError>;
 /// }
 ///
-/// let client = accounts_tiered((Primary::new(), Secondary::new(), Cache::new()))
-///     .tier("primary").tier("secondary").tier("cache")
-///     .build()?;
-/// let account = client.get_account(7).await?; // fails over transparently
+/// struct Primary;
+/// struct Cache;
+/// impl Accounts for Primary {
+///     async fn get_account(&self, _id: u64) -> Result<String, ApiError> { Err(ApiError) }
+/// }
+/// impl Accounts for Cache {
+///     async fn get_account(&self, id: u64) -> Result<String, ApiError> { Ok(format!("cached {id}")) }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = accounts_tiered((Primary, Cache)).tier("primary").tier("cache").build()?;
+/// let account = client.get_account(7).await.map_err(|e| format!("{e:?}"))?; // fails over transparently
+/// assert_eq!(account, "cached 7");
+/// # Ok(()) }
 /// ```
 ///
 /// Methods must be `async fn(&self, ..) -> Result<T, E>` with plain argument
@@ -273,16 +351,30 @@ pub fn tiered(args: TokenStream, item: TokenStream) -> TokenStream {
 /// A user-defined template, checked at compile time: a `const` that
 /// `#[circuit_breaker(template = PAYMENTS)]` accepts by path.
 ///
-/// ```ignore
-/// cb_core::template! {
-///     /// Our payment provider: strict, fast recovery.
-///     pub const PAYMENTS = { base = "external_api", failure_threshold = 2, timeout = "15s" };
-/// }
-/// // or, naming the const after the template (`PAYMENTS`, `pub`):
-/// cb_core::template! { name = "payments", base = "external_api", failure_threshold = 2 }
+/// ```
+/// use cb_core::{circuit_breaker, template};
 ///
-/// #[circuit_breaker(template = PAYMENTS)]
-/// async fn charge(card: Card) -> Result<Receipt, PayError> { .. }
+/// template! {
+///     /// Our payment provider: strict, few probes.
+///     pub const PAYMENTS = { base = "external_api", success_threshold = 3, half_open_max_calls = 1 };
+/// }
+/// // or, naming the const after the template (`LEDGER`, `pub`):
+/// template! { name = "ledger", base = PAYMENTS, minimum_calls = 20 }
+///
+/// #[derive(Debug)]
+/// struct PayError;
+///
+/// #[circuit_breaker(name = "charge", template = PAYMENTS, failure_threshold = 2)]
+/// async fn charge(cents: u64) -> Result<u64, PayError> {
+///     Ok(cents)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// charge(100).await.unwrap();
+/// let config = cb_core::Registry::global().get("charge").unwrap().config();
+/// assert_eq!(config.success_threshold, 3);
+/// assert_eq!(LEDGER.base, Some("payments"));
+/// # }
 /// ```
 ///
 /// Arguments: `name` (lowercase; default: the const's name in lowercase),
@@ -308,8 +400,10 @@ pub fn template(input: TokenStream) -> TokenStream {
 /// variant, read by breakers, retries, tier chains and metrics. A variant
 /// left unclassified is a compile error.
 ///
-/// ```ignore
-/// #[derive(Debug, cb_core::Classify)]
+/// ```
+/// use cb_core::{Classify, Outcome};
+///
+/// #[derive(Debug, Classify)]
 /// enum ApiError {
 ///     #[classify(failure)]                          // retryable by default
 ///     Unavailable,
@@ -320,6 +414,11 @@ pub fn template(input: TokenStream) -> TokenStream {
 ///     #[classify(excluded)]                         // the caller's problem: neutral, not retried
 ///     NotFound,
 /// }
+///
+/// assert_eq!(ApiError::NotFound.outcome(), Outcome::Excluded);
+/// assert!(!ApiError::Unauthorized.retryable());
+/// let wait = std::time::Duration::from_secs(2);
+/// assert_eq!(ApiError::RateLimited { wait }.retry_after(), Some(wait));
 /// ```
 ///
 /// Per variant: exactly one of `failure` / `excluded`; `retryable` or

@@ -169,3 +169,104 @@ pub(crate) fn not_a_function(item: TokenStream, which: &str) -> syn::Error {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors_of(out: &TokenStream) -> String {
+        out.to_string()
+    }
+
+    #[test]
+    fn the_expansion_is_one_function_with_the_wrapped_error() {
+        let out = expand(
+            quote!(name = "claude", failure_threshold = 2),
+            quote!(
+                async fn ask(p: &str) -> Result<String, AiError> {
+                    Ok(p.into())
+                }
+            ),
+        );
+        let f: ItemFn = syn::parse2(out).expect("a function");
+        let ret = f.sig.output.to_token_stream().to_string();
+        assert!(ret.contains(":: cb_core :: Error < AiError >"), "{ret}");
+        let body = f.block.to_token_stream().to_string();
+        assert!(
+            body.contains("__CB_BREAKER") && body.contains("\"failure_threshold\""),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_and_the_function_kept() {
+        let out = expand(
+            quote!(
+                name = "a",
+                name = "b",
+                template = "ai_provder",
+                failure_threshold = 0
+            ),
+            quote!(
+                async fn ask() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        let s = errors_of(&out);
+        assert!(s.contains("duplicate `name` argument"), "{s}");
+        assert!(s.contains("did you mean `ai_provider`?"), "{s}");
+        assert!(s.contains("`failure_threshold = 0` is out of range"), "{s}");
+        assert!(
+            s.contains("async fn ask"),
+            "the user's function is still emitted: {s}"
+        );
+    }
+
+    #[test]
+    fn a_sibling_above_moves_into_circuit_breaker() {
+        let out = absorb(
+            "retry",
+            quote!(max_attempts = 3),
+            quote!(
+                #[circuit_breaker(name = "x")]
+                async fn f() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        let f: ItemFn = syn::parse2(out).expect("a function");
+        let attr = f.attrs[0].to_token_stream().to_string();
+        assert!(attr.contains("retry (max_attempts = 3)"), "{attr}");
+    }
+
+    #[test]
+    fn a_sibling_below_is_folded_in() {
+        let out = expand(
+            quote!(),
+            quote!(
+                #[timeout("5s")]
+                async fn f(x: u32) -> Result<u32, E> {
+                    Ok(x)
+                }
+            ),
+        );
+        let s = out.to_string();
+        assert!(
+            s.contains("__CB_PIPELINE") && s.contains("call_timeout : true"),
+            "{s}"
+        );
+        assert!(!s.contains("# [timeout"), "{s}");
+    }
+
+    #[test]
+    fn non_functions_get_an_error_at_their_keyword() {
+        let out = expand(
+            quote!(),
+            quote!(
+                struct S;
+            ),
+        );
+        assert!(out.to_string().contains("can only be used on functions"));
+    }
+}

@@ -346,7 +346,24 @@ pub(crate) fn check(args: Args, shape: &Shape, errors: &mut Errors) -> Option<Pl
                             "`#[fallback(...)]` needs at least one function: `#[fallback(ask_gpt)]`",
                         );
                     }
-                    Ok(list) => tiers = list.0,
+                    Ok(list) => {
+                        for (i, p) in list.0.iter().enumerate() {
+                            let shown = p.to_token_stream().to_string();
+                            if list.0[..i]
+                                .iter()
+                                .any(|q| q.to_token_stream().to_string() == shown)
+                            {
+                                errors.push(
+                                    p,
+                                    format!(
+                                        "`{}` is listed twice; each tier is tried once",
+                                        shown.replace(' ', "")
+                                    ),
+                                );
+                            }
+                        }
+                        tiers = list.0
+                    }
                     Err(e) => errors.add(syn::Error::new(
                         e.span(),
                         "expected the paths of the other tiers' functions: `#[fallback(ask_gpt, ask_local)]`",

@@ -49,11 +49,14 @@
 pub mod adaptive;
 pub mod breaker;
 pub mod bulkhead;
+pub mod classify;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod event;
 pub mod fallback;
+#[cfg(feature = "macros")]
+mod macro_support;
 pub mod metrics;
 pub mod pipeline;
 pub mod random;
@@ -76,7 +79,39 @@ pub use registry::{ConfigSource, Registry};
 
 pub use adaptive::{AdaptiveThrottle, ConcurrencyLimit, LatencyBaseline};
 pub use bulkhead::{Bulkhead, BulkheadPermit, BulkheadPools};
+pub use classify::{ByClassify, Classify};
 pub use fallback::{Cause, CauseKind, FailureKind, Fallback};
 pub use pipeline::{Pipeline, PipelineBuilder};
 pub use retry::{Backoff, Jitter, RetryBudget, RetryPolicy};
 pub use timeout::Timeout;
+
+/// The macros (feature `macros`, on by default). Depend on `cb-core` for
+/// these and on `cb-tiers` for `#[fallback]` and `#[tiered]` (which it
+/// re-exports together with these). Their documentation is on each macro.
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+#[doc(inline)]
+pub use cb_macros::{Classify, bulkhead, circuit_breaker, retry, template, timeout};
+
+/// Used by `cb-macros` expansions. Not public API; it can change in any release.
+#[cfg(feature = "macros")]
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::breaker::{CircuitBreaker, Classifier, DefaultClassifier, Outcome};
+    pub use crate::classify::{ByClassify, Classify, IntoRetryAfter, Probe, ViaClassify, ViaDefault};
+    pub use crate::config::{Environment, Overrides, StaticTemplate, StaticValue, Value};
+    pub use crate::error::{Error, Rejected};
+    pub use crate::fallback::Cause;
+    pub use crate::macro_support::{StageSpec, build_pipeline, resolve_breaker, run_fallback};
+    pub use crate::pipeline::Pipeline;
+    pub use crate::registry::Declared;
+    pub use ::core::convert::From;
+    pub use ::core::convert::Infallible;
+    pub use ::core::future::Future;
+    pub use ::core::option::Option;
+    pub use ::core::result::Result;
+    pub use ::core::time::Duration;
+    pub use ::inventory;
+    pub use ::std::boxed::Box;
+    pub use ::std::sync::OnceLock;
+}

@@ -1,3 +1,450 @@
 //! Procedural macros for the `cb` resilience SDK.
 //!
-//! Users do not depend on this crate directly: `cb-core` re-exports its macros.
+//! **Do not depend on this crate directly.** `cb-core` re-exports
+//! [`circuit_breaker`], [`retry`], [`bulkhead`], [`timeout`], [`template!`]
+//! and [`Classify`](derive@Classify) (feature `macros`, on by default);
+//! `cb-tiers` re-exports those and adds [`fallback`] and [`tiered`]. The
+//! expansions name the runtime through `::cb_core::__private` and
+//! `::cb_tiers::__private`; if you renamed the dependency, say so with
+//! `crate = "my_name"`.
+//!
+//! | you write | depend on |
+//! |---|---|
+//! | `#[circuit_breaker]`, `#[retry]`, `#[bulkhead]`, `#[timeout]`, `template!`, `#[derive(Classify)]` | `cb-core` |
+//! | `#[fallback(..)]`, `#[tiered]` (and all of the above) | `cb-tiers` (plus `cb-core`) |
+//!
+//! Every mistake the macros can see is a compile error at the smallest wrong
+//! token, and the function is still emitted so one mistake does not cascade.
+
+mod breaker;
+mod classify;
+mod common;
+mod template;
+mod tiered;
+
+use proc_macro::TokenStream;
+
+/// Wraps a function in a named circuit breaker, created once and registered
+/// in `cb_core::Registry::global()` under its name.
+///
+/// ```
+/// use cb_core::circuit_breaker;
+/// use cb_core::fallback::Cause;
+///
+/// #[derive(Debug)]
+/// struct AiError;
+///
+/// #[circuit_breaker(name = "claude", template = "ai_provider", environment = "production",
+///                   failure_threshold = 2, timeout = "30s", fallback = cached_answer)]
+/// async fn ask_claude(prompt: &str) -> Result<String, AiError> {
+///     Err(AiError) // the provider is down
+/// }
+///
+/// fn cached_answer(cause: &Cause<'_, AiError>) -> Result<String, AiError> {
+///     Ok(format!("a cached answer ({:?})", cause.kind()))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// // ask_claude now returns Result<String, cb_core::Error<AiError>>.
+/// let answer: Result<String, cb_core::Error<AiError>> = ask_claude("hi").await;
+/// assert_eq!(answer.unwrap(), "a cached answer (Failed(Error))");
+/// let breaker = cb_core::Registry::global().get("claude").unwrap();
+/// assert_eq!(breaker.config().failure_threshold, Some(2));
+/// # }
+/// ```
+///
+/// # Where it goes
+///
+/// `async fn` and plain `fn`; free functions and methods (`&self`, `self`,
+/// generics, `impl Trait` arguments and `impl Trait` inside `Result`);
+/// `#[async_trait]` methods (put `#[circuit_breaker]` on the method inside the
+/// `#[async_trait] impl`). Anything else (a struct, a `const fn`, a trait
+/// method without a body, a function not returning `Result<T, E>`) is a
+/// compile error that says so.
+///
+/// # Arguments
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `name = "claude"` | the breaker's name: in the registry, metrics, files (`instances.claude`) and variables (`CIRCUIT_BREAKER_CLAUDE_*`). Default: `module::path::function`. Methods with the same name in one module share a breaker unless named. |
+/// | `template = "ai_provider"` | a built-in template (`default`, `ai_provider`, `database`, `mcp_server`, `external_api`), or the path of a [`template!`] constant: `template = PAYMENTS` |
+/// | `environment = "production"` | pins the environment for this breaker (`development`, `staging`, `production`, `testing`); default: `CB_ENVIRONMENT` |
+/// | any breaker field, e.g. `failure_threshold = 2`, `failure_rate_threshold = 0.4`, `timeout = "30s"` | an override with the names, units and ranges of configuration files: **rates are fractions** in (0, 1] (0.4 is 40 %), **durations are strings** (`"500ms"`, `"30s"`, `"2m"`), and **`timeout` is the recovery timeout** (how long the circuit stays open, an alias of `recovery_timeout`), as in files |
+/// | `call_timeout = "10s"` | a per-call deadline (same as `#[timeout("10s")]`) |
+/// | `retry(..)`, `bulkhead(..)` | the stages of `#[retry]` / `#[bulkhead]`, written inline |
+/// | `fallback = path` | a function `fn(&Cause<'_, E>) -> Result<T, E>` run when the call is refused, fails or times out (not for errors classified as excluded), at most once (R58–R60) |
+/// | `error = from` | keep the declared `Result<T, E>`; `E` must implement `From<cb_core::Error<E>>` |
+/// | `crate = "my_cb"` | the path of `cb-core` if you renamed it |
+///
+/// Configuration resolves at the first call through every layer — built-in
+/// defaults, template, environment, file, environment variables, then these
+/// arguments — so files and variables still apply, and
+/// `LiveConfig::update` changes the breaker at run time.
+///
+/// # Return type
+///
+/// By default `Result<T, E>` becomes `Result<T, cb_core::Error<E>>`: the
+/// caller sees whether the call was rejected (and `retry_after`), timed out,
+/// or failed with the body's own `E` (`Error::Inner`), and rustdoc shows the
+/// real type. With `error = from` the signature is kept and `Error<E>`
+/// converts into `E` (what a trait implementation whose trait declares
+/// `Result<T, E>` needs). A function not returning `Result<T, E>`, or
+/// returning a `Result<T>` alias, is a compile error.
+///
+/// # Classification
+///
+/// If `E` implements [`Classify`](derive@Classify), its `outcome()` decides
+/// what counts as a failure; otherwise every `Err` is a failure.
+///
+/// # When the configuration is invalid at run time
+///
+/// Arguments are checked at compile time, but files and variables are read
+/// at run time. If they make the breaker invalid, the call does not fail and
+/// nothing panics: the error is logged with `tracing` (level error), listed
+/// by `cb_core::registry::config_errors()`, and the breaker runs on the
+/// declared arguments over the built-in defaults until a reload or
+/// `LiveConfig::update` fixes it.
+///
+/// # What it expands to
+///
+/// ```text
+/// async fn ask_claude(prompt: &str) -> Result<String, ::cb_core::Error<AiError>> {
+///     // one entry in cb_core::registry::declared(), before any call
+///     ::cb_core::__private::inventory::submit! { Declared::__new("claude", ..) }
+///     static __CB_BREAKER: OnceLock<CircuitBreaker> = OnceLock::new();
+///     let __cb_breaker = __CB_BREAKER.get_or_init(|| resolve_breaker("claude", overrides, None));
+///     let __cb_result = __cb_breaker
+///         .call_with(async move { let __cb_ret: Result<String, AiError> = { /* body */ }; __cb_ret },
+///                    &classifier)
+///         .await;
+///     let __cb_result = run_fallback(__cb_result, &classifier, cached_answer);
+///     __cb_result
+/// }
+/// ```
+///
+/// One static per function, resolved once: a call costs what the
+/// hand-written `breaker.call(..)` costs (no allocation, no registry lookup).
+/// With `#[retry]`, `#[bulkhead]` or `#[timeout]` the static is a
+/// `cb_core::Pipeline` in the R61 order instead.
+#[proc_macro_attribute]
+pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
+    breaker::expand(args.into(), item.into()).into()
+}
+
+/// Retries a `#[circuit_breaker]` function (R44–R50); each attempt passes
+/// through the breaker (R61: fallback ∘ retry ∘ breaker ∘ timeout ∘ bulkhead,
+/// whatever order the attributes are written in).
+///
+/// ```
+/// use cb_core::{circuit_breaker, retry};
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// #[derive(Debug)]
+/// struct ApiError;
+/// static CALLS: AtomicU32 = AtomicU32::new(0);
+///
+/// #[circuit_breaker(name = "rates", template = "external_api")]
+/// #[retry(max_attempts = 3, base_delay = "100ms", max_elapsed = "10s")]
+/// async fn get_rates(currency: String) -> Result<String, ApiError> {
+///     // fails twice, then answers
+///     if CALLS.fetch_add(1, Ordering::SeqCst) < 2 { Err(ApiError) } else { Ok(format!("{currency}: 1.08")) }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// assert_eq!(get_rates("EUR".into()).await.unwrap(), "EUR: 1.08");
+/// assert_eq!(CALLS.load(Ordering::SeqCst), 3);
+/// # }
+/// ```
+///
+/// Arguments: the `retry` section of the configuration — `max_attempts`,
+/// `base_delay`, `multiplier`, `max_delay`, `jitter` (`"none"`, `"full"`,
+/// `"equal"`, `"decorrelated"` or a factor), `max_elapsed`,
+/// `respect_retry_after` — plus `retry_rejections = true` (retry calls the
+/// breaker refused; only together with `respect_retry_after = true`).
+/// Values not given come from the template, environment, file and variables.
+/// Each attempt gets a clone of every argument, so the function needs plain
+/// argument names and `Clone` arguments; it must be an `async fn` that is not
+/// generic (the pipeline is one static). Compile errors: a retry on an
+/// `ai_provider` without `max_elapsed`, `max_delay` below `base_delay`,
+/// retrying rejections without `respect_retry_after`.
+///
+/// # What it expands to
+///
+/// Its arguments move into the `#[circuit_breaker]` on the same function as
+/// `retry(..)`, whose expansion builds a static `Pipeline` with a retry stage.
+/// Alone it is an error: it needs the breaker.
+#[proc_macro_attribute]
+pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
+    breaker::absorb("retry", args.into(), item.into()).into()
+}
+
+/// Limits how many calls of a `#[circuit_breaker]` function run at once
+/// (R51–R54). A full bulkhead rejects with `Error::Rejected` (`bulkhead_full`),
+/// which the breaker does not count (R53).
+///
+/// ```
+/// use cb_core::{bulkhead, circuit_breaker};
+///
+/// #[derive(Debug)]
+/// struct DbError;
+///
+/// #[circuit_breaker(name = "orders", template = "database")]
+/// #[bulkhead(max_concurrent_calls = 10, queue_timeout = "50ms")]
+/// async fn load_order(id: u64) -> Result<String, DbError> {
+///     Ok(format!("order {id}"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(load_order(7).await.unwrap(), "order 7");
+/// # }
+/// ```
+///
+/// Arguments: `max_concurrent_calls`, `queue_timeout` (`"0s"`: reject at
+/// once), `max_queue_len`, `isolation_pool_name` (functions naming one pool
+/// share its slots). Like [`retry`], it needs a non-generic `async fn`.
+///
+/// # What it expands to
+///
+/// `bulkhead(..)` inside the `#[circuit_breaker]` on the same function: a
+/// bulkhead stage inside the breaker and the timeout of its static pipeline.
+#[proc_macro_attribute]
+pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
+    breaker::absorb("bulkhead", args.into(), item.into()).into()
+}
+
+/// A per-call deadline for a `#[circuit_breaker]` function (R55–R57): a call
+/// that takes longer is dropped and returns `Error::Timeout`, and the breaker
+/// counts it as a failure.
+///
+/// ```
+/// use cb_core::{circuit_breaker, timeout};
+/// use std::time::Duration;
+///
+/// #[derive(Debug)]
+/// struct AiError;
+///
+/// #[circuit_breaker(name = "slow-ai", template = "ai_provider")]
+/// #[timeout("20s")]
+/// async fn ask(prompt: String) -> Result<String, AiError> {
+///     tokio::time::sleep(Duration::from_secs(60)).await; // hangs
+///     Ok(prompt)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// assert!(ask("hi".into()).await.unwrap_err().is_timeout());
+/// # }
+/// ```
+///
+/// The argument is a duration string (or `duration = "20s"`). Not to be
+/// confused with the breaker argument `timeout = "30s"`, which (as in files)
+/// is how long the circuit stays open. A `slow_call_duration_threshold` not
+/// below it is a compile error.
+///
+/// # What it expands to
+///
+/// `call_timeout("20s")` inside the `#[circuit_breaker]` on the same function.
+#[proc_macro_attribute]
+pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
+    breaker::absorb("timeout", args.into(), item.into()).into()
+}
+
+/// Tiers: the annotated function is tier 1, then each listed function in
+/// order; a tier whose circuit is open is skipped without a call, and when
+/// all fail the error lists every tier and why (`cb_tiers::ChainError`).
+/// From `cb-tiers`.
+///
+/// ```
+/// use cb_tiers::{ChainError, circuit_breaker, fallback};
+///
+/// #[derive(Debug)]
+/// struct AiError;
+///
+/// #[fallback(ask_gpt, ask_local)]          // ask_claude is tier 1
+/// #[circuit_breaker(name = "tiers.claude", template = "ai_provider")]
+/// async fn ask_claude(prompt: &str) -> Result<String, AiError> {
+///     Err(AiError)
+/// }
+///
+/// async fn ask_gpt(_prompt: &str) -> Result<String, AiError> {
+///     Err(AiError)
+/// }
+///
+/// async fn ask_local(prompt: &str) -> Result<String, AiError> {
+///     Ok(format!("local: {prompt}"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// // ask_claude returns Result<String, cb_tiers::ChainError<AiError>>.
+/// let answer: Result<String, ChainError<AiError>> = ask_claude("hi").await;
+/// assert_eq!(answer.unwrap(), "local: hi");
+/// # }
+/// ```
+///
+/// Each listed path is an `async fn` taking the same arguments (after `self`
+/// for methods: `#[fallback(Self::backup)]`) and returning the same
+/// `Result<T, E>`; a mismatch is rustc's type error at that path. Each tier
+/// has its own breaker in the global registry, named like a default
+/// `#[circuit_breaker]` name (`module::ask_gpt`), so files and variables
+/// configure it by that name. List plain functions: a tier function with its
+/// own `#[circuit_breaker]` returns `Error<E>` and does not match. Arguments
+/// are cloned for each tier. A recovered tier gets the next call first (R64).
+/// Without `#[circuit_breaker]`, it makes a breaker with default arguments.
+///
+/// # What it expands to
+///
+/// `tiers(ask_gpt, ask_local)` inside the `#[circuit_breaker]`, whose
+/// expansion keeps a static `cb_tiers::TierChain` of the breakers and calls
+/// `chain.call_with(|tier| match tier { 0 => body, 1 => ask_gpt(..), _ => ask_local(..) })`.
+#[proc_macro_attribute]
+pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
+    breaker::absorb("fallback", args.into(), item.into()).into()
+}
+
+/// On a trait: the routing implementation over an ordered set of its
+/// implementations, with one breaker per tier and method. From `cb-tiers`.
+///
+/// ```
+/// use cb_tiers::tiered;
+///
+/// #[derive(Debug)]
+/// struct ApiError;
+///
+/// #[tiered]
+/// trait Accounts {
+///     async fn get_account(&self, id: u64) -> Result<String, ApiError>;
+/// }
+///
+/// struct Primary;
+/// struct Cache;
+/// impl Accounts for Primary {
+///     async fn get_account(&self, _id: u64) -> Result<String, ApiError> { Err(ApiError) }
+/// }
+/// impl Accounts for Cache {
+///     async fn get_account(&self, id: u64) -> Result<String, ApiError> { Ok(format!("cached {id}")) }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = accounts_tiered((Primary, Cache)).tier("primary").tier("cache").build()?;
+/// let account = client.get_account(7).await.map_err(|e| format!("{e:?}"))?; // fails over transparently
+/// assert_eq!(account, "cached 7");
+/// # Ok(()) }
+/// ```
+///
+/// Methods must be `async fn(&self, ..) -> Result<T, E>` with plain argument
+/// names (arguments are cloned per tier); an argument `crate = "..."` renames
+/// `cb-tiers`.
+///
+/// # What it expands to
+///
+/// The trait unchanged, plus:
+/// - `trait AccountsTiered` with the same methods returning
+///   `Result<T, cb_tiers::ChainError<E>>`, implemented for
+///   `cb_tiers::Tiered<(A,)>` … `Tiered<(A, B, .., H)>` (up to 8
+///   implementations of any types) and `Tiered<Vec<S>>` (any number of one type);
+/// - `fn accounts_tiered(services) -> TieredBuilder<_>` with the trait's
+///   methods registered; its breakers are named `"{tier}.{method}"`.
+#[proc_macro_attribute]
+pub fn tiered(args: TokenStream, item: TokenStream) -> TokenStream {
+    tiered::expand(args.into(), item.into()).into()
+}
+
+/// A user-defined template, checked at compile time: a `const` that
+/// `#[circuit_breaker(template = PAYMENTS)]` accepts by path.
+///
+/// ```
+/// use cb_core::{circuit_breaker, template};
+///
+/// template! {
+///     /// Our payment provider: strict, few probes.
+///     pub const PAYMENTS = { base = "external_api", success_threshold = 3, half_open_max_calls = 1 };
+/// }
+/// // or, naming the const after the template (`LEDGER`, `pub`):
+/// template! { name = "ledger", base = PAYMENTS, minimum_calls = 20 }
+///
+/// #[derive(Debug)]
+/// struct PayError;
+///
+/// #[circuit_breaker(name = "charge", template = PAYMENTS, failure_threshold = 2)]
+/// async fn charge(cents: u64) -> Result<u64, PayError> {
+///     Ok(cents)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// charge(100).await.unwrap();
+/// let config = cb_core::Registry::global().get("charge").unwrap().config();
+/// assert_eq!(config.success_threshold, 3);
+/// assert_eq!(LEDGER.base, Some("payments"));
+/// # }
+/// ```
+///
+/// Arguments: `name` (lowercase; default: the const's name in lowercase),
+/// `base` (a built-in template or another `template!` const), every breaker
+/// field, `call_timeout`, `retry(..)` and `bulkhead(..)` sections — with
+/// the units and ranges of configuration files, checked when your crate
+/// compiles. Built-in names cannot be redefined. As in files, a template
+/// sits below the environment layer: the three values an environment sets
+/// (`failure_threshold`, `recovery_timeout`, `failure_rate_threshold`)
+/// override the template's; pin them with `#[circuit_breaker]` arguments.
+///
+/// # What it expands to
+///
+/// `pub const PAYMENTS: cb_core::config::StaticTemplate = StaticTemplate { name: "payments",
+/// base: Some("external_api"), values: &[("failure_threshold", StaticValue::Int(2)), ..] };`
+/// — added to the global configuration the first time a breaker using it is resolved.
+#[proc_macro]
+pub fn template(input: TokenStream) -> TokenStream {
+    template::expand(input.into()).into()
+}
+
+/// Derives `cb_core::Classify` for an error enum: one `#[classify(...)]` per
+/// variant, read by breakers, retries, tier chains and metrics. A variant
+/// left unclassified is a compile error.
+///
+/// ```
+/// use cb_core::{Classify, Outcome};
+///
+/// #[derive(Debug, Classify)]
+/// enum ApiError {
+///     #[classify(failure)]                          // retryable by default
+///     Unavailable,
+///     #[classify(failure, retry_after = wait)]      // a Duration or Option<Duration> field
+///     RateLimited { wait: std::time::Duration },
+///     #[classify(failure, retryable = false)]
+///     Unauthorized,
+///     #[classify(excluded)]                         // the caller's problem: neutral, not retried
+///     NotFound,
+/// }
+///
+/// assert_eq!(ApiError::NotFound.outcome(), Outcome::Excluded);
+/// assert!(!ApiError::Unauthorized.retryable());
+/// let wait = std::time::Duration::from_secs(2);
+/// assert_eq!(ApiError::RateLimited { wait }.retry_after(), Some(wait));
+/// ```
+///
+/// Per variant: exactly one of `failure` / `excluded`; `retryable` or
+/// `retryable = false` (default: failures are retryable, excluded errors are
+/// not, and `excluded, retryable` is an error); `retry_after = field` (or a
+/// tuple index). On the enum, `#[classify(crate = "...")]` renames `cb-core`.
+///
+/// # What it expands to
+///
+/// `impl cb_core::Classify for ApiError { fn outcome(&self) -> Outcome { match self { .. } }
+/// fn retryable(&self) -> bool { .. } fn retry_after(&self) -> Option<Duration> { .. } }`.
+/// `#[circuit_breaker]` picks it up for any function whose error type implements it.
+#[proc_macro_derive(Classify, attributes(classify))]
+pub fn derive_classify(input: TokenStream) -> TokenStream {
+    classify::expand(input.into()).into()
+}
+
+/// The macros' field table as `[(path, aliases, type, range, optional)]`,
+/// for the workspace test that checks it against `cb_core::config`'s schema.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __field_table(_input: TokenStream) -> TokenStream {
+    let rows = common::fields::FIELDS.iter().map(|f| {
+        let (path, aliases, ty, range, optional) =
+            (f.path, f.aliases, f.kind.type_name(), f.kind.range(), f.optional);
+        quote::quote!((#path, &[#(#aliases),*] as &[&str], #ty, #range, #optional))
+    });
+    quote::quote!([#(#rows),*]).into()
+}

@@ -51,14 +51,22 @@ pub mod health;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
-pub mod retry;
+pub mod policy;
 pub mod select;
 pub mod tiered;
 
 pub use error::{AllTiersFailed, AttemptKind, ChainError, TierAttempt};
-pub use retry::PolicyRetry;
+pub use policy::PolicyRetry;
 pub use select::{ByClassifier, Judge, Sequence, Served, Tier, TierChain, TierRetry, Verdict};
 pub use tiered::{TierOptions, Tiered, TieredBuilder};
+
+/// The macros: `#[fallback]` and `#[tiered]` are this crate's; the others
+/// come from `cb-core`, re-exported so one `use cb_tiers::...` covers all.
+/// Documentation is on each macro.
+#[doc(inline)]
+pub use cb_core::{Classify, bulkhead, circuit_breaker, retry, template, timeout};
+#[doc(inline)]
+pub use cb_macros::{fallback, tiered};
 
 /// Used by `cb-macros` expansions (`#[tiered]`). Not public API; it can change
 /// in any release.
@@ -71,4 +79,31 @@ pub mod __private {
     pub use ::core::future::Future;
     pub use ::core::result::Result;
     pub use ::std::sync::OnceLock;
+
+    /// The chain of a `#[fallback(..)]` function: one tier per breaker, in
+    /// order. Never fails: a repeated name (the same function listed twice)
+    /// keeps its first tier, and the problem is logged.
+    pub fn chain(breakers: Vec<cb_core::CircuitBreaker>) -> TierChain {
+        let mut tiers: Vec<Tier> = Vec::with_capacity(breakers.len());
+        for b in breakers {
+            if tiers.iter().any(|t| t.name() == b.name()) {
+                tracing::error!(tier = b.name(), "a tier is listed twice; keeping the first");
+                continue;
+            }
+            tiers.push(Tier::new(b));
+        }
+        match TierChain::new(tiers) {
+            Ok(chain) => chain,
+            Err(e) => {
+                tracing::error!(error = %e, "invalid tier chain");
+                #[allow(clippy::expect_used)]
+                TierChain::new([Tier::new(
+                    cb_core::CircuitBreaker::builder("cb-invalid-chain")
+                        .build()
+                        .expect("the default configuration is valid"),
+                )])
+                .expect("one tier is a valid chain")
+            }
+        }
+    }
 }

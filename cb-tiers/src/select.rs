@@ -149,7 +149,7 @@ impl Tier {
     /// (backoff, jitter, `Retry-After` hints, `max_elapsed`, budget): see
     /// [`PolicyRetry`](crate::PolicyRetry).
     pub fn retry_policy(self, policy: RetryPolicy) -> Self {
-        self.retry(crate::retry::PolicyRetry::new(policy))
+        self.retry(crate::policy::PolicyRetry::new(policy))
     }
 
     /// Runs this tier's calls through `bulkhead` (a private or a named,

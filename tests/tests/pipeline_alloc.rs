@@ -1,33 +1,21 @@
 //! The pipeline's success path allocates nothing per call (breaker, retry,
-//! timeout, bulkhead): its own binary, so the counting allocator sees only it.
-#![allow(unsafe_code, clippy::unwrap_used)] // a counting global allocator; test setup unwraps
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+//! timeout, bulkhead): its allocator counts only the test thread's allocations.
+#![allow(clippy::unwrap_used)] // test setup unwraps
 
 use cb_core::retry::{Backoff, RetryPolicy};
 use cb_core::{Bulkhead, CircuitBreaker, Pipeline};
+use std::time::Duration;
 
-struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 #[test]
 fn full_pipeline_success_path_allocates_nothing_per_call() {
+    // The counter counts: one box, one allocation.
+    counting_alloc::start();
+    drop(std::hint::black_box(Box::new(1u64)));
+    assert_eq!(counting_alloc::stop(), 1);
+
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -49,10 +37,10 @@ fn full_pipeline_success_path_allocates_nothing_per_call() {
         for _ in 0..100 {
             p.call(|| async { Ok(1) }).await.unwrap(); // warm up tokio's timer wheel
         }
-        let before = ALLOCS.load(Ordering::Relaxed);
+        counting_alloc::start();
         for _ in 0..10_000 {
             p.call(|| async { Ok(1) }).await.unwrap();
         }
-        assert_eq!(ALLOCS.load(Ordering::Relaxed) - before, 0);
+        assert_eq!(counting_alloc::stop(), 0);
     });
 }

@@ -279,6 +279,11 @@ impl ConfigLayers {
         Ok(self)
     }
 
+    /// Whether a template called `name` was added in code.
+    pub(crate) fn has_code_template(&self, name: &str) -> bool {
+        self.code_templates.contains_key(name)
+    }
+
     /// Registers code overrides for the breaker `name` (replacing earlier ones).
     pub fn set_overrides(&mut self, name: &str, overrides: Overrides) {
         self.code.insert(name.to_owned(), overrides);

@@ -7,6 +7,7 @@ use super::explain::Explanation;
 use super::file::{ConfigFile, LoadError};
 use super::layers::{ConfigLayers, Overrides};
 use super::settings::Settings;
+use super::template::Template;
 use crate::breaker::{BreakerConfig, CircuitBreaker};
 use crate::error::{ConfigError, Name, Violations};
 use crate::registry::{ConfigSource, Registry};
@@ -193,6 +194,19 @@ impl LiveConfig {
             config
         };
         registry.get_or_create(name, |b| b.config(config))
+    }
+
+    /// Adds a template defined in code (e.g. by `template!`) to the layers,
+    /// unless one with its name is already there. Breakers already created
+    /// keep their configuration; breakers resolved later can use it.
+    pub fn add_template(&self, template: Template) -> Result<(), ConfigError> {
+        self.broken()?;
+        let _guard = self.inner.update.lock().unwrap_or_else(|e| e.into_inner());
+        let mut layers = self.inner.layers.write().unwrap_or_else(|e| e.into_inner());
+        if layers.has_code_template(template.name()) {
+            return Ok(());
+        }
+        layers.add_template(template).map(|_| ())
     }
 
     /// Adds `overrides` to the code layer of `name` (on top of earlier

@@ -180,6 +180,71 @@ impl Template {
     }
 }
 
+/// A value of a [`StaticTemplate`]: what a `template!` invocation writes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum StaticValue {
+    /// An integer.
+    Int(i64),
+    /// A number (rates are fractions).
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+    /// A string: a duration such as `"30s"`, a detector, a label.
+    Text(&'static str),
+}
+
+impl From<StaticValue> for Value {
+    fn from(v: StaticValue) -> Self {
+        match v {
+            StaticValue::Int(n) => Value::Int(n),
+            StaticValue::Float(x) => Value::Float(x),
+            StaticValue::Bool(b) => Value::Bool(b),
+            StaticValue::Text(s) => Value::Text(s.to_owned()),
+        }
+    }
+}
+
+/// A template defined at compile time by the `template!` macro (feature
+/// `macros`): a `const` whose values the macro checked when your crate
+/// compiled. `#[circuit_breaker(template = PAYMENTS)]` takes it by path and
+/// adds it to the global configuration before the breaker is resolved.
+///
+/// ```
+/// use cb_core::config::{StaticTemplate, StaticValue};
+/// const PAYMENTS: StaticTemplate = StaticTemplate {
+///     name: "payments",
+///     base: Some("external_api"),
+///     values: &[("failure_threshold", StaticValue::Int(2))],
+/// };
+/// let t = PAYMENTS.to_template();
+/// assert_eq!(t.name(), "payments");
+/// assert_eq!(t.base_name(), Some("external_api"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StaticTemplate {
+    /// The template's name, as files and `explain` show it.
+    pub name: &'static str,
+    /// The template it inherits from (`None`: `default`).
+    pub base: Option<&'static str>,
+    /// The values it sets, by field path (`"retry.max_attempts"`).
+    pub values: &'static [(&'static str, StaticValue)],
+}
+
+impl StaticTemplate {
+    /// The same template as a run-time [`Template`].
+    pub fn to_template(&self) -> Template {
+        let mut t = Template::new(self.name);
+        if let Some(b) = self.base {
+            t = t.base(b);
+        }
+        for (path, value) in self.values {
+            t = t.set(path, *value);
+        }
+        t
+    }
+}
+
 /// A template whose values were checked.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CheckedTemplate {

@@ -1,4 +1,4 @@
-//! cb-core's [`RetryPolicy`] as a tier's retry.
+//! cb-core's [`RetryPolicy`] as a tier's retry policy.
 
 use std::fmt;
 use std::time::Duration;

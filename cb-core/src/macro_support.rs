@@ -1,0 +1,266 @@
+//! What `cb-macros` expansions call at run time (re-exported through
+//! `__private`). Not public API.
+
+use crate::breaker::CircuitBreaker;
+use crate::config::{ConfigLayers, Environment, LiveConfig, NoEnv, Overrides, StaticTemplate};
+use crate::registry::Registry;
+
+/// The breaker `name` of the global registry, created on first use through
+/// every configuration layer ([`LiveConfig::global`]) with `declared` (the
+/// macro's arguments) as the code layer.
+///
+/// Never panics and never fails the call: if the layers cannot resolve it
+/// (a bad environment variable or file), the error is logged (`tracing`,
+/// level error), kept for [`crate::registry::config_errors`], and the breaker
+/// is built from `declared` over the built-in layers only (the production
+/// environment, no file, no variables), which the macro checked when the
+/// crate compiled. Later updates, reloads or `install_global` re-resolve it.
+pub fn resolve_breaker(
+    name: &'static str,
+    declared: Overrides,
+    template: Option<&StaticTemplate>,
+) -> CircuitBreaker {
+    let live = LiveConfig::global();
+    let registry = Registry::global();
+    if let Some(t) = template
+        && let Err(e) = live.add_template(t.to_template())
+    {
+        tracing::error!(breaker = name, template = t.name, error = %e, "could not add the template");
+    }
+    match live.breaker(registry, name, declared.clone()) {
+        Ok(b) => b,
+        Err(error) => {
+            tracing::error!(
+                breaker = name,
+                error = %error,
+                "invalid circuit-breaker configuration; using the declared configuration over the built-in defaults"
+            );
+            crate::registry::record_config_error(name, error);
+            safe_breaker(registry, name, declared, template)
+        }
+    }
+}
+
+fn safe_breaker(
+    registry: &Registry,
+    name: &'static str,
+    declared: Overrides,
+    template: Option<&StaticTemplate>,
+) -> CircuitBreaker {
+    let mut layers = ConfigLayers::new(Environment::default()).with_env_source(NoEnv);
+    if let Some(t) = template {
+        let _ = layers.add_template(t.to_template());
+    }
+    let config = layers.resolve(name, &declared).unwrap_or_default();
+    match registry.get_or_create(name, |b| b.config(config)) {
+        Ok(b) => b,
+        // The default configuration is valid (a tested constant); this arm
+        // only exists so that nothing here can panic.
+        Err(_) => registry
+            .get_or_create(name, |b| b)
+            .unwrap_or_else(|_| unreachable_breaker(name)),
+    }
+}
+
+#[cold]
+fn unreachable_breaker(name: &'static str) -> CircuitBreaker {
+    // `BreakerConfig::default()` always validates (see breaker::config tests).
+    #[allow(clippy::expect_used)]
+    CircuitBreaker::builder(name)
+        .build()
+        .expect("the default breaker configuration is valid")
+}
+
+/// Which per-attempt stages a function opted into (`#[retry]`, `#[bulkhead]`,
+/// `#[timeout]`); their values come from the resolved configuration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageSpec {
+    /// `#[retry(...)]`.
+    pub retry: bool,
+    /// `#[retry(retry_rejections = true)]`.
+    pub retry_rejections: bool,
+    /// `#[bulkhead(...)]`.
+    pub bulkhead: bool,
+    /// `#[timeout(...)]` / `call_timeout = ...`.
+    pub call_timeout: bool,
+}
+
+impl StageSpec {
+    /// The stages, outermost first, as [`crate::registry::Declared::policies`] lists them.
+    pub const fn names(self) -> &'static [&'static str] {
+        match (self.retry, self.call_timeout, self.bulkhead) {
+            (true, true, true) => &["retry", "breaker", "timeout", "bulkhead"],
+            (true, true, false) => &["retry", "breaker", "timeout"],
+            (true, false, true) => &["retry", "breaker", "bulkhead"],
+            (true, false, false) => &["retry", "breaker"],
+            (false, true, true) => &["breaker", "timeout", "bulkhead"],
+            (false, true, false) => &["breaker", "timeout"],
+            (false, false, true) => &["breaker", "bulkhead"],
+            (false, false, false) => &["breaker"],
+        }
+    }
+}
+
+/// A `fallback = path` function.
+pub(crate) type FallbackFn<T, E> = fn(&crate::fallback::Cause<'_, E>) -> Result<T, E>;
+
+/// The pipeline of a function with per-attempt stages, in the R61 order:
+/// fallback ∘ retry ∘ breaker ∘ timeout ∘ bulkhead. Stage values come from
+/// the breaker's resolved settings (template, environment, file, variables,
+/// the macro's arguments); on a configuration error, from the declared
+/// values over the built-in layers, as for the breaker.
+#[allow(clippy::too_many_arguments)]
+pub fn build_pipeline<T: 'static, E: 'static, C>(
+    breaker: CircuitBreaker,
+    declared: Overrides,
+    template: Option<&StaticTemplate>,
+    stages: StageSpec,
+    classifier: C,
+    retryable: Option<fn(&E) -> bool>,
+    retry_after: Option<fn(&E) -> Option<std::time::Duration>>,
+    fallback: Option<FallbackFn<T, E>>,
+) -> crate::Pipeline<T, E>
+where
+    C: crate::Classifier<T, E> + Send + Sync + 'static,
+{
+    use crate::config::Jitter as J;
+    use crate::retry::{Backoff, Jitter, RetryPolicy};
+
+    let name = breaker.name_handle().clone();
+    let settings = LiveConfig::global()
+        .layers()
+        .resolve_settings(&name, &Overrides::new())
+        .or_else(|_| {
+            let mut layers = ConfigLayers::new(Environment::default()).with_env_source(NoEnv);
+            if let Some(t) = template {
+                let _ = layers.add_template(t.to_template());
+            }
+            layers.resolve_settings(&name, &declared)
+        })
+        .unwrap_or_default();
+    let mut b = crate::Pipeline::builder(name.clone())
+        .breaker(breaker)
+        .classifier(classifier);
+    if stages.retry {
+        let r = &settings.retry;
+        let jitter = match r.jitter {
+            J::None => Jitter::None,
+            J::Full => Jitter::Full,
+            J::Equal => Jitter::Equal,
+            J::Decorrelated => Jitter::Decorrelated,
+            J::Proportional(f) => Jitter::Proportional(f),
+        };
+        let backoff = Backoff::exponential(r.base_delay)
+            .multiplier(r.multiplier)
+            .max_delay(r.max_delay)
+            .jitter(jitter)
+            .build();
+        let mut policy = RetryPolicy::builder()
+            .max_attempts(r.max_attempts)
+            .retry_rejections(stages.retry_rejections);
+        if let Ok(backoff) = backoff {
+            policy = policy.backoff(backoff);
+        }
+        if let Some(limit) = r.max_elapsed {
+            policy = policy.max_elapsed(limit);
+        }
+        match policy.build() {
+            Ok(p) => b = b.retry(p),
+            Err(e) => tracing::error!(breaker = %name, error = %e, "invalid retry settings; retries are off"),
+        }
+        if let Some(f) = retryable {
+            b = b.retry_if(move |e: &crate::Error<E>| match e {
+                crate::Error::Inner(inner) => f(inner),
+                _ => true,
+            });
+        }
+        if let Some(f) = retry_after.filter(|_| r.respect_retry_after) {
+            b = b.retry_after_hint(f);
+        }
+    }
+    if stages.call_timeout {
+        b = b.timeout(settings.call_timeout.duration);
+    }
+    if stages.bulkhead {
+        let s = &settings.bulkhead;
+        let pool: crate::Name = s.isolation_pool_name.clone().map_or(name.clone(), Into::into);
+        let bulkhead = crate::BulkheadPools::global().get_or_create(pool, |mut bb| {
+            bb = bb
+                .max_concurrent(s.max_concurrent_calls)
+                .queue_timeout(s.queue_timeout);
+            if let Some(n) = s.max_queue_len {
+                bb = bb.max_queue_len(n);
+            }
+            bb
+        });
+        match bulkhead {
+            Ok(bh) => b = b.bulkhead(bh),
+            Err(e) => {
+                tracing::error!(breaker = %name, error = %e, "invalid bulkhead settings; the bulkhead is off")
+            }
+        }
+    }
+    if let Some(f) = fallback {
+        b = b.fallback(crate::Fallback::from_fn(f));
+    }
+    match b.build() {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(breaker = %name, error = %e, "invalid pipeline; calls go through the breaker only");
+            let breaker = LiveConfig::global()
+                .breaker(Registry::global(), name.clone(), Overrides::new())
+                .unwrap_or_else(|_| {
+                    safe_breaker(Registry::global(), "cb-invalid-pipeline", Overrides::new(), None)
+                });
+            crate::Pipeline::builder(name)
+                .breaker(breaker)
+                .build()
+                .unwrap_or_else(|_| unreachable_pipeline())
+        }
+    }
+}
+
+#[cold]
+fn unreachable_pipeline<T: 'static, E: 'static>() -> crate::Pipeline<T, E> {
+    // A pipeline with no stage always builds.
+    #[allow(clippy::expect_used)]
+    crate::Pipeline::builder("cb")
+        .build()
+        .expect("an empty pipeline is valid")
+}
+
+/// Applies a `fallback = path` to a call's result (R58–R60): it runs for
+/// rejections, failures and timeouts, not for errors the classifier
+/// excludes, at most once; if it fails too, both causes are kept (R59).
+pub fn run_fallback<T, E, C>(
+    result: Result<T, crate::Error<E>>,
+    classifier: &C,
+    fallback: impl FnOnce(&crate::fallback::Cause<'_, E>) -> Result<T, E>,
+) -> Result<T, crate::Error<E>>
+where
+    C: crate::Classifier<std::convert::Infallible, E>,
+{
+    let err = match result {
+        Ok(v) => return Ok(v),
+        Err(crate::Error::Inner(inner)) => {
+            let r: Result<std::convert::Infallible, E> = Err(inner);
+            let outcome = classifier.classify(&r);
+            let inner = match r {
+                Err(e) => e,
+                Ok(never) => match never {},
+            };
+            if outcome == crate::Outcome::Excluded {
+                return Err(crate::Error::Inner(inner));
+            }
+            crate::Error::Inner(inner)
+        }
+        Err(other) => other,
+    };
+    match fallback(&crate::fallback::Cause::new(&err, 1)) {
+        Ok(v) => Ok(v),
+        Err(fallback) => Err(crate::Error::FallbackFailed {
+            primary: Box::new(err),
+            fallback,
+        }),
+    }
+}

@@ -1,0 +1,331 @@
+//! Emit: turns a checked [`Plan`] into code. Cannot fail.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, ReturnType, Stmt, Type};
+
+use super::shape::{Body, Shape, replace_future_output};
+use super::valid::{Plan, TemplateRef};
+use crate::common::fields::Checked;
+
+/// The wrapped function.
+pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream {
+    let k = &plan.krate;
+    let ok = &shape.ok;
+    let err = &shape.err;
+    let declared_ret = &shape.result;
+    let ret_span = declared_ret.span();
+    let fn_name = func.sig.ident.to_string();
+
+    let name = match &plan.name {
+        Some(lit) => quote!(#lit),
+        None => quote!(::core::concat!(::core::module_path!(), "::", #fn_name)),
+    };
+    let overrides = overrides(plan);
+    let template_arg = match &plan.template {
+        Some(TemplateRef::Const(_)) => quote!(::core::option::Option::Some(__CB_TEMPLATE)),
+        _ => quote!(::core::option::Option::None),
+    };
+    // The one place the template path is used, typed: a wrong path is one
+    // error at the user's token.
+    let template_const = match &plan.template {
+        Some(TemplateRef::Const(p)) => quote_spanned! {p.span()=>
+            const __CB_TEMPLATE: &#k::__private::StaticTemplate = &#p;
+        },
+        _ => quote!(),
+    };
+    let declared = declared(plan, &name, &fn_name);
+    let declared = quote!(#template_const #declared);
+
+    // The body with its type fixed to the declared return type, so type
+    // errors land in the user's code.
+    let inferred = &shape.result_inferred;
+    let block = &func.block;
+    let typed_body = quote_spanned! {ret_span=> {
+        let __cb_ret: #inferred = #block;
+        __cb_ret
+    }};
+
+    let classifier = quote! {
+        #[allow(unused_imports)]
+        use #k::__private::{ViaClassify as _, ViaDefault as _};
+        let __cb_classifier = (&#k::__private::Probe::<#err>::new()).__cb_classifier();
+    };
+    let fallback_fn = plan.fallback.as_ref().map(|fb| {
+        if shape.impl_in_result {
+            quote!(#fb)
+        } else {
+            quote_spanned! {fb.span()=> {
+                let __cb_fallback: fn(&#k::__private::Cause<'_, #err>) -> #k::__private::Result<#ok, #err> = #fb;
+                __cb_fallback
+            }}
+        }
+    });
+
+    let (new_ret, body): (Type, TokenStream) = if !plan.tiers.is_empty() {
+        let tk = &plan.tiers_krate;
+        let mut tier_breakers = Vec::new();
+        for path in &plan.tiers {
+            let tier_name = tier_name(path);
+            tier_breakers.push(quote! {
+                #k::__private::resolve_breaker(#tier_name, #k::__private::Overrides::new(), ::core::option::Option::None)
+            });
+        }
+        let receiver = func.sig.receiver().map(|_| quote!(self,));
+        let args: Vec<_> = shape.args.iter().filter_map(|a| a.as_ref().ok()).collect();
+        let n = plan.tiers.len();
+        let arms: Vec<TokenStream> = plan
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(i, path)| {
+                let pat = if i + 1 == n {
+                    quote!(_)
+                } else {
+                    let i = i + 1;
+                    quote!(#i)
+                };
+                let call = quote_spanned! {path.span()=> #path(#receiver #(#args),*).await};
+                quote! { #pat => { let __cb_ret: #inferred = #call; __cb_ret } }
+            })
+            .collect();
+        let body = quote! {
+            #classifier
+            static __CB_CHAIN: #k::__private::OnceLock<#tk::__private::TierChain> = #k::__private::OnceLock::new();
+            let __cb_chain = __CB_CHAIN.get_or_init(|| #tk::__private::chain(::std::vec![
+                #k::__private::resolve_breaker(#name, #overrides, #template_arg),
+                #(#tier_breakers),*
+            ]));
+            let __cb_result = __cb_chain
+                .call_with(
+                    move |__cb_tier: usize| {
+                        #( let #args = ::core::clone::Clone::clone(&#args); )*
+                        async move {
+                            match __cb_tier {
+                                0usize => async move #typed_body.await,
+                                #(#arms)*
+                            }
+                        }
+                    },
+                    &__cb_classifier,
+                )
+                .await
+                .map(#tk::__private::Served::into_value);
+        };
+        let wrapped: Type = syn::parse_quote!(::core::result::Result<#ok, #tk::ChainError<#err>>);
+        let tail = if plan.error_from {
+            quote_spanned!(err.span()=> __cb_result.map_err(<#err as ::core::convert::From<#tk::ChainError<#err>>>::from))
+        } else {
+            quote!(__cb_result)
+        };
+        (wrapped, quote! { #declared #body #tail })
+    } else if plan.stages.any() {
+        let s = &plan.stages;
+        let (retry, rr, bh, ct) = (s.retry, s.retry_rejections, s.bulkhead, s.call_timeout);
+        let fallback = match &fallback_fn {
+            Some(f) => quote!(::core::option::Option::Some(#f)),
+            None => quote!(::core::option::Option::None),
+        };
+        let call = if retry {
+            let args: Vec<_> = shape.args.iter().filter_map(|a| a.as_ref().ok()).collect();
+            quote! {
+                __cb_pipeline.call(move || {
+                    #( let #args = ::core::clone::Clone::clone(&#args); )*
+                    async move #typed_body
+                }).await
+            }
+        } else {
+            quote!(__cb_pipeline.call_once(async move #typed_body).await)
+        };
+        let body = quote! {
+            static __CB_PIPELINE: #k::__private::OnceLock<#k::__private::Pipeline<#ok, #err>> = #k::__private::OnceLock::new();
+            let __cb_pipeline = __CB_PIPELINE.get_or_init(|| {
+                #classifier
+                let __cb_probe = &#k::__private::Probe::<#err>::new();
+                #k::__private::build_pipeline::<#ok, #err, _>(
+                    #k::__private::resolve_breaker(#name, #overrides, #template_arg),
+                    #overrides,
+                    #template_arg,
+                    #k::__private::StageSpec { retry: #retry, retry_rejections: #rr, bulkhead: #bh, call_timeout: #ct },
+                    __cb_classifier,
+                    __cb_probe.__cb_retryable(),
+                    __cb_probe.__cb_retry_after(),
+                    #fallback,
+                )
+            });
+            let __cb_result = #call;
+        };
+        let wrapped: Type = syn::parse_quote!(::core::result::Result<#ok, #k::Error<#err>>);
+        (wrapped, {
+            let tail = tail_error(plan, k, err);
+            quote! { #declared #body #tail __cb_result }
+        })
+    } else {
+        let call = match &shape.body {
+            Body::Sync => quote! {
+                __cb_breaker.call_sync_with(move || #typed_body, &__cb_classifier)
+            },
+            Body::Async => quote! {
+                __cb_breaker.call_with(async move #typed_body, &__cb_classifier).await
+            },
+            Body::AsyncTrait(inner) => quote! {
+                __cb_breaker.call_with(#inner, &__cb_classifier).await
+            },
+        };
+        let fallback = fallback_fn.map(|f| {
+            quote! { let __cb_result = #k::__private::run_fallback(__cb_result, &__cb_classifier, #f); }
+        });
+        let body = quote! {
+            #classifier
+            static __CB_BREAKER: #k::__private::OnceLock<#k::__private::CircuitBreaker> = #k::__private::OnceLock::new();
+            let __cb_breaker = __CB_BREAKER.get_or_init(|| {
+                #k::__private::resolve_breaker(#name, #overrides, #template_arg)
+            });
+            let __cb_result = #call;
+            #fallback
+        };
+        let wrapped: Type = syn::parse_quote!(::core::result::Result<#ok, #k::Error<#err>>);
+        (wrapped, {
+            let tail = tail_error(plan, k, err);
+            quote! { #declared #body #tail __cb_result }
+        })
+    };
+
+    // The signature: `Result<T, E>` becomes the wrapped error, unless `error = from`.
+    let new_ret = if plan.error_from {
+        declared_ret.clone()
+    } else {
+        new_ret
+    };
+    match shape.body {
+        Body::AsyncTrait(_) => {
+            if let ReturnType::Type(arrow, ty) = &func.sig.output {
+                let replaced = replace_future_output(ty, &new_ret);
+                func.sig.output = ReturnType::Type(*arrow, Box::new(replaced));
+            }
+            let mut stmts = func.block.stmts.clone();
+            stmts.pop();
+            let stmts = stmts.iter().map(|s: &Stmt| quote!(#s));
+            let attrs = &func.attrs;
+            let vis = &func.vis;
+            let sig = &func.sig;
+            quote! {
+                #(#attrs)* #vis #sig {
+                    #(#stmts)*
+                    ::std::boxed::Box::pin(async move { #body })
+                }
+            }
+        }
+        _ => {
+            if let ReturnType::Type(arrow, _) = &func.sig.output {
+                func.sig.output = ReturnType::Type(*arrow, Box::new(new_ret));
+            }
+            let attrs = &func.attrs;
+            let vis = &func.vis;
+            let sig = &func.sig;
+            quote! { #(#attrs)* #vis #sig { #body } }
+        }
+    }
+}
+
+/// With `error = from`: `Error<E>` converts into the declared `E`.
+fn tail_error(plan: &Plan, k: &TokenStream, err: &Type) -> Option<TokenStream> {
+    plan.error_from.then(|| {
+        quote_spanned! {err.span()=>
+            let __cb_result = __cb_result.map_err(<#err as ::core::convert::From<#k::Error<#err>>>::from);
+        }
+    })
+}
+
+/// The code layer: template, environment and the checked values.
+fn overrides(plan: &Plan) -> TokenStream {
+    let k = &plan.krate;
+    let mut out = quote!(#k::__private::Overrides::new());
+    match &plan.template {
+        Some(TemplateRef::Builtin(s)) => out = quote!(#out.template(#s)),
+        Some(TemplateRef::Const(_)) => out = quote!(#out.template(__CB_TEMPLATE.name)),
+        None => {}
+    }
+    if let Some(env) = &plan.environment {
+        let variant = format_ident!("{}", capitalize(env));
+        out = quote!(#out.environment(#k::__private::Environment::#variant));
+    }
+    for (path, value) in &plan.values {
+        let v = match value {
+            Checked::Int(n) => quote!(#k::__private::Value::Int(#n)),
+            Checked::Float(x) => quote!(#k::__private::Value::Float(#x)),
+            Checked::Bool(b) => quote!(#k::__private::Value::Bool(#b)),
+            Checked::Text(s) => quote!(#k::__private::Value::Text(::std::string::String::from(#s))),
+        };
+        out = quote!(#out.set(#path, #v));
+    }
+    out
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+/// The tier breaker's name: the path as written, under the declaring module
+/// for relative paths (`ask_gpt` in `app::ai` is `app::ai::ask_gpt`).
+fn tier_name(path: &syn::Path) -> TokenStream {
+    let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match segs.first().map(String::as_str) {
+        Some("crate") => {
+            let rest = segs[1..].join("::");
+            quote!(::core::concat!(::core::env!("CARGO_CRATE_NAME"), "::", #rest))
+        }
+        Some("Self") => {
+            let rest = segs.join("::");
+            quote!(::core::concat!(::core::module_path!(), "::", #rest))
+        }
+        _ if path.leading_colon.is_some() => {
+            let all = segs.join("::");
+            quote!(#all)
+        }
+        _ => {
+            let all = segs.join("::");
+            quote!(::core::concat!(::core::module_path!(), "::", #all))
+        }
+    }
+}
+
+/// The static inventory entry.
+fn declared(plan: &Plan, name: &TokenStream, fn_name: &str) -> TokenStream {
+    let k = &plan.krate;
+    let template = match &plan.template {
+        Some(TemplateRef::Builtin(s)) => quote!(::core::option::Option::Some(#s)),
+        Some(TemplateRef::Const(_)) => quote!(::core::option::Option::Some(__CB_TEMPLATE.name)),
+        None => quote!(::core::option::Option::None),
+    };
+    let env = match &plan.environment {
+        Some(e) => quote!(::core::option::Option::Some(#e)),
+        None => quote!(::core::option::Option::None),
+    };
+    let tiers: Vec<TokenStream> = plan.tiers.iter().map(tier_name).collect();
+    let mut policies: Vec<&str> = Vec::new();
+    if plan.fallback.is_some() {
+        policies.push("fallback");
+    }
+    if !plan.tiers.is_empty() {
+        policies.push("tiers");
+    }
+    if plan.stages.retry {
+        policies.push("retry");
+    }
+    policies.push("breaker");
+    if plan.stages.call_timeout {
+        policies.push("timeout");
+    }
+    if plan.stages.bulkhead {
+        policies.push("bulkhead");
+    }
+    quote! {
+        #k::__private::inventory::submit! {
+            #k::__private::Declared::__new(#name, ::core::module_path!(), #fn_name, #template, #env, &[#(#tiers),*], &[#(#policies),*])
+        }
+    }
+}

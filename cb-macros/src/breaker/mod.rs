@@ -1,0 +1,272 @@
+//! `#[circuit_breaker]`: parse (args.rs) → validate (valid.rs) → emit (expand.rs).
+//!
+//! `#[retry]`, `#[bulkhead]`, `#[timeout]` and `#[fallback]` on the same
+//! function are folded into one expansion, whatever their order: the one
+//! that expands first moves its arguments into the other (see [`absorb`]).
+
+pub(crate) mod args;
+pub(crate) mod expand;
+pub(crate) mod shape;
+pub(crate) mod valid;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::{Attribute, Ident, ItemFn, Meta};
+
+use crate::common::{Errors, with_error};
+use args::{Arg, ArgValue, Args};
+
+/// The attributes that fold into `#[circuit_breaker]`, and the argument each becomes.
+const SIBLINGS: [(&str, &str); 4] = [
+    ("retry", "retry"),
+    ("bulkhead", "bulkhead"),
+    ("timeout", "call_timeout"),
+    ("fallback", "tiers"),
+];
+
+/// Expands `#[circuit_breaker(args)] item`.
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        Err(_) => return with_error(item.clone(), not_a_function(item, "circuit_breaker")),
+    };
+    let mut errors = Errors::default();
+    let mut args = match syn::parse2::<Args>(args) {
+        Ok(a) => a,
+        Err(e) => return with_error(func.into_token_stream(), e),
+    };
+    // Sibling attributes below this one: fold them in.
+    let mut kept = Vec::new();
+    let mut uses = TokenStream::new();
+    for attr in std::mem::take(&mut func.attrs) {
+        match sibling_arg(&attr) {
+            Some(Ok(arg)) => {
+                // The attribute is consumed here, so rustc never resolves its
+                // path: use it, or its import would be reported as unused.
+                let path = attr.path();
+                uses.extend(quote!(#[allow(unused_imports)] use #path as _;));
+                args.0.push(arg)
+            }
+            Some(Err(e)) => errors.add(e),
+            None => kept.push(attr),
+        }
+    }
+    func.attrs = kept;
+    if !uses.is_empty() {
+        // First in the body, so it is there on the error path too.
+        let block = &func.block;
+        func.block = Box::new(syn::parse_quote!({ #uses #block }));
+    }
+    let Some(shape) = shape::read(&func, &mut errors) else {
+        return with_error(
+            func.into_token_stream(),
+            errors
+                .finish()
+                .err()
+                .unwrap_or_else(|| syn::Error::new(Span::call_site(), "unsupported function")),
+        );
+    };
+    let plan = valid::check(args, &shape, &mut errors);
+    match (plan, errors.finish()) {
+        (Some(plan), Ok(())) => expand::emit(&plan, &shape, func),
+        (_, Err(e)) => with_error(func.into_token_stream(), e),
+        (None, Ok(())) => func.into_token_stream(),
+    }
+}
+
+/// `#[retry(...)]` → `retry(...)`, `#[timeout("5s")]` → `call_timeout("5s")`, ...
+fn sibling_arg(attr: &Attribute) -> Option<syn::Result<Arg>> {
+    let last = attr.path().segments.last()?.ident.to_string();
+    let (_, key) = SIBLINGS.iter().find(|(a, _)| *a == last)?;
+    let span = attr
+        .path()
+        .segments
+        .last()
+        .map_or_else(Span::call_site, |s| s.ident.span());
+    let tokens = match &attr.meta {
+        Meta::List(list) => list.tokens.clone(),
+        Meta::Path(_) => TokenStream::new(),
+        Meta::NameValue(nv) => {
+            return Some(Err(syn::Error::new_spanned(
+                nv.eq_token,
+                format!("expected `#[{last}(...)]`"),
+            )));
+        }
+    };
+    Some(Ok(Arg {
+        key: Ident::new(key, span),
+        value: ArgValue::Group { span, tokens },
+    }))
+}
+
+/// Expands `#[retry]`, `#[bulkhead]`, `#[timeout]` or `#[fallback]` written
+/// above `#[circuit_breaker]`: its arguments move into that attribute. A
+/// `#[fallback]` alone is a `#[circuit_breaker]` with default arguments.
+pub(crate) fn absorb(which: &str, args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        Err(_) => return with_error(item.clone(), not_a_function(item, which)),
+    };
+    let key = SIBLINGS
+        .iter()
+        .find(|(a, _)| *a == which)
+        .map_or(which, |(_, k)| *k);
+    let key = Ident::new(key, Span::call_site());
+    let pos = func.attrs.iter().position(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "circuit_breaker")
+    });
+    match pos {
+        Some(i) => {
+            let attr = &mut func.attrs[i];
+            let path = attr.path().clone();
+            let existing = match &attr.meta {
+                Meta::List(list) => list.tokens.clone(),
+                _ => TokenStream::new(),
+            };
+            let sep = if existing.is_empty() { quote!() } else { quote!(,) };
+            *attr = syn::parse_quote!(#[#path(#existing #sep #key(#args))]);
+            func.into_token_stream()
+        }
+        None if which == "fallback" => expand(quote!(#key(#args)), func.into_token_stream()),
+        None => with_error(
+            func.into_token_stream(),
+            syn::Error::new(
+                Span::call_site(),
+                format!(
+                    "`#[{which}]` needs `#[circuit_breaker]` on the same function: the {which} stage runs around its breaker"
+                ),
+            ),
+        ),
+    }
+}
+
+/// The error for an item that is not a function with a body, at its keyword.
+pub(crate) fn not_a_function(item: TokenStream, which: &str) -> syn::Error {
+    let msg = format!("#[{which}] can only be used on functions and methods with a body");
+    match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Struct(s)) => syn::Error::new_spanned(s.struct_token, msg),
+        Ok(syn::Item::Enum(e)) => syn::Error::new_spanned(e.enum_token, msg),
+        Ok(syn::Item::Impl(i)) => syn::Error::new_spanned(
+            i.impl_token,
+            format!("#[{which}] goes on each method, not on the `impl` block"),
+        ),
+        Ok(syn::Item::Trait(t)) => syn::Error::new_spanned(
+            t.trait_token,
+            format!("#[{which}] goes on functions; for a tiered trait use `#[tiered]`"),
+        ),
+        Ok(syn::Item::Const(c)) => syn::Error::new_spanned(c.const_token, msg),
+        Ok(syn::Item::Static(s)) => syn::Error::new_spanned(s.static_token, msg),
+        Ok(syn::Item::Mod(m)) => syn::Error::new_spanned(m.mod_token, msg),
+        _ => match syn::parse2::<syn::TraitItemFn>(item) {
+            Ok(f) if f.default.is_none() => syn::Error::new_spanned(
+                f.semi_token,
+                format!("#[{which}] needs a function body; put it on the implementation's method"),
+            ),
+            _ => syn::Error::new(Span::call_site(), msg),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors_of(out: &TokenStream) -> String {
+        out.to_string()
+    }
+
+    #[test]
+    fn the_expansion_is_one_function_with_the_wrapped_error() {
+        let out = expand(
+            quote!(name = "claude", failure_threshold = 2),
+            quote!(
+                async fn ask(p: &str) -> Result<String, AiError> {
+                    Ok(p.into())
+                }
+            ),
+        );
+        let f: ItemFn = syn::parse2(out).expect("a function");
+        let ret = f.sig.output.to_token_stream().to_string();
+        assert!(ret.contains(":: cb_core :: Error < AiError >"), "{ret}");
+        let body = f.block.to_token_stream().to_string();
+        assert!(
+            body.contains("__CB_BREAKER") && body.contains("\"failure_threshold\""),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_and_the_function_kept() {
+        let out = expand(
+            quote!(
+                name = "a",
+                name = "b",
+                template = "ai_provder",
+                failure_threshold = 0
+            ),
+            quote!(
+                async fn ask() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        let s = errors_of(&out);
+        assert!(s.contains("duplicate `name` argument"), "{s}");
+        assert!(s.contains("did you mean `ai_provider`?"), "{s}");
+        assert!(s.contains("`failure_threshold = 0` is out of range"), "{s}");
+        assert!(
+            s.contains("async fn ask"),
+            "the user's function is still emitted: {s}"
+        );
+    }
+
+    #[test]
+    fn a_sibling_above_moves_into_circuit_breaker() {
+        let out = absorb(
+            "retry",
+            quote!(max_attempts = 3),
+            quote!(
+                #[circuit_breaker(name = "x")]
+                async fn f() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        let f: ItemFn = syn::parse2(out).expect("a function");
+        let attr = f.attrs[0].to_token_stream().to_string();
+        assert!(attr.contains("retry (max_attempts = 3)"), "{attr}");
+    }
+
+    #[test]
+    fn a_sibling_below_is_folded_in() {
+        let out = expand(
+            quote!(),
+            quote!(
+                #[timeout("5s")]
+                async fn f(x: u32) -> Result<u32, E> {
+                    Ok(x)
+                }
+            ),
+        );
+        let s = out.to_string();
+        assert!(
+            s.contains("__CB_PIPELINE") && s.contains("call_timeout : true"),
+            "{s}"
+        );
+        assert!(!s.contains("# [timeout"), "{s}");
+    }
+
+    #[test]
+    fn non_functions_get_an_error_at_their_keyword() {
+        let out = expand(
+            quote!(),
+            quote!(
+                struct S;
+            ),
+        );
+        assert!(out.to_string().contains("can only be used on functions"));
+    }
+}

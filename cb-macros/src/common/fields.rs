@@ -1,0 +1,314 @@
+//! The configuration fields the macros accept, with their types and ranges.
+//!
+//! A copy of `cb_core::config`'s schema (this crate cannot depend on
+//! `cb-core`); the workspace test `macro_fields_match_the_schema` compares
+//! the two, so they cannot drift apart.
+
+use std::time::Duration;
+
+use syn::Lit;
+
+use super::duration;
+use super::suggest::{backticked, with_suggestion};
+
+/// A field's type and range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Count { min: u32 },
+    Fraction,
+    Factor,
+    Duration { zero_ok: bool },
+    Bool,
+    Text,
+    Url,
+    Detector,
+    Jitter,
+}
+
+pub(crate) const DETECTORS: [&str; 4] = ["count_based", "percentage_based", "time_based", "adaptive"];
+const JITTERS: [&str; 4] = ["none", "full", "equal", "decorrelated"];
+
+impl Kind {
+    /// The type as the schema names it.
+    pub(crate) fn type_name(self) -> &'static str {
+        match self {
+            Kind::Count { .. } => "integer",
+            Kind::Fraction => "fraction",
+            Kind::Factor => "number",
+            Kind::Duration { .. } => "duration",
+            Kind::Bool => "bool",
+            Kind::Text => "string",
+            Kind::Url => "URL",
+            Kind::Detector => "detector",
+            Kind::Jitter => "jitter",
+        }
+    }
+
+    /// The range as the schema shows it.
+    pub(crate) fn range(self) -> String {
+        match self {
+            Kind::Count { min } => format!("integer >= {min}"),
+            Kind::Fraction => "0 < x <= 1".into(),
+            Kind::Factor => "finite, >= 1".into(),
+            Kind::Duration { zero_ok: false } => "> 0".into(),
+            Kind::Duration { zero_ok: true } => ">= 0".into(),
+            Kind::Bool => "true, false".into(),
+            Kind::Text => "non-empty".into(),
+            Kind::Url => "http(s) URL".into(),
+            Kind::Detector => DETECTORS.join(", "),
+            Kind::Jitter => "none, full, equal, decorrelated, 0..=1".into(),
+        }
+    }
+
+    /// What is expected, for messages.
+    fn expected(self) -> String {
+        match self {
+            Kind::Count { min } => format!("an integer >= {min}"),
+            Kind::Fraction => "a fraction > 0 and <= 1 (0.4 means 40%)".into(),
+            Kind::Factor => "a finite number >= 1".into(),
+            Kind::Duration { zero_ok } => format!(
+                "a duration {} such as `\"500ms\"`, `\"30s\"`, `\"2m\"`",
+                if zero_ok { ">= 0" } else { "> 0" }
+            ),
+            Kind::Bool => "`true` or `false`".into(),
+            Kind::Text => "a non-empty string".into(),
+            Kind::Url => "an `http://` or `https://` URL".into(),
+            Kind::Detector => format!("one of {}", backticked(DETECTORS)),
+            Kind::Jitter => format!("one of {} or a number >= 0 and <= 1", backticked(JITTERS)),
+        }
+    }
+}
+
+/// One configurable key.
+#[derive(Debug)]
+pub(crate) struct Field {
+    /// `failure_threshold`, `retry.max_attempts`, ...
+    pub(crate) path: &'static str,
+    pub(crate) aliases: &'static [&'static str],
+    pub(crate) kind: Kind,
+    pub(crate) optional: bool,
+}
+
+impl Field {
+    pub(crate) fn section(&self) -> Option<&'static str> {
+        self.path.split_once('.').map(|(s, _)| s)
+    }
+    pub(crate) fn key(&self) -> &'static str {
+        self.path.split_once('.').map_or(self.path, |(_, k)| k)
+    }
+}
+
+const fn f(path: &'static str, aliases: &'static [&'static str], kind: Kind, optional: bool) -> Field {
+    Field {
+        path,
+        aliases,
+        kind,
+        optional,
+    }
+}
+
+const C1: Kind = Kind::Count { min: 1 };
+const DUR: Kind = Kind::Duration { zero_ok: false };
+
+/// Every field, in the schema's order.
+pub(crate) static FIELDS: &[Field] = &[
+    f("circuit_type", &[], Kind::Detector, false),
+    f("failure_threshold", &["fail_max"], C1, false),
+    f("success_threshold", &[], C1, false),
+    f("recovery_timeout", &["timeout", "open_duration"], DUR, false),
+    f("half_open_max_calls", &["half_open_calls"], C1, false),
+    f("failure_rate_threshold", &[], Kind::Fraction, false),
+    f("minimum_calls", &["min_calls"], C1, false),
+    f("sliding_window_size", &["window_size"], C1, false),
+    f("window_duration", &[], DUR, false),
+    f("window_buckets", &[], C1, false),
+    f("slow_call_rate_threshold", &[], Kind::Fraction, true),
+    f("slow_call_duration_threshold", &[], DUR, false),
+    f("recovery_timeout_multiplier", &[], Kind::Factor, false),
+    f("max_recovery_timeout", &[], DUR, true),
+    f("half_open_max_wait", &[], DUR, true),
+    f(
+        "tool_level_breakers",
+        &["enable_tool_level_breakers"],
+        Kind::Bool,
+        false,
+    ),
+    f("service_category", &[], Kind::Text, true),
+    f("priority", &[], C1, true),
+    f("retry.max_attempts", &[], C1, false),
+    f("retry.base_delay", &[], DUR, false),
+    f("retry.multiplier", &[], Kind::Factor, false),
+    f("retry.max_delay", &[], DUR, false),
+    f("retry.jitter", &[], Kind::Jitter, false),
+    f("retry.max_elapsed", &[], DUR, true),
+    f("retry.respect_retry_after", &[], Kind::Bool, false),
+    f("bulkhead.enabled", &[], Kind::Bool, false),
+    f("bulkhead.max_concurrent_calls", &["max_concurrent"], C1, false),
+    f(
+        "bulkhead.queue_timeout",
+        &[],
+        Kind::Duration { zero_ok: true },
+        false,
+    ),
+    f("bulkhead.max_queue_len", &[], Kind::Count { min: 0 }, true),
+    f("bulkhead.isolation_pool_name", &[], Kind::Text, true),
+    f("call_timeout.enabled", &[], Kind::Bool, false),
+    f("call_timeout.duration", &[], DUR, false),
+    f("health_check.enabled", &[], Kind::Bool, false),
+    f("health_check.interval", &["health_check_interval"], DUR, false),
+    f("health_check.timeout", &["health_check_timeout"], DUR, false),
+    f("health_check.healthy_threshold", &[], C1, false),
+    f("health_check.unhealthy_threshold", &[], C1, false),
+    f("health_check.url", &["health_check_url"], Kind::Url, true),
+];
+
+/// The field called `name` in `section` (`None`: a top-level breaker field).
+pub(crate) fn find(section: Option<&str>, name: &str) -> Option<&'static Field> {
+    FIELDS
+        .iter()
+        .find(|f| f.section() == section && (f.key() == name || f.aliases.contains(&name)))
+}
+
+/// The canonical keys of a section, for messages.
+pub(crate) fn keys(section: Option<&str>) -> Vec<&'static str> {
+    FIELDS
+        .iter()
+        .filter(|f| f.section() == section)
+        .map(Field::key)
+        .collect()
+}
+
+/// A checked value, ready to emit.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Checked {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// Text as written (durations, detectors, jitters, labels); the runtime
+    /// parses it again with the same grammar.
+    Text(String),
+}
+
+impl Checked {
+    /// The value as a duration, when it is one.
+    pub(crate) fn duration(&self) -> Option<Duration> {
+        match self {
+            Checked::Text(s) => duration::parse(s),
+            Checked::Int(n) => u64::try_from(*n).ok().map(Duration::from_secs),
+            Checked::Float(x) => Duration::try_from_secs_f64(*x).ok(),
+            Checked::Bool(_) => None,
+        }
+    }
+}
+
+/// Checks a literal against `field`; the error says what was expected.
+pub(crate) fn check(field: &Field, lit: &Lit, negative: bool) -> Result<Checked, String> {
+    let kind = field.kind;
+    let key = field.key();
+    let bad = |what: &str| format!("{what} for `{key}`; expected {}", kind.expected());
+    let out_of_range =
+        |shown: String| format!("`{key} = {shown}` is out of range; expected {}", kind.expected());
+    match (kind, lit) {
+        (Kind::Count { min }, Lit::Int(i)) => {
+            let n: i64 = i.base10_parse().map_err(|_| bad("this integer is too large"))?;
+            let n = if negative { -n } else { n };
+            if n < i64::from(min) || n > i64::from(u32::MAX) {
+                return Err(out_of_range(n.to_string()));
+            }
+            Ok(Checked::Int(n))
+        }
+        (Kind::Fraction | Kind::Factor, Lit::Int(_) | Lit::Float(_)) => {
+            let x: f64 = match lit {
+                Lit::Int(i) => i
+                    .base10_parse::<i64>()
+                    .map(|n| n as f64)
+                    .map_err(|_| bad("a bad number"))?,
+                Lit::Float(x) => x.base10_parse().map_err(|_| bad("a bad number"))?,
+                _ => unreachable!(),
+            };
+            let x = if negative { -x } else { x };
+            let ok = match kind {
+                Kind::Fraction => x.is_finite() && x > 0.0 && x <= 1.0,
+                _ => x.is_finite() && x >= 1.0,
+            };
+            if !ok {
+                let shown = lit_text(lit, negative);
+                let mut msg = out_of_range(shown);
+                if kind == Kind::Fraction && (2.0..=100.0).contains(&x) {
+                    msg.push_str(&format!("; rates are fractions: did you mean `{}`?", x / 100.0));
+                }
+                return Err(msg);
+            }
+            Ok(Checked::Float(x))
+        }
+        (Kind::Duration { zero_ok }, Lit::Str(s)) => match duration::parse(&s.value()) {
+            Some(d) if zero_ok || !d.is_zero() => Ok(Checked::Text(s.value())),
+            Some(_) => Err(out_of_range(format!("{:?}", s.value()))),
+            None => Err(format!(
+                "cannot parse `{:?}` as a duration for `{key}`; expected {}",
+                s.value(),
+                kind.expected()
+            )),
+        },
+        (Kind::Duration { .. }, Lit::Int(_) | Lit::Float(_)) => Err(format!(
+            "write durations as strings with a unit for `{key}`: `{key} = \"{}s\"`",
+            lit_text(lit, negative)
+        )),
+        (Kind::Bool, Lit::Bool(b)) => Ok(Checked::Bool(b.value)),
+        (Kind::Text, Lit::Str(s)) if !s.value().trim().is_empty() => Ok(Checked::Text(s.value())),
+        (Kind::Url, Lit::Str(s)) => {
+            let v = s.value();
+            let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://"));
+            match rest {
+                Some(h) if !h.is_empty() && !h.starts_with('/') && !v.contains(char::is_whitespace) => {
+                    Ok(Checked::Text(v))
+                }
+                _ => Err(bad("an invalid URL")),
+            }
+        }
+        (Kind::Detector, Lit::Str(s)) => {
+            let v = s.value();
+            if DETECTORS.contains(&v.as_str()) {
+                Ok(Checked::Text(v))
+            } else {
+                Err(with_suggestion(
+                    format!(
+                        "unknown circuit type `{v}`; expected one of {}",
+                        backticked(DETECTORS)
+                    ),
+                    &v,
+                    &DETECTORS,
+                ))
+            }
+        }
+        (Kind::Jitter, Lit::Str(s)) => {
+            let v = s.value();
+            if JITTERS.contains(&v.as_str()) {
+                Ok(Checked::Text(v))
+            } else {
+                Err(with_suggestion(
+                    format!("unknown jitter `{v}`; expected {}", kind.expected()),
+                    &v,
+                    &JITTERS,
+                ))
+            }
+        }
+        (Kind::Jitter, Lit::Float(_) | Lit::Int(_)) => {
+            let x: f64 = match lit {
+                Lit::Int(i) => i.base10_parse::<i64>().map(|n| n as f64).unwrap_or(f64::NAN),
+                Lit::Float(x) => x.base10_parse().unwrap_or(f64::NAN),
+                _ => unreachable!(),
+            };
+            if negative || !(0.0..=1.0).contains(&x) {
+                return Err(out_of_range(lit_text(lit, negative)));
+            }
+            Ok(Checked::Float(x))
+        }
+        _ => Err(format!("expected {} for `{key}`", kind.expected())),
+    }
+}
+
+fn lit_text(lit: &Lit, negative: bool) -> String {
+    let t = quote::ToTokens::to_token_stream(lit).to_string();
+    if negative { format!("-{t}") } else { t }
+}

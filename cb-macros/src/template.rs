@@ -1,0 +1,257 @@
+//! `template! { ... }`: a user-defined template, checked at compile time,
+//! emitted as a `const StaticTemplate`.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote};
+use syn::parse::{Parse, ParseStream};
+use syn::{Attribute, Ident, Lit, LitStr, Token, Visibility};
+
+use crate::breaker::args::{ArgValue, Args};
+use crate::breaker::valid::{self, Stages, TEMPLATES, TemplateRef};
+use crate::common::fields::{self, Checked};
+use crate::common::suggest::{backticked, with_suggestion};
+use crate::common::{Errors, krate};
+
+struct Input {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    /// `const NAME =` when written.
+    ident: Option<Ident>,
+    args: Args,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        if input.peek(Token![const]) {
+            input.parse::<Token![const]>()?;
+            let ident: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let content;
+            syn::braced!(content in input);
+            let args: Args = content.parse()?;
+            let _ = input.parse::<Option<Token![;]>>()?;
+            if !input.is_empty() {
+                return Err(input.error("one template per `template!`"));
+            }
+            Ok(Input {
+                attrs,
+                vis,
+                ident: Some(ident),
+                args,
+            })
+        } else {
+            Ok(Input {
+                attrs,
+                vis,
+                ident: None,
+                args: input.parse()?,
+            })
+        }
+    }
+}
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let input: Input = match syn::parse2(input) {
+        Ok(i) => i,
+        Err(e) => return e.into_compile_error(),
+    };
+    let mut errors = Errors::default();
+    let mut name: Option<LitStr> = None;
+    let mut base: Option<TokenStream> = None;
+    let mut krate_lit: Option<LitStr> = None;
+    let mut values: BTreeMap<&'static str, Checked> = BTreeMap::new();
+    let mut at: BTreeMap<&'static str, TokenStream> = BTreeMap::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut base_builtin: Option<LitStr> = None;
+    let mut name_given = false; // set when `name` is written
+    for arg in input.args.0 {
+        let k = arg.key.to_string();
+        if seen.contains(&k) {
+            errors.push(&arg.key, format!("duplicate `{k}` argument"));
+            continue;
+        }
+        seen.push(k.clone());
+        match (k.as_str(), &arg.value) {
+            (
+                "name",
+                ArgValue::Lit {
+                    lit: Lit::Str(s),
+                    negative: None,
+                },
+            ) => {
+                name_given = true;
+                let v = s.value();
+                if v.is_empty()
+                    || !v
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                {
+                    errors.push(
+                        s,
+                        "a template name is lowercase letters, digits and `_`, such as `\"payments\"`",
+                    );
+                } else if TEMPLATES.contains(&v.as_str()) {
+                    errors.push(
+                        s,
+                        format!("`{v}` is a built-in template; give yours another name and `base = \"{v}\"`"),
+                    );
+                } else {
+                    name = Some(s.clone());
+                }
+            }
+            (
+                "base",
+                ArgValue::Lit {
+                    lit: Lit::Str(s),
+                    negative: None,
+                },
+            ) => {
+                let v = s.value();
+                if TEMPLATES.contains(&v.as_str()) {
+                    base = Some(quote!(::core::option::Option::Some(#s)));
+                    base_builtin = Some(s.clone());
+                } else {
+                    errors.push(
+                        s,
+                        with_suggestion(
+                            format!("unknown base template `{v}`; expected one of {}, or the path of another `template!` constant", backticked(TEMPLATES)),
+                            &v,
+                            &TEMPLATES,
+                        ),
+                    );
+                }
+            }
+            ("base", ArgValue::Path(p)) => base = Some(quote!(::core::option::Option::Some(#p.name))),
+            (
+                "crate",
+                ArgValue::Lit {
+                    lit: Lit::Str(s),
+                    negative: None,
+                },
+            ) => krate_lit = Some(s.clone()),
+            ("name" | "base" | "crate", other) => {
+                errors.push(other.spanned(), format!("expected a string for `{k}`"));
+            }
+            ("retry" | "bulkhead", ArgValue::Group { tokens, .. }) => {
+                match syn::parse2::<Args>(tokens.clone()) {
+                    Ok(inner) => {
+                        for a in inner.0 {
+                            let ik = a.key.to_string();
+                            match fields::find(Some(&k), &ik) {
+                                Some(f) => {
+                                    valid::check_value(f, &a.key, &a.value, &mut errors, &mut values, &mut at)
+                                }
+                                None => {
+                                    let keys = fields::keys(Some(&k));
+                                    errors.push(
+                                        &a.key,
+                                        with_suggestion(
+                                            format!(
+                                                "unknown `{k}` field `{ik}`; expected one of {}",
+                                                backticked(&keys)
+                                            ),
+                                            &ik,
+                                            &keys,
+                                        ),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => errors.add(e),
+                }
+            }
+            ("call_timeout", ArgValue::Lit { .. }) => {
+                let f = fields::find(Some("call_timeout"), "duration").expect("in the table");
+                valid::check_value(f, &arg.key, &arg.value, &mut errors, &mut values, &mut at);
+                values.insert("call_timeout.enabled", Checked::Bool(true));
+            }
+            _ => match fields::find(None, &k) {
+                Some(f) => valid::check_value(f, &arg.key, &arg.value, &mut errors, &mut values, &mut at),
+                None => {
+                    let mut keys = vec!["name", "base", "retry", "bulkhead", "call_timeout", "crate"];
+                    keys.extend(fields::keys(None));
+                    errors.push(
+                        &arg.key,
+                        with_suggestion(format!("unknown template field `{k}`; expected `name`, `base`, `retry(..)`, `bulkhead(..)`, `call_timeout` or a breaker field such as `failure_threshold`"), &k, &keys),
+                    );
+                }
+            },
+        }
+    }
+    let template = base_builtin.map(TemplateRef::Builtin);
+    valid::cross_checks(&values, &at, &template, &Stages::default(), None, &mut errors);
+
+    let ident = match (&input.ident, &name) {
+        (Some(i), _) => Some(i.clone()),
+        (None, Some(n)) => Some(format_ident!(
+            "{}",
+            n.value().to_ascii_uppercase(),
+            span = n.span()
+        )),
+        (None, None) if name_given => None,
+        (None, None) => {
+            errors.push_at(
+                Span::call_site(),
+                "a template needs a `name = \"...\"` (or write `pub const NAME = { ... }`)",
+            );
+            None
+        }
+    };
+    let name_lit = match (&name, &input.ident) {
+        (Some(n), _) => Some(n.clone()),
+        (None, Some(i)) => Some(LitStr::new(&i.to_string().to_ascii_lowercase(), i.span())),
+        _ => None,
+    };
+    let k = match krate::path(krate_lit.as_ref(), quote!(::cb_core)) {
+        Ok(k) => k,
+        Err(e) => {
+            errors.add(e);
+            quote!(::cb_core)
+        }
+    };
+    if let Err(e) = errors.finish() {
+        return e.into_compile_error();
+    }
+    let (Some(ident), Some(name_lit)) = (ident, name_lit) else {
+        return TokenStream::new();
+    };
+    let attrs = &input.attrs;
+    let doc = if attrs.iter().any(|a| a.path().is_ident("doc")) {
+        quote!()
+    } else {
+        let text = format!(
+            "The `{}` circuit-breaker template (made by `template!`).",
+            name_lit.value()
+        );
+        quote!(#[doc = #text])
+    };
+    let vis = if input.ident.is_some() {
+        input.vis.to_token_stream()
+    } else {
+        quote!(pub)
+    };
+    let base = base.unwrap_or_else(|| quote!(::core::option::Option::None));
+    let entries = values.iter().map(|(path, v)| {
+        let v = match v {
+            Checked::Int(n) => quote!(#k::__private::StaticValue::Int(#n)),
+            Checked::Float(x) => quote!(#k::__private::StaticValue::Float(#x)),
+            Checked::Bool(b) => quote!(#k::__private::StaticValue::Bool(#b)),
+            Checked::Text(s) => quote!(#k::__private::StaticValue::Text(#s)),
+        };
+        quote!((#path, #v))
+    });
+    quote! {
+        #(#attrs)*
+        #doc
+        #vis const #ident: #k::config::StaticTemplate = #k::config::StaticTemplate {
+            name: #name_lit,
+            base: #base,
+            values: &[#(#entries),*],
+        };
+    }
+}

@@ -1,0 +1,40 @@
+//! A `#[circuit_breaker]` call allocates nothing per call: the breaker is a
+//! static resolved once, and the call is the hand-written `breaker.call`.
+//! Its allocator counts only the test thread's allocations.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use cb_core::circuit_breaker;
+
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+
+#[circuit_breaker(name = "alloc.async")]
+async fn answer(x: u64) -> Result<u64, std::io::Error> {
+    Ok(x + 1)
+}
+
+#[circuit_breaker(name = "alloc.sync")]
+fn answer_sync(x: u64) -> Result<u64, std::io::Error> {
+    Ok(x + 1)
+}
+
+#[test]
+fn a_generated_call_allocates_nothing_after_the_first() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        for i in 0..100 {
+            // the first call resolves the breaker; the rest warm up tokio and the breaker's window
+            answer(i).await.unwrap();
+            answer_sync(i).unwrap();
+        }
+        counting_alloc::start();
+        for i in 0..10_000 {
+            assert_eq!(answer(i).await.unwrap(), i + 1);
+            assert_eq!(answer_sync(i).unwrap(), i + 1);
+        }
+        assert_eq!(counting_alloc::stop(), 0);
+    });
+}

@@ -1,0 +1,6 @@
+use cb_core::Classify;
+
+#[derive(Debug, Classify)]
+struct ApiError;
+
+fn main() {}

@@ -1,0 +1,9 @@
+use cb_core::Classify;
+
+#[derive(Debug, Classify)]
+enum ApiError {
+    #[classify(failed)]
+    Unavailable,
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use cb_core::{circuit_breaker, retry};
+
+#[derive(Debug)]
+struct AiError;
+
+#[circuit_breaker]
+#[retry(max_attempt = 3)]
+async fn ask(prompt: String) -> Result<String, AiError> {
+    Ok(prompt)
+}
+
+fn main() {}

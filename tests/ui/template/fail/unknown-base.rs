@@ -1,0 +1,5 @@
+use cb_core::template;
+
+template! { name = "payments", base = "external_apy" }
+
+fn main() {}

@@ -11,10 +11,10 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CRIT = ROOT / "target" / "criterion"
-SUBJECTS = ["direct", "floor", "cb-consecutive", "cb-count-window", "failsafe",
+SUBJECTS = ["direct", "floor", "cb-consecutive", "cb-count-window", "cb-cached-clock", "failsafe",
             "failsafe-default", "recloser", "tower-resilience", "exec-baseline"]
 PEERS = ["failsafe", "failsafe-default", "recloser", "tower-resilience"]
-CB = ["cb-consecutive", "cb-count-window"]
+CB = ["cb-consecutive", "cb-count-window", "cb-cached-clock"]
 
 
 def median(group, subject):

@@ -63,6 +63,9 @@ pub enum Kind {
     /// cb-core, failure rate over a count window of 100 calls (threshold 50 %,
     /// minimum 10 calls), consecutive detector off.
     CbCountWindow,
+    /// cb-core, consecutive-failure detector, with a started
+    /// [`CachedClock`](cb_core::clock::CachedClock) (one atomic load per read).
+    CbCachedClock,
     /// failsafe 1.3, `consecutive_failures(5, constant(1 h))`.
     Failsafe,
     /// failsafe 1.3, `Config::new().build()`: its default policy (success rate
@@ -81,11 +84,12 @@ pub enum Kind {
 
 impl Kind {
     /// Every subject, in report order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Direct,
         Kind::Floor,
         Kind::CbConsecutive,
         Kind::CbCountWindow,
+        Kind::CbCachedClock,
         Kind::Failsafe,
         Kind::FailsafeDefault,
         Kind::Recloser,
@@ -100,6 +104,7 @@ impl Kind {
             Kind::Floor => "floor",
             Kind::CbConsecutive => "cb-consecutive",
             Kind::CbCountWindow => "cb-count-window",
+            Kind::CbCachedClock => "cb-cached-clock",
             Kind::Failsafe => "failsafe",
             Kind::FailsafeDefault => "failsafe-default",
             Kind::Recloser => "recloser",
@@ -164,6 +169,7 @@ pub fn build<V: Visit>(kind: Kind, start: Start, v: V) -> Option<V::Out> {
     match (kind, start) {
         (Kind::Direct | Kind::ExecBaseline | Kind::FailsafeDefault, Start::Open) => None,
         (_, Start::ForcedOpen) if !matches!(kind, Kind::CbConsecutive | Kind::CbCountWindow) => None,
+        (Kind::CbCachedClock, _) => Some(v.visit(checked(CbCore::cached_clock(start), start))),
         (Kind::Direct, _) => Some(v.visit(checked(Direct, start))),
         (Kind::Floor, _) => Some(v.visit(checked(Floor::new(start), start))),
         (Kind::CbConsecutive | Kind::CbCountWindow, _) => {
@@ -253,7 +259,20 @@ impl CbCore {
         } else {
             b.failure_threshold(5)
         };
-        let breaker = b.build().expect("a valid configuration");
+        Self::started(b.build().expect("a valid configuration"), start)
+    }
+
+    /// The consecutive detector with a started `CachedClock`.
+    pub fn cached_clock(start: Start) -> Self {
+        let clock = cb_core::clock::CachedClock::start(std::time::Duration::from_millis(1))
+            .expect("the clock thread starts");
+        let b = cb_core::CircuitBreaker::builder("bench")
+            .failure_threshold(5)
+            .clock(clock);
+        Self::started(b.build().expect("a valid configuration"), start)
+    }
+
+    fn started(breaker: cb_core::CircuitBreaker, start: Start) -> Self {
         match start {
             Start::Closed => {}
             Start::Open => breaker.open_for(Some(OPEN_FOR)),

@@ -10,6 +10,7 @@
 //! | [`SystemClock`] | the OS monotonic clock, coarse (≈1–4 ms resolution, a few ns per read) | production default |
 //! | [`TokioClock`] | `tokio::time::Instant::now()`, so paused/advanced tokio time applies | default with the `test-util` feature |
 //! | [`ManualClock`] | a shared counter you move with [`ManualClock::advance`] | deterministic unit tests |
+//! | [`CachedClock`] | one atomic load; a background thread you start stores the time every tick | the cheapest open-circuit rejections |
 //!
 //! The default clock is [`SystemClock`], or [`TokioClock`] when the crate's
 //! `test-util` feature is on. Enable that feature in your `[dev-dependencies]`
@@ -208,12 +209,110 @@ impl Clock for ManualClock {
     }
 }
 
+/// The OS monotonic time, cached: reading it is one atomic load, because a
+/// background thread stores the coarse OS time every `tick`.
+///
+/// The default [`SystemClock`] costs one `clock_gettime` (a few nanoseconds)
+/// per read, which is most of what an open circuit's rejection costs; with a
+/// `CachedClock` that rejection is a state load, an atomic load and a compare.
+/// The price is one thread that wakes every `tick` (1 ms by default) for as
+/// long as any handle lives; dropping the last handle stops it. Its
+/// resolution is the tick plus the OS's coarse resolution, which every
+/// breaker adds to the `retry_after` it reports (R16, R17).
+///
+/// A process that forks keeps a copy of the clock but not its thread: start
+/// the clock in the child, after the fork.
+///
+/// ```
+/// use cb_core::clock::{CachedClock, Clock};
+/// use cb_core::CircuitBreaker;
+/// use std::time::Duration;
+///
+/// let clock = CachedClock::start(Duration::from_millis(1))?;
+/// let breaker = CircuitBreaker::builder("fast-reject").clock(clock).build()?;
+/// breaker.force_open();
+/// assert!(breaker.try_acquire().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CachedClock {
+    inner: Arc<CachedInner>,
+}
+
+#[derive(Debug)]
+struct CachedInner {
+    now: AtomicU64,
+    resolution: Nanos,
+}
+
+impl CachedClock {
+    /// Starts the updating thread (named `cb-clock`), storing the time every
+    /// `tick`. A zero tick is a configuration error; a thread that cannot be
+    /// spawned is an I/O error.
+    pub fn start(tick: Duration) -> Result<CachedClock, CachedClockError> {
+        if tick.is_zero() {
+            return Err(CachedClockError::Config(crate::error::ConfigError::new(vec![
+                crate::error::Violation {
+                    field: "tick".into(),
+                    value: format!("{tick:?}"),
+                    allowed: "must be > 0".into(),
+                },
+            ])));
+        }
+        let inner = Arc::new(CachedInner {
+            now: AtomicU64::new(sys::coarse_now()),
+            resolution: to_nanos(tick).saturating_add(sys::coarse_resolution()),
+        });
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("cb-clock".into())
+            .spawn(move || {
+                // Ends once every handle is gone.
+                while let Some(inner) = weak.upgrade() {
+                    inner.now.store(sys::coarse_now(), Ordering::Release);
+                    drop(inner);
+                    std::thread::sleep(tick);
+                }
+            })
+            .map_err(CachedClockError::Spawn)?;
+        Ok(CachedClock { inner })
+    }
+
+    #[inline]
+    fn read(&self) -> Nanos {
+        self.inner.now.load(Ordering::Acquire)
+    }
+}
+
+impl Clock for CachedClock {
+    #[inline]
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.read())
+    }
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(self.inner.resolution)
+    }
+}
+
+/// Why a [`CachedClock`] could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CachedClockError {
+    /// The tick is invalid.
+    #[error(transparent)]
+    Config(crate::error::ConfigError),
+    /// The updating thread could not be spawned.
+    #[error("could not spawn the cb-clock thread: {0}")]
+    Spawn(#[source] std::io::Error),
+}
+
 /// The clock a breaker holds: the built-in clocks without dynamic dispatch.
 #[derive(Debug, Clone)]
 pub(crate) enum ClockHandle {
     System,
     Tokio(TokioClock),
     Manual(ManualClock),
+    Cached(CachedClock),
     Custom(Arc<dyn Clock>),
 }
 
@@ -235,6 +334,8 @@ impl ClockHandle {
             ClockHandle::Tokio(*t)
         } else if let Some(m) = any.downcast_ref::<ManualClock>() {
             ClockHandle::Manual(m.clone())
+        } else if let Some(c) = any.downcast_ref::<CachedClock>() {
+            ClockHandle::Cached(c.clone())
         } else {
             ClockHandle::Custom(Arc::new(clock))
         }
@@ -246,6 +347,7 @@ impl ClockHandle {
             ClockHandle::System => sys::coarse_now(),
             ClockHandle::Tokio(t) => to_nanos(t.now()),
             ClockHandle::Manual(m) => m.nanos.load(Ordering::Acquire),
+            ClockHandle::Cached(c) => c.read(),
             ClockHandle::Custom(c) => to_nanos(c.now()),
         }
     }
@@ -254,6 +356,7 @@ impl ClockHandle {
         match self {
             ClockHandle::System => sys::coarse_resolution(),
             ClockHandle::Tokio(_) | ClockHandle::Manual(_) => 0,
+            ClockHandle::Cached(c) => c.inner.resolution,
             ClockHandle::Custom(c) => to_nanos(c.resolution()),
         }
     }
@@ -290,6 +393,33 @@ mod tests {
             ClockHandle::from_clock(SystemClock),
             ClockHandle::System
         ));
+    }
+
+    #[test]
+    fn cached_clock_follows_the_os_clock_and_its_thread_ends_with_the_last_handle() {
+        assert!(CachedClock::start(Duration::ZERO).is_err());
+        let clock = CachedClock::start(Duration::from_millis(1)).unwrap();
+        assert!(matches!(
+            ClockHandle::from_clock(clock.clone()),
+            ClockHandle::Cached(_)
+        ));
+        // Real time is what this clock is about: wait for conditions with a
+        // generous deadline rather than sleeping a fixed amount.
+        let eventually = |what: &str, cond: &dyn Fn() -> bool| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while !cond() {
+                assert!(std::time::Instant::now() < deadline, "timed out waiting: {what}");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
+        let first = clock.now();
+        eventually("the cached time advances", &|| clock.now() > first);
+        // Never ahead of the OS clock it caches.
+        assert!(clock.now() <= SystemClock.now());
+        assert!(clock.resolution() >= Duration::from_millis(1));
+        let weak = Arc::downgrade(&clock.inner);
+        drop(clock);
+        eventually("the thread releases the clock", &|| weak.upgrade().is_none());
     }
 
     #[tokio::test(start_paused = true)]

@@ -216,7 +216,7 @@ impl CircuitBreaker {
     pub fn try_acquire(&self) -> Result<Permit<'_>, Rejected> {
         let s = &*self.shared;
         let w = Word(s.hot.word.load(Ordering::Acquire));
-        if w.state().admits_freely() {
+        if w.admits_freely() {
             return Ok(s.permit(w, permit::NO_PROBE));
         }
         s.acquire_restricted(w)
@@ -228,7 +228,7 @@ impl CircuitBreaker {
     fn admit(&self) -> Result<Permit<'_>, Rejected> {
         let s = &*self.shared;
         let w = Word(s.hot.word.load(Ordering::Acquire));
-        let permit = if w.state().admits_freely() {
+        let permit = if w.admits_freely() {
             s.permit(w, permit::NO_PROBE)
         } else {
             s.acquire_restricted(w)?
@@ -735,7 +735,49 @@ impl Shared {
     }
 
     /// Records the outcome of a call admitted under `permit_word`.
+    #[inline]
     pub(crate) fn complete(&self, permit_word: Word, start: Nanos, probe: u32, outcome: Outcome) {
+        // The common case first: a success in a free state, with no window,
+        // no slow-call timing and no listeners. It writes only this thread's
+        // counter stripe, and the streak only if a failure preceded it.
+        if outcome == Outcome::Success
+            && start == permit::NO_START
+            && self.hot.flags.load(Ordering::Relaxed) == 0
+            && !self.events.active()
+        {
+            self.counters.add(Counter::Success);
+            let w = Word(self.hot.word.load(Ordering::Acquire));
+            if w != permit_word {
+                self.counters.add(Counter::Late);
+            } else if w.judges() {
+                self.reset_streak(w);
+            } else if w.state() == State::HalfOpen && probe != permit::NO_PROBE {
+                self.record_probe(w, probe, outcome, false, 0);
+            }
+            return;
+        }
+        self.complete_general(permit_word, start, probe, outcome);
+    }
+
+    /// A success resets the failure streak; when it is already zero (the
+    /// common case) nothing is written.
+    #[inline]
+    fn reset_streak(&self, w: Word) {
+        if self.hot.failure_threshold.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let tag = streak_tag(w);
+        let s = self.hot.streak.load(Ordering::Relaxed);
+        if s >> 32 == tag && s & 0xFFFF_FFFF != 0 {
+            let _ = self
+                .hot
+                .streak
+                .compare_exchange(s, tag << 32, Ordering::AcqRel, Ordering::Relaxed);
+        }
+    }
+
+    #[inline(never)]
+    fn complete_general(&self, permit_word: Word, start: Nanos, probe: u32, outcome: Outcome) {
         self.counters.add(match outcome {
             Outcome::Success => Counter::Success,
             Outcome::Failure => Counter::Failure,
@@ -747,11 +789,9 @@ impl Shared {
         let timed = start != permit::NO_START;
         let window = flags & F_WINDOW != 0;
         let events = self.events.active();
-        let now = if timed || window || events {
-            self.hot.clock.now()
-        } else {
-            0
-        };
+        // A count window ignores time: read the clock only for what needs it.
+        let needs_time = timed || events || flags & F_TIME_WINDOW != 0;
+        let now = if needs_time { self.hot.clock.now() } else { 0 };
         let duration = timed.then(|| now.saturating_sub(start));
         let slow = matches!(outcome, Outcome::Success | Outcome::Failure | Outcome::Panicked)
             && duration.is_some_and(|d| d > self.hot.slow_threshold.load(Ordering::Relaxed));
@@ -820,11 +860,7 @@ impl Shared {
                     }
                 }
             } else {
-                // The common case: the streak is already zero and nothing is written.
-                let s = streak.load(Ordering::Relaxed);
-                if s >> 32 == tag && s & 0xFFFF_FFFF != 0 {
-                    let _ = streak.compare_exchange(s, tag << 32, Ordering::AcqRel, Ordering::Relaxed);
-                }
+                self.reset_streak(w);
             }
         }
         if !window && (trip.is_none() || !may_trip) {

@@ -59,14 +59,18 @@ impl State {
     }
 
     pub(crate) const fn from_code(code: u64) -> State {
-        match code {
-            0 => State::Closed,
-            1 => State::Open,
-            2 => State::HalfOpen,
-            3 => State::ForcedOpen,
-            4 => State::Disabled,
-            _ => State::MetricsOnly,
-        }
+        // A table, not a match: one load on the hot path instead of a branch tree.
+        const BY_CODE: [State; 8] = [
+            State::Closed,
+            State::Open,
+            State::HalfOpen,
+            State::ForcedOpen,
+            State::Disabled,
+            State::MetricsOnly,
+            State::MetricsOnly,
+            State::MetricsOnly,
+        ];
+        BY_CODE[(code & 7) as usize]
     }
 
     pub(crate) fn index(self) -> usize {
@@ -151,6 +155,18 @@ impl Word {
     pub(crate) fn state(self) -> State {
         State::from_code(self.0 & Self::STATE_MASK)
     }
+    /// Whether calls are admitted without limit (closed, disabled, metrics-only).
+    #[inline]
+    pub(crate) fn admits_freely(self) -> bool {
+        const FREE: u64 = 1 << 0 | 1 << 4 | 1 << 5;
+        FREE >> (self.0 & Self::STATE_MASK) & 1 != 0
+    }
+    /// Whether outcomes are judged (closed, metrics-only).
+    #[inline]
+    pub(crate) fn judges(self) -> bool {
+        const JUDGED: u64 = 1 << 0 | 1 << 5;
+        JUDGED >> (self.0 & Self::STATE_MASK) & 1 != 0
+    }
     #[inline]
     pub(crate) fn generation(self) -> u64 {
         self.0 >> Self::STATE_BITS
@@ -173,6 +189,8 @@ mod tests {
         for s in State::ALL {
             let w = Word::new(s, 12345);
             assert_eq!(w.state(), s);
+            assert_eq!(w.admits_freely(), s.admits_freely());
+            assert_eq!(w.judges(), matches!(s, State::Closed | State::MetricsOnly));
             assert_eq!(w.generation(), 12345);
             assert_eq!(w.next(State::Open).generation(), 12346);
         }

@@ -334,6 +334,13 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 /// names (arguments are cloned per tier); an argument `crate = "..."` renames
 /// `cb-tiers`.
 ///
+/// Each client has its own breakers by default. Call
+/// `.in_global_registry()` on the builder to resolve every breaker through
+/// the configuration layers by its name `"{tier}.{method}"` (templates,
+/// environment, files, variables) and register it in the global registry,
+/// where metrics and reloads see it (clients built that way share breakers
+/// by name).
+///
 /// # What it expands to
 ///
 /// The trait unchanged, plus:

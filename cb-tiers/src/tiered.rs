@@ -6,8 +6,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cb_core::config::LiveConfig;
 use cb_core::error::Violations;
-use cb_core::{BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, ConfigError, Name};
+use cb_core::{BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, ConfigError, Name, Registry};
 
 use crate::error::ChainError;
 use crate::select::{Served, Tier, TierChain, TierRetry};
@@ -94,6 +95,9 @@ pub struct TieredBuilder<S> {
     tiers: Vec<TierOptions>,
     methods: Vec<Name>,
     config: BreakerConfig,
+    /// Whether `breaker_config` was called: code wins over the layers.
+    explicit_config: bool,
+    registry: Option<&'static Registry>,
     customize: Option<Customize>,
 }
 
@@ -129,7 +133,40 @@ impl<S> TieredBuilder<S> {
     /// The breaker configuration of tiers that have none of their own.
     pub fn breaker_config(mut self, config: BreakerConfig) -> Self {
         self.config = config;
+        self.explicit_config = true;
         self
+    }
+
+    /// Registers every breaker in `registry` under its name
+    /// `"{tier}.{method}"`, where snapshots, metrics and configuration reloads
+    /// find it. A breaker without a configuration of its own (per tier, or
+    /// [`breaker_config`](Self::breaker_config)) gets the one `registry`
+    /// resolves for its name (its [`ConfigSource`](cb_core::ConfigSource)).
+    /// A breaker already registered under that name is shared, not rebuilt.
+    pub fn in_registry(mut self, registry: &'static Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// [`in_registry`](Self::in_registry) with [`Registry::global`], whose
+    /// configuration comes from every layer of [`LiveConfig::global`]
+    /// (templates, `CB_ENVIRONMENT`, files, `CIRCUIT_BREAKER_*` variables),
+    /// so a tier's breaker is configured like a `#[circuit_breaker]`'s: by name.
+    ///
+    /// ```
+    /// # use cb_tiers::Tiered;
+    /// let client = Tiered::builder(())
+    ///     .tier("docs-primary")
+    ///     .method("get")
+    ///     .in_global_registry()
+    ///     .build()?;
+    /// assert!(cb_core::Registry::global().get("docs-primary.get").is_some());
+    /// # Ok::<(), cb_core::ConfigError>(())
+    /// ```
+    pub fn in_global_registry(self) -> Self {
+        // Installs the layered configuration as the global registry's source.
+        let _ = LiveConfig::global();
+        self.in_registry(Registry::global())
     }
 
     /// Adjusts every breaker's builder before it is built: a clock, listeners...
@@ -183,15 +220,39 @@ impl<S> TieredBuilder<S> {
         v.finish()?;
 
         let mut methods = Vec::with_capacity(self.methods.len());
+        let mut problems = Violations::new();
         for method in &self.methods {
             let mut tiers = Vec::with_capacity(self.tiers.len());
             for t in &self.tiers {
-                let config = t.config.clone().unwrap_or_else(|| self.config.clone());
-                let mut b = CircuitBreaker::builder(format!("{}.{}", t.name, method)).config(config);
-                if let Some(f) = &self.customize {
-                    b = f(b);
-                }
-                let mut tier = Tier::new(b.build()?);
+                let name = format!("{}.{}", t.name, method);
+                let explicit = t
+                    .config
+                    .clone()
+                    .or_else(|| self.explicit_config.then(|| self.config.clone()));
+                let customize = |b: BreakerBuilder| match &self.customize {
+                    Some(f) => f(b),
+                    None => b,
+                };
+                let breaker = match self.registry {
+                    Some(registry) => {
+                        let config = match explicit {
+                            Some(c) => c,
+                            None => match registry.resolve(&name) {
+                                Ok(c) => c,
+                                Err(e) => {
+                                    problems.extend(e.prefixed(&name));
+                                    continue;
+                                }
+                            },
+                        };
+                        registry.get_or_create(name, |b| customize(b.config(config)))?
+                    }
+                    None => customize(
+                        CircuitBreaker::builder(name).config(explicit.unwrap_or_else(|| self.config.clone())),
+                    )
+                    .build()?,
+                };
+                let mut tier = Tier::new(breaker);
                 if let Some(d) = t.timeout {
                     tier = tier.timeout(d);
                 }
@@ -203,8 +264,11 @@ impl<S> TieredBuilder<S> {
                 }
                 tiers.push(tier);
             }
-            methods.push((method.clone(), TierChain::new(tiers)?));
+            if problems.is_empty() {
+                methods.push((method.clone(), TierChain::new(tiers)?));
+            }
         }
+        problems.finish()?;
         Ok(Tiered {
             services: self.services,
             tiers: self.tiers.into_iter().map(|t| t.name).collect(),
@@ -277,6 +341,8 @@ impl<S> Tiered<S> {
             tiers: Vec::new(),
             methods: Vec::new(),
             config: BreakerConfig::default(),
+            explicit_config: false,
+            registry: None,
             customize: None,
         }
     }

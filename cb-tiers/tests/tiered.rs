@@ -114,3 +114,109 @@ fn tiered_config_errors_are_reported_together() {
     assert!(text.contains("tiers.b.failure_threshold = 0"), "{text}");
     assert!(Tiered::builder(()).method("m").build().is_err());
 }
+
+fn registry_with(source: impl cb_core::ConfigSource) -> &'static cb_core::Registry {
+    let registry: &'static cb_core::Registry = Box::leak(Box::new(cb_core::Registry::new()));
+    registry.set_config_source(source);
+    registry
+}
+
+#[test]
+fn in_registry_resolves_each_breaker_by_name_and_registers_it() {
+    let registry = registry_with(|name: &str| -> Result<BreakerConfig, cb_core::ConfigError> {
+        Ok(BreakerConfig {
+            failure_threshold: Some(if name == "primary.get" { 1 } else { 7 }),
+            ..BreakerConfig::default()
+        })
+    });
+    let build = || {
+        Tiered::builder((Primary, Replica))
+            .tier("primary")
+            .tier("replica")
+            .methods(["get", "put"])
+            .in_registry(registry)
+            .build()
+            .unwrap()
+    };
+    let client = build();
+    assert_eq!(
+        registry.names(),
+        ["primary.get", "primary.put", "replica.get", "replica.put"]
+    );
+    assert_eq!(
+        client
+            .breaker("primary", "get")
+            .unwrap()
+            .config()
+            .failure_threshold,
+        Some(1)
+    );
+    assert_eq!(
+        client
+            .breaker("replica", "put")
+            .unwrap()
+            .config()
+            .failure_threshold,
+        Some(7)
+    );
+    // A second client shares the registered breakers, so their state.
+    let again = build();
+    assert!(
+        again
+            .breaker("primary", "get")
+            .unwrap()
+            .ptr_eq(client.breaker("primary", "get").unwrap())
+    );
+}
+
+#[test]
+fn an_explicit_breaker_config_wins_over_the_registry_source() {
+    let registry = registry_with(|_: &str| -> Result<BreakerConfig, cb_core::ConfigError> {
+        Ok(BreakerConfig::default())
+    });
+    let client = Tiered::builder((Primary, Replica))
+        .tier(TierOptions::new("a").config(BreakerConfig {
+            failure_threshold: Some(2),
+            ..BreakerConfig::default()
+        }))
+        .tier("b")
+        .method("get")
+        .breaker_config(BreakerConfig {
+            failure_threshold: Some(9),
+            ..BreakerConfig::default()
+        })
+        .in_registry(registry)
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.breaker("a", "get").unwrap().config().failure_threshold,
+        Some(2),
+        "per tier"
+    );
+    assert_eq!(
+        client.breaker("b", "get").unwrap().config().failure_threshold,
+        Some(9),
+        "per client"
+    );
+}
+
+#[test]
+fn resolution_errors_are_reported_for_every_breaker_and_nothing_is_built() {
+    let registry = registry_with(|name: &str| -> Result<BreakerConfig, cb_core::ConfigError> {
+        Err(cb_core::ConfigError::new(vec![cb_core::Violation {
+            field: "failure_threshold".into(),
+            value: "0".into(),
+            allowed: format!("must be an integer >= 1 ({name})"),
+        }]))
+    });
+    let err = Tiered::builder((Primary, Replica))
+        .tier("x")
+        .tier("y")
+        .method("get")
+        .in_registry(registry)
+        .build()
+        .unwrap_err();
+    let fields: Vec<&str> = err.violations().iter().map(|v| v.field.as_str()).collect();
+    assert_eq!(fields, ["x.get.failure_threshold", "y.get.failure_threshold"]);
+    assert!(registry.names().is_empty());
+}

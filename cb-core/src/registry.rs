@@ -176,6 +176,9 @@ impl Registry {
 #[non_exhaustive]
 pub struct Declared {
     /// The breaker's name (the `name` argument, else `module::function`).
+    /// For a `#[tiered]` trait method it is `Trait::method`: that call site's
+    /// breakers are named `"{tier}.{method}"` once the client's tiers are
+    /// chosen at build time, and its `policies` are `["tiered", "breaker"]`.
     pub name: &'static str,
     /// The module path of the annotated function.
     pub module: &'static str,

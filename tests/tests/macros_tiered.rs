@@ -119,3 +119,19 @@ async fn async_trait_methods_are_wrapped() {
     assert!(db.load(3).await.unwrap_err().is_rejection());
     let _ = Overrides::new();
 }
+
+#[test]
+fn tiered_methods_are_in_the_static_inventory_before_any_client_exists() {
+    let sites: Vec<_> = cb_core::registry::declared()
+        .into_iter()
+        .filter(|d| d.name.starts_with("Accounts::"))
+        .map(|d| (d.name, d.function, d.policies))
+        .collect();
+    assert_eq!(
+        sites,
+        [
+            ("Accounts::get_account", "get_account", &["tiered", "breaker"][..]),
+            ("Accounts::ping", "ping", &["tiered", "breaker"][..]),
+        ]
+    );
+}

@@ -104,6 +104,15 @@ pub(crate) struct Shared {
 impl std::panic::UnwindSafe for Shared {}
 impl std::panic::RefUnwindSafe for Shared {}
 
+/// A refusal before it becomes a public [`Rejected`]: two words, so the
+/// rejection path does not move a 48-byte error through memory on its way out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refusal {
+    reason: RejectReason,
+    /// `u64::MAX` when there is no `retry_after`.
+    retry_after_nanos: u64,
+}
+
 /// State only transitions, probes and window detectors touch.
 struct Core {
     config: BreakerConfig,
@@ -219,13 +228,13 @@ impl CircuitBreaker {
         if w.admits_freely() {
             return Ok(s.permit(w, permit::NO_PROBE));
         }
-        s.acquire_restricted(w)
+        s.acquire_restricted(w).map_err(|r| s.rejected(r))
     }
 
     /// Admission for the wrapping calls: the free path returns the permit
     /// directly, so it is not built into a `Result` and moved out again.
     #[inline(always)]
-    fn admit(&self) -> Result<Permit<'_>, Rejected> {
+    fn admit(&self) -> Result<Permit<'_>, Refusal> {
         let s = &*self.shared;
         let w = Word(s.hot.word.load(Ordering::Acquire));
         let permit = if w.admits_freely() {
@@ -278,7 +287,10 @@ impl CircuitBreaker {
         F: IntoFuture<Output = Result<T, E>>,
         C: Classifier<T, E> + ?Sized,
     {
-        let permit = self.admit()?;
+        let permit = match self.admit() {
+            Ok(permit) => permit,
+            Err(r) => return Err(Error::Rejected(self.shared.rejected(r))),
+        };
         let result = permit::run_guarded(permit, fut.into_future(), classifier).await;
         result.map_err(Error::Inner)
     }
@@ -298,7 +310,10 @@ impl CircuitBreaker {
     where
         C: Classifier<T, E> + ?Sized,
     {
-        let permit = self.admit()?;
+        let permit = match self.admit() {
+            Ok(permit) => permit,
+            Err(r) => return Err(Error::Rejected(self.shared.rejected(r))),
+        };
         let result = f();
         permit.record(classifier.classify(&result));
         result.map_err(Error::Inner)
@@ -476,7 +491,7 @@ impl Shared {
     }
 
     #[inline]
-    fn reject(&self, reason: RejectReason, retry_after: Option<Duration>) -> Rejected {
+    fn reject(&self, reason: RejectReason, retry_after: Option<Duration>) -> Refusal {
         self.counters.add(match reason {
             RejectReason::ForcedOpen => Counter::RejectedForced,
             RejectReason::HalfOpenFull => Counter::RejectedHalfOpenFull,
@@ -485,7 +500,18 @@ impl Shared {
         if self.events.active() {
             self.emit(EventKind::Rejected { reason, retry_after });
         }
-        Rejected::new(self.hot.name.clone(), reason, retry_after)
+        Refusal {
+            reason,
+            retry_after_nanos: retry_after.map_or(u64::MAX, to_nanos),
+        }
+    }
+
+    /// The public error for a refusal, built once, where it is returned.
+    #[inline]
+    fn rejected(&self, r: Refusal) -> Rejected {
+        let retry_after =
+            (r.retry_after_nanos != u64::MAX).then(|| Duration::from_nanos(r.retry_after_nanos));
+        Rejected::new(self.hot.name.clone(), r.reason, retry_after)
     }
 
     fn emit(&self, kind: EventKind) {
@@ -502,7 +528,7 @@ impl Shared {
 
     /// Admission when the state is not a free one: open, forced open, half-open.
     #[inline]
-    fn acquire_restricted(&self, w: Word) -> Result<Permit<'_>, Rejected> {
+    fn acquire_restricted(&self, w: Word) -> Result<Permit<'_>, Refusal> {
         match w.state() {
             State::Open => {
                 let now = self.hot.clock.now();
@@ -519,7 +545,7 @@ impl Shared {
     }
 
     #[cold]
-    fn acquire_slow(&self, now: Nanos) -> Result<Permit<'_>, Rejected> {
+    fn acquire_slow(&self, now: Nanos) -> Result<Permit<'_>, Refusal> {
         let mut pending = Pending::default();
         let result = {
             let mut core = self.lock();

@@ -1,0 +1,113 @@
+//! Durations as files write them: a number of seconds (`30`, `0.5`) or a
+//! human string (`"500ms"`, `"30s"`, `"2m"`, `"1h30m"`, `"1.5s"`).
+//!
+//! A tiny parser rather than a crate: the grammar is one line, and a crate
+//! would be a dependency of every build for it.
+
+use std::time::Duration;
+
+/// Parses `"30"`, `"2.5"` (seconds) or a sequence of `<number><unit>` with
+/// units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h`, `d`. Returns `None` for
+/// anything else, negative values or overflow.
+pub fn parse(text: &str) -> Option<Duration> {
+    let s = text.trim();
+    if s.is_empty() || s.len() > 64 {
+        return None;
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_end == 0 {
+            return None;
+        }
+        let number: f64 = rest[..num_end].parse().ok()?;
+        rest = rest[num_end..].trim_start();
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let nanos_per: f64 = match &rest[..unit_end] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            "d" => 86400e9,
+            _ => return None,
+        };
+        rest = rest[unit_end..].trim_start();
+        let part = Duration::try_from_secs_f64(number * nanos_per / 1e9).ok()?;
+        total = total.checked_add(part)?;
+    }
+    Some(total)
+}
+
+/// An exact human form in the largest unit up to seconds: `60s`, `500ms`, `250us`.
+pub fn format(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0s".into();
+    }
+    if nanos.is_multiple_of(1_000_000_000) {
+        return format!("{}s", nanos / 1_000_000_000);
+    }
+    if nanos.is_multiple_of(1_000_000) {
+        return format!("{}ms", nanos / 1_000_000);
+    }
+    if nanos.is_multiple_of(1_000) {
+        return format!("{}us", nanos / 1_000);
+    }
+    format!("{nanos}ns")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_numbers_and_units() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse("30"), Some(ms(30_000)));
+        assert_eq!(parse("0.5"), Some(ms(500)));
+        assert_eq!(parse("500ms"), Some(ms(500)));
+        assert_eq!(parse(" 30s "), Some(ms(30_000)));
+        assert_eq!(parse("2m"), Some(ms(120_000)));
+        assert_eq!(parse("1h30m"), Some(ms(5_400_000)));
+        assert_eq!(parse("1.5s"), Some(ms(1_500)));
+        assert_eq!(parse("1m 30s"), Some(ms(90_000)));
+        assert_eq!(parse("250us"), Some(Duration::from_micros(250)));
+        assert_eq!(parse("0s"), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn rejects_garbage_negatives_and_overflow() {
+        for bad in [
+            "",
+            "-1",
+            "-1s",
+            "s",
+            "10 parsecs",
+            "1e400",
+            "NaN",
+            "inf",
+            "1..2s",
+            "99999999999999999999h",
+            "5x",
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn formats_shortest_exact() {
+        assert_eq!(format(Duration::from_secs(60)), "60s");
+        assert_eq!(format(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(format(Duration::from_nanos(7)), "7ns");
+    }
+}

@@ -442,16 +442,3 @@ pub fn template(input: TokenStream) -> TokenStream {
 pub fn derive_classify(input: TokenStream) -> TokenStream {
     classify::expand(input.into()).into()
 }
-
-/// The macros' field table as `[(path, aliases, type, range, optional)]`,
-/// for the workspace test that checks it against `cb_core::config`'s schema.
-#[doc(hidden)]
-#[proc_macro]
-pub fn __field_table(_input: TokenStream) -> TokenStream {
-    let rows = common::fields::FIELDS.iter().map(|f| {
-        let (path, aliases, ty, range, optional) =
-            (f.path, f.aliases, f.kind.type_name(), f.kind.range(), f.optional);
-        quote::quote!((#path, &[#(#aliases),*] as &[&str], #ty, #range, #optional))
-    });
-    quote::quote!([#(#rows),*]).into()
-}

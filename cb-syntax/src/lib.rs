@@ -1,8 +1,9 @@
 //! The value syntax shared by `cb`'s configuration files and its macro
 //! arguments, so that a value a file accepts is exactly one a macro accepts:
-//! human durations and "did you mean" suggestions.
+//! the field table, human durations and "did you mean" suggestions.
 //!
 //! Users do not depend on this crate directly; `cb-core` and `cb-macros` do.
 
 pub mod duration;
+pub mod schema;
 pub mod suggest;

@@ -116,9 +116,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     );
     // The story the timeline tells, checked (CI runs this demo).
     assert_eq!(m.state, State::Closed, "recovered");
-    assert_eq!(m.transitions_between(State::Closed, State::Open), 1, "tripped once");
+    assert_eq!(
+        m.transitions_between(State::Closed, State::Open),
+        1,
+        "tripped once"
+    );
     assert!(m.calls.rejected() > 0, "rejected while open");
-    assert_eq!(m.transitions_between(State::HalfOpen, State::Closed), 1, "closed by its probes");
+    assert_eq!(
+        m.transitions_between(State::HalfOpen, State::Closed),
+        1,
+        "closed by its probes"
+    );
     Ok(())
 }
 

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use super::env::EnvSource;
 use super::node::{Node, interpolate};
-use super::schema::{FIELDS, SECTIONS, Value, coerce, field_in, is_secret_name, section, with_suggestion};
+use super::schema::{
+    Allowed, FIELDS, SECTIONS, Value, coerce, field_in, is_secret_name, section, with_suggestion,
+};
 use super::template::Entry;
 use crate::error::{ConfigError, Violations};
 

@@ -141,14 +141,4 @@ pub use settings::{
 };
 pub use template::{BUILTIN_TEMPLATES, StaticTemplate, StaticValue, Template};
 
-/// Every field of the schema as `(path, aliases, type, range, optional)`:
-/// what `cb-macros`' own field table is checked against in the workspace
-/// tests, so the compile-time checks cannot drift from the runtime ones.
-#[doc(hidden)]
-pub fn __schema_fields() -> Vec<(&'static str, &'static [&'static str], &'static str, String, bool)> {
-    schema::FIELDS
-        .iter()
-        .map(|f| (f.path, f.aliases, f.kind.type_name(), f.kind.range(), f.optional))
-        .collect()
-}
 pub use value::{Detector, Jitter, Value};

@@ -115,3 +115,21 @@ value_from! {
     Detector => |x| Value::Detector(x),
     Jitter => |x| Value::Jitter(x),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detector_and_jitter_names_are_the_shared_tables() {
+        // The macros check literals against `cb_syntax::schema`'s name lists;
+        // these are the names the runtime parses and prints.
+        let detectors: Vec<&str> = Detector::ALL.iter().map(|d| d.as_str()).collect();
+        assert_eq!(detectors, cb_syntax::schema::DETECTORS);
+        let jitters: Vec<String> = [Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(jitters, cb_syntax::schema::JITTERS);
+    }
+}

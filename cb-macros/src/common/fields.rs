@@ -1,66 +1,23 @@
-//! The configuration fields the macros accept, with their types and ranges.
-//!
-//! A copy of `cb_core::config`'s schema (this crate cannot depend on
-//! `cb-core`); the workspace test `macro_fields_match_the_schema` compares
-//! the two, so they cannot drift apart.
+//! Checking macro arguments against the configuration fields. The table
+//! itself (names, aliases, types, ranges) is [`cb_syntax::schema`], the one
+//! `cb_core::config` reads too, so a macro accepts exactly what a file does.
 
 use std::time::Duration;
 
 use syn::Lit;
 
+pub(crate) use cb_syntax::schema::{DETECTORS, FIELDS, Field, JITTERS, Kind};
+
 use super::duration;
 use super::suggest::{backticked, with_suggestion};
 
-/// A field's type and range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Count { min: u32 },
-    Fraction,
-    Factor,
-    Duration { zero_ok: bool },
-    Bool,
-    Text,
-    Url,
-    Detector,
-    Jitter,
+/// What a field expects, as macro errors say it.
+pub(crate) trait Expected {
+    /// e.g. `an integer >= 1`.
+    fn expected(self) -> String;
 }
 
-pub(crate) const DETECTORS: [&str; 4] = ["count_based", "percentage_based", "time_based", "adaptive"];
-const JITTERS: [&str; 4] = ["none", "full", "equal", "decorrelated"];
-
-impl Kind {
-    /// The type as the schema names it.
-    pub(crate) fn type_name(self) -> &'static str {
-        match self {
-            Kind::Count { .. } => "integer",
-            Kind::Fraction => "fraction",
-            Kind::Factor => "number",
-            Kind::Duration { .. } => "duration",
-            Kind::Bool => "bool",
-            Kind::Text => "string",
-            Kind::Url => "URL",
-            Kind::Detector => "detector",
-            Kind::Jitter => "jitter",
-        }
-    }
-
-    /// The range as the schema shows it.
-    pub(crate) fn range(self) -> String {
-        match self {
-            Kind::Count { min } => format!("integer >= {min}"),
-            Kind::Fraction => "0 < x <= 1".into(),
-            Kind::Factor => "finite, >= 1".into(),
-            Kind::Duration { zero_ok: false } => "> 0".into(),
-            Kind::Duration { zero_ok: true } => ">= 0".into(),
-            Kind::Bool => "true, false".into(),
-            Kind::Text => "non-empty".into(),
-            Kind::Url => "http(s) URL".into(),
-            Kind::Detector => DETECTORS.join(", "),
-            Kind::Jitter => "none, full, equal, decorrelated, 0..=1".into(),
-        }
-    }
-
-    /// What is expected, for messages.
+impl Expected for Kind {
     fn expected(self) -> String {
         match self {
             Kind::Count { min } => format!("an integer >= {min}"),
@@ -79,94 +36,9 @@ impl Kind {
     }
 }
 
-/// One configurable key.
-#[derive(Debug)]
-pub(crate) struct Field {
-    /// `failure_threshold`, `retry.max_attempts`, ...
-    pub(crate) path: &'static str,
-    pub(crate) aliases: &'static [&'static str],
-    pub(crate) kind: Kind,
-    pub(crate) optional: bool,
-}
-
-impl Field {
-    pub(crate) fn section(&self) -> Option<&'static str> {
-        self.path.split_once('.').map(|(s, _)| s)
-    }
-    pub(crate) fn key(&self) -> &'static str {
-        self.path.split_once('.').map_or(self.path, |(_, k)| k)
-    }
-}
-
-const fn f(path: &'static str, aliases: &'static [&'static str], kind: Kind, optional: bool) -> Field {
-    Field {
-        path,
-        aliases,
-        kind,
-        optional,
-    }
-}
-
-const C1: Kind = Kind::Count { min: 1 };
-const DUR: Kind = Kind::Duration { zero_ok: false };
-
-/// Every field, in the schema's order.
-pub(crate) static FIELDS: &[Field] = &[
-    f("circuit_type", &[], Kind::Detector, false),
-    f("failure_threshold", &["fail_max"], C1, false),
-    f("success_threshold", &[], C1, false),
-    f("recovery_timeout", &["timeout", "open_duration"], DUR, false),
-    f("half_open_max_calls", &["half_open_calls"], C1, false),
-    f("failure_rate_threshold", &[], Kind::Fraction, false),
-    f("minimum_calls", &["min_calls"], C1, false),
-    f("sliding_window_size", &["window_size"], C1, false),
-    f("window_duration", &[], DUR, false),
-    f("window_buckets", &[], C1, false),
-    f("slow_call_rate_threshold", &[], Kind::Fraction, true),
-    f("slow_call_duration_threshold", &[], DUR, false),
-    f("recovery_timeout_multiplier", &[], Kind::Factor, false),
-    f("max_recovery_timeout", &[], DUR, true),
-    f("half_open_max_wait", &[], DUR, true),
-    f(
-        "tool_level_breakers",
-        &["enable_tool_level_breakers"],
-        Kind::Bool,
-        false,
-    ),
-    f("service_category", &[], Kind::Text, true),
-    f("priority", &[], C1, true),
-    f("retry.max_attempts", &[], C1, false),
-    f("retry.base_delay", &[], DUR, false),
-    f("retry.multiplier", &[], Kind::Factor, false),
-    f("retry.max_delay", &[], DUR, false),
-    f("retry.jitter", &[], Kind::Jitter, false),
-    f("retry.max_elapsed", &[], DUR, true),
-    f("retry.respect_retry_after", &[], Kind::Bool, false),
-    f("bulkhead.enabled", &[], Kind::Bool, false),
-    f("bulkhead.max_concurrent_calls", &["max_concurrent"], C1, false),
-    f(
-        "bulkhead.queue_timeout",
-        &[],
-        Kind::Duration { zero_ok: true },
-        false,
-    ),
-    f("bulkhead.max_queue_len", &[], Kind::Count { min: 0 }, true),
-    f("bulkhead.isolation_pool_name", &[], Kind::Text, true),
-    f("call_timeout.enabled", &[], Kind::Bool, false),
-    f("call_timeout.duration", &[], DUR, false),
-    f("health_check.enabled", &[], Kind::Bool, false),
-    f("health_check.interval", &["health_check_interval"], DUR, false),
-    f("health_check.timeout", &["health_check_timeout"], DUR, false),
-    f("health_check.healthy_threshold", &[], C1, false),
-    f("health_check.unhealthy_threshold", &[], C1, false),
-    f("health_check.url", &["health_check_url"], Kind::Url, true),
-];
-
 /// The field called `name` in `section` (`None`: a top-level breaker field).
 pub(crate) fn find(section: Option<&str>, name: &str) -> Option<&'static Field> {
-    FIELDS
-        .iter()
-        .find(|f| f.section() == section && (f.key() == name || f.aliases.contains(&name)))
+    cb_syntax::schema::field_in(section, name)
 }
 
 /// The canonical keys of a section, for messages.

@@ -6,9 +6,7 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark: a bad setup should stop it loudly
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use cb_core::retry::{Backoff, RetryPolicy};
@@ -16,23 +14,9 @@ use cb_core::{Bulkhead, CircuitBreaker, Pipeline};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::{Service, ServiceBuilder, ServiceExt};
 
-struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/alloc_count.rs"]
+mod alloc_count;
+use alloc_count::allocs_per_call;
 
 #[derive(Debug, Clone)]
 struct DownstreamError;
@@ -67,18 +51,6 @@ fn ours() -> Pipeline<u64, DownstreamError> {
         .bulkhead(Bulkhead::builder("bench").max_concurrent(100).build().unwrap())
         .build()
         .unwrap()
-}
-
-fn allocs_per_call<F: FnMut()>(mut f: F) -> f64 {
-    for _ in 0..1000 {
-        f();
-    }
-    let n = 100_000;
-    let before = ALLOCS.load(Ordering::Relaxed);
-    for _ in 0..n {
-        f();
-    }
-    (ALLOCS.load(Ordering::Relaxed) - before) as f64 / n as f64
 }
 
 fn bench(c: &mut Criterion) {

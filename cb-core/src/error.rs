@@ -178,11 +178,14 @@ impl fmt::Display for RejectReason {
 /// assert_eq!(rejected.retry_after(), None); // forced open never reopens by itself (R32)
 /// ```
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{name}` rejected the call: {reason}{}", RetryAfter(*.retry_after))]
+#[error("`{name}` rejected the call: {reason}{}", RetryAfter(self.retry_after()))]
 pub struct Rejected {
     name: Name,
     reason: RejectReason,
-    retry_after: Option<Duration>,
+    /// Nanoseconds, [`Rejected::NO_RETRY_AFTER`] for none: a rejection is
+    /// built on the fast-fail path, and a `u64` is cheaper to build and move
+    /// than an `Option<Duration>`.
+    retry_after_nanos: u64,
 }
 
 struct RetryAfter(Option<Duration>);
@@ -200,7 +203,7 @@ impl fmt::Debug for Rejected {
         f.debug_struct("Rejected")
             .field("name", &self.name)
             .field("reason", &self.reason)
-            .field("retry_after", &self.retry_after)
+            .field("retry_after", &self.retry_after())
             .finish()
     }
 }
@@ -208,10 +211,24 @@ impl fmt::Debug for Rejected {
 impl Rejected {
     /// A rejection by the component `name` for `reason`.
     pub fn new(name: Name, reason: RejectReason, retry_after: Option<Duration>) -> Self {
+        let nanos = retry_after.map_or(Self::NO_RETRY_AFTER, |d| {
+            u64::try_from(d.as_nanos())
+                .unwrap_or(u64::MAX)
+                .min(Self::NO_RETRY_AFTER - 1)
+        });
+        Self::from_nanos(name, reason, nanos)
+    }
+
+    /// The `retry_after_nanos` of a rejection without one.
+    pub(crate) const NO_RETRY_AFTER: u64 = u64::MAX;
+
+    /// A rejection whose `retry_after` is `nanos` nanoseconds, or none for `u64::MAX`.
+    #[inline]
+    pub(crate) fn from_nanos(name: Name, reason: RejectReason, nanos: u64) -> Self {
         Self {
             name,
             reason,
-            retry_after,
+            retry_after_nanos: nanos,
         }
     }
     /// The name of the breaker (or bulkhead) that refused the call.
@@ -226,7 +243,7 @@ impl Rejected {
     /// left in the open state (never negative, R16). `None` for forced-open
     /// and half-open-full rejections.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        (self.retry_after_nanos != Self::NO_RETRY_AFTER).then(|| Duration::from_nanos(self.retry_after_nanos))
     }
 }
 

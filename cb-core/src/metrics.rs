@@ -41,10 +41,10 @@ struct Stripe([AtomicU64; SLOTS]);
 /// Striped monotonic counters.
 #[derive(Debug)]
 pub(crate) struct Counters {
+    /// Stripes `0..len - 1` each have one owning thread; the last one is
+    /// written by every other thread. (No separate index of the shared stripe:
+    /// comparing a slot with `len - 1` lets the compiler drop the bounds check.)
     stripes: Box<[Stripe]>,
-    /// Stripes `0..shared` each have one owning thread; stripe `shared` is
-    /// written by every other thread.
-    shared: usize,
 }
 
 /// A thread's slot: a small number, unique among live threads, returned when
@@ -105,19 +105,19 @@ impl Counters {
         let n = (cpus * 2).next_power_of_two().clamp(2, 32);
         Self {
             stripes: (0..n).map(|_| Stripe::default()).collect(),
-            shared: n - 1,
         }
     }
 
     #[inline]
     pub(crate) fn add(&self, c: Counter) {
         let slot = thread_slot();
-        if slot < self.shared {
+        let shared = self.stripes.len() - 1;
+        if slot < shared {
             // This thread is the stripe's only writer: no locked instruction.
             let a = &self.stripes[slot].0[c as usize];
             a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
         } else {
-            self.stripes[self.shared].0[c as usize].fetch_add(1, Ordering::Relaxed);
+            self.stripes[shared].0[c as usize].fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -256,13 +256,20 @@ impl MemoryUsage {
 mod tests {
     use super::*;
 
+    impl Counters {
+        /// The number of owned stripes (the index of the shared one).
+        fn shared(&self) -> usize {
+            self.stripes.len() - 1
+        }
+    }
+
     #[test]
     fn r42_counts_are_exact_across_owned_and_shared_stripes_and_reused_slots() {
         let counters = Counters::new();
         // More threads than owned stripes, in several waves so slots are reused.
         for _wave in 0..4 {
             std::thread::scope(|s| {
-                for _ in 0..(counters.shared + 3) {
+                for _ in 0..(counters.shared() + 3) {
                     s.spawn(|| {
                         for _ in 0..10_000 {
                             counters.add(Counter::Success);
@@ -273,7 +280,7 @@ mod tests {
         }
         assert_eq!(
             counters.get(Counter::Success),
-            4 * (counters.shared as u64 + 3) * 10_000
+            4 * (counters.shared() as u64 + 3) * 10_000
         );
     }
 }

@@ -1069,6 +1069,20 @@ fn set_retry_after_changes_only_an_open_circuit_within_its_episode() {
 }
 
 #[test]
+fn r16_a_retry_after_hint_of_any_size_is_reported_without_overflow() {
+    // A server's hint may be absurdly long; the rejection still says when to
+    // come back (saturating), and never turns into "no retry_after".
+    let clock = ManualClock::new();
+    let b = breaker(&clock, |b| b.failure_threshold(1));
+    fail(&b).unwrap_err();
+    assert!(b.set_retry_after(Duration::MAX));
+    let err = succeed(&b).unwrap_err();
+    let retry = err.retry_after().expect("an open circuit reports retry_after");
+    assert!(retry > Duration::from_secs(100 * 365 * 24 * 3600));
+    assert_eq!(b.retry_after(), Some(retry));
+}
+
+#[test]
 fn r8_a_full_window_of_successes_still_slides_correctly_around_failures() {
     // A full window of fast successes skips its lock on further successes;
     // the outcome must be the same as recording every one of them.

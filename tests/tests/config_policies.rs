@@ -23,13 +23,16 @@ instances:
     bulkhead:
       max_concurrent_calls: 2
       queue_timeout: 0s
-      isolation_pool_name: config-policies-shared
+      isolation_pool_name: POOL
     call_timeout:
       duration: 2s
 "#;
 
-fn pipeline() -> cb_core::Pipeline<u32, &'static str> {
-    let file = ConfigFile::from_yaml(FILE, &NoEnv).unwrap();
+/// A pipeline from `FILE`. Named pools are process-wide and the tests in this
+/// file run in parallel, so each test names its own pool: one test's held
+/// slots must not fill another's.
+fn pipeline(pool: &str) -> cb_core::Pipeline<u32, &'static str> {
+    let file = ConfigFile::from_yaml(&FILE.replace("POOL", pool), &NoEnv).unwrap();
     let layers = ConfigLayers::new(Environment::Production)
         .with_file(file)
         .unwrap();
@@ -43,7 +46,7 @@ fn pipeline() -> cb_core::Pipeline<u32, &'static str> {
 
 #[tokio::test(start_paused = true)]
 async fn the_retry_section_sets_attempts_and_exact_delays() {
-    let p = pipeline();
+    let p = pipeline("config-policies-1");
     let calls = Arc::new(AtomicU32::new(0));
     let start = tokio::time::Instant::now();
     let c = calls.clone();
@@ -66,7 +69,7 @@ async fn the_retry_section_sets_attempts_and_exact_delays() {
 
 #[tokio::test(start_paused = true)]
 async fn the_call_timeout_section_cuts_off_slow_calls() {
-    let p = pipeline();
+    let p = pipeline("config-policies-2");
     let err = p
         .call_once(async {
             tokio::time::sleep(Duration::from_secs(10)).await;
@@ -79,7 +82,10 @@ async fn the_call_timeout_section_cuts_off_slow_calls() {
 
 #[tokio::test(start_paused = true)]
 async fn the_bulkhead_section_limits_concurrency_through_its_named_pool() {
-    let (a, b) = (pipeline(), pipeline());
+    let (a, b) = (
+        pipeline("config-policies-shared"),
+        pipeline("config-policies-shared"),
+    );
     let (tx, rx) = tokio::sync::watch::channel(false);
     let hold = |p: cb_core::Pipeline<u32, &'static str>, mut rx: tokio::sync::watch::Receiver<bool>| {
         tokio::spawn(async move {

@@ -42,6 +42,8 @@ const F_WINDOW: u32 = 2;
 const F_TIME_WINDOW: u32 = 4;
 
 const NO_DEADLINE: u64 = u64::MAX;
+/// A refusal without a `retry_after`.
+const NO_RETRY_AFTER: u64 = Rejected::NO_RETRY_AFTER;
 
 /// A circuit breaker. Cheap to clone (one `Arc`), `Send + Sync`; clones share state.
 ///
@@ -109,7 +111,7 @@ impl std::panic::RefUnwindSafe for Shared {}
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Refusal {
     reason: RejectReason,
-    /// `u64::MAX` when there is no `retry_after`.
+    /// [`NO_RETRY_AFTER`] when there is no `retry_after`.
     retry_after_nanos: u64,
 }
 
@@ -486,32 +488,51 @@ impl Shared {
     }
 
     fn open_remaining(&self, now: Nanos) -> Duration {
-        let until = self.hot.open_until.load(Ordering::Acquire);
-        Duration::from_nanos(until.saturating_sub(now).saturating_add(self.hot.resolution))
+        Duration::from_nanos(self.open_remaining_nanos(now))
     }
 
+    fn open_remaining_nanos(&self, now: Nanos) -> Nanos {
+        let until = self.hot.open_until.load(Ordering::Acquire);
+        self.retry_nanos(until.saturating_sub(now))
+    }
+
+    /// The `retry_after` for `left` nanoseconds of open time: plus the clock's
+    /// resolution (R16), saturating short of the "none" marker.
     #[inline]
-    fn reject(&self, reason: RejectReason, retry_after: Option<Duration>) -> Refusal {
+    fn retry_nanos(&self, left: Nanos) -> Nanos {
+        left.saturating_add(self.hot.resolution).min(NO_RETRY_AFTER - 1)
+    }
+
+    /// Counts a refusal; `retry_after_nanos` is `NO_RETRY_AFTER` when there is
+    /// none. Nanoseconds, not a `Duration`, until the public error is built.
+    /// Inlined into every rejecting path: it is most of what fail-fast costs.
+    #[inline(always)]
+    fn reject(&self, reason: RejectReason, retry_after_nanos: u64) -> Refusal {
         self.counters.add(match reason {
             RejectReason::ForcedOpen => Counter::RejectedForced,
             RejectReason::HalfOpenFull => Counter::RejectedHalfOpenFull,
             _ => Counter::RejectedOpen,
         });
         if self.events.active() {
-            self.emit(EventKind::Rejected { reason, retry_after });
+            self.emit_rejected(reason, retry_after_nanos);
         }
         Refusal {
             reason,
-            retry_after_nanos: retry_after.map_or(u64::MAX, to_nanos),
+            retry_after_nanos,
         }
+    }
+
+    #[cold]
+    fn emit_rejected(&self, reason: RejectReason, retry_after_nanos: u64) {
+        let retry_after =
+            (retry_after_nanos != NO_RETRY_AFTER).then(|| Duration::from_nanos(retry_after_nanos));
+        self.emit(EventKind::Rejected { reason, retry_after });
     }
 
     /// The public error for a refusal, built once, where it is returned.
     #[inline]
     fn rejected(&self, r: Refusal) -> Rejected {
-        let retry_after =
-            (r.retry_after_nanos != u64::MAX).then(|| Duration::from_nanos(r.retry_after_nanos));
-        Rejected::new(self.hot.name.clone(), r.reason, retry_after)
+        Rejected::from_nanos(self.hot.name.clone(), r.reason, r.retry_after_nanos)
     }
 
     fn emit(&self, kind: EventKind) {
@@ -531,15 +552,24 @@ impl Shared {
     fn acquire_restricted(&self, w: Word) -> Result<Permit<'_>, Refusal> {
         match w.state() {
             State::Open => {
-                let now = self.hot.clock.now();
                 let until = self.hot.open_until.load(Ordering::Acquire);
+                // Far from the end of the open period, a rejection storm reads
+                // the process's cached time instead of the OS clock (see
+                // `clock::set_rejection_cache`); it lags, so it only ever
+                // overstates the time left.
+                if let Some(left) = self.hot.clock.cached_remaining(until)
+                    && self.hot.word.load(Ordering::Acquire) == w.0
+                {
+                    return Err(self.reject(RejectReason::CircuitOpen, self.retry_nanos(left)));
+                }
+                let now = self.hot.clock.now();
                 if now < until && self.hot.word.load(Ordering::Acquire) == w.0 {
-                    let retry = until - now + self.hot.resolution;
-                    return Err(self.reject(RejectReason::CircuitOpen, Some(Duration::from_nanos(retry))));
+                    self.hot.clock.note_rejection(now);
+                    return Err(self.reject(RejectReason::CircuitOpen, self.retry_nanos(until - now)));
                 }
                 self.acquire_slow(now)
             }
-            State::ForcedOpen => Err(self.reject(RejectReason::ForcedOpen, None)),
+            State::ForcedOpen => Err(self.reject(RejectReason::ForcedOpen, NO_RETRY_AFTER)),
             _ => self.acquire_slow(self.hot.clock.now()),
         }
     }
@@ -572,8 +602,8 @@ impl Shared {
             }
             match w.state() {
                 State::Closed | State::Disabled | State::MetricsOnly => Ok((w, permit::NO_PROBE)),
-                State::ForcedOpen => Err((RejectReason::ForcedOpen, None)),
-                State::Open => Err((RejectReason::CircuitOpen, Some(self.open_remaining(now)))),
+                State::ForcedOpen => Err((RejectReason::ForcedOpen, NO_RETRY_AFTER)),
+                State::Open => Err((RejectReason::CircuitOpen, self.open_remaining_nanos(now))),
                 State::HalfOpen => {
                     if core.probes_in_flight < core.config.half_open_max_calls {
                         let slot = match core.probes.iter().position(Option::is_none) {
@@ -588,7 +618,7 @@ impl Shared {
                         self.refresh_probe_deadline(&core);
                         Ok((w, slot as u32))
                     } else {
-                        Err((RejectReason::HalfOpenFull, None))
+                        Err((RejectReason::HalfOpenFull, NO_RETRY_AFTER))
                     }
                 }
             }

@@ -9,7 +9,7 @@
 //! `benches/summarize.py` turns criterion's medians into the RESULTS.md tables.
 
 use std::hint::black_box;
-use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use cb_bench::{Kind, Start, Subject, Visit, build};
@@ -49,15 +49,26 @@ impl Visit for TwoThreads<'_, '_> {
 /// Runs `iters` calls on each of two threads sharing `s`'s breaker; returns
 /// the wall time from the first thread's start to the last one's end, halved,
 /// so that criterion's per-iteration figure is time per call in aggregate.
+///
+/// Each worker is pinned to its own CPU ([`cb_bench::pin_to_cpu`]), and the
+/// two start together by spinning on a shared counter rather than waiting on a
+/// `Barrier`: waking a parked thread on another (virtual) CPU takes tens of
+/// microseconds, which skewed the starts and understated two-thread throughput
+/// in short samples (the direct call, which shares nothing, measured only
+/// 1.5x).
 fn two_threads<S: Subject>(s: &S, iters: u64) -> Duration {
-    let barrier = Barrier::new(2);
+    let ready = AtomicUsize::new(0);
     let spans: Vec<(Instant, Instant)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..2)
-            .map(|_| {
+            .map(|cpu| {
                 let mut s = s.clone();
-                let barrier = &barrier;
+                let ready = &ready;
                 scope.spawn(move || {
-                    barrier.wait();
+                    cb_bench::pin_to_cpu(cpu);
+                    ready.fetch_add(1, Ordering::AcqRel);
+                    while ready.load(Ordering::Acquire) < 2 {
+                        std::hint::spin_loop();
+                    }
                     let start = Instant::now();
                     for _ in 0..iters {
                         black_box(s.call(black_box(1)));
@@ -77,6 +88,9 @@ fn two_threads<S: Subject>(s: &S, iters: u64) -> Duration {
 }
 
 fn closed(c: &mut Criterion) {
+    // One-thread groups run on the main thread, pinned like the workers of
+    // the two-thread group, so a migration between CPUs does not land in a sample.
+    cb_bench::pin_to_cpu(0);
     let mut group = c.benchmark_group("closed");
     for kind in Kind::ALL {
         let id = kind.name().to_owned();

@@ -9,3 +9,45 @@ pub mod exec;
 pub mod subject;
 
 pub use subject::{Kind, Start, Subject, Visit, build, op};
+
+/// Pins the calling thread to the `n`-th CPU this process may run on (modulo
+/// their number), so the two-thread scenario runs its workers on two
+/// different CPUs for the whole sample. Best effort: where pinning is
+/// unavailable the thread stays where the scheduler put it.
+///
+/// The CPU list is read once, at the first call, from the calling thread's
+/// mask: a pinned thread's mask (and its children's, which inherit it) holds
+/// only its own CPU, so reading it later would put every worker on one CPU.
+pub fn pin_to_cpu(n: usize) {
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    {
+        use std::sync::OnceLock;
+        static CPUS: OnceLock<Vec<usize>> = OnceLock::new();
+        let cpus = CPUS.get_or_init(|| {
+            // SAFETY: `set` is a plain bitmask owned by this frame, filled by
+            // sched_getaffinity for the calling thread; CPU_ISSET reads inside it.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+                    return Vec::new();
+                }
+                (0..libc::CPU_SETSIZE as usize)
+                    .filter(|&c| libc::CPU_ISSET(c, &set))
+                    .collect()
+            }
+        });
+        let Some(&cpu) = cpus.get(n % cpus.len().max(1)) else {
+            return;
+        };
+        // SAFETY: as above; `cpu` came from the mask, so it is below CPU_SETSIZE.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_ZERO(&mut set);
+            libc::CPU_SET(cpu, &mut set);
+            let _ = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = n;
+}

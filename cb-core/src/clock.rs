@@ -10,10 +10,16 @@
 //! | [`SystemClock`] | the OS monotonic clock, coarse (≈1–4 ms resolution, a few ns per read) | production default |
 //! | [`TokioClock`] | `tokio::time::Instant::now()`, so paused/advanced tokio time applies | default with the `test-util` feature |
 //! | [`ManualClock`] | a shared counter you move with [`ManualClock::advance`] | deterministic unit tests |
-//! | [`CachedClock`] | one atomic load; a background thread you start stores the time every tick | the cheapest open-circuit rejections |
+//! | [`CachedClock`] | one atomic load; a background thread you start stores the time every tick | every read cheap (slow-call timing, time windows), for a thread that lives as long as the clock |
 //!
 //! The default clock is [`SystemClock`], or [`TokioClock`] when the crate's
-//! `test-util` feature is on. Enable that feature in your `[dev-dependencies]`
+//! `test-util` feature is on.
+//!
+//! An open circuit on the default `SystemClock` rejects on a state load and a
+//! compare with the time. During a rejection storm cb-core caches that time
+//! for the whole process (one `cb-clock` thread, running only while storms
+//! last), so a rejection costs no more than a closed circuit's success; see
+//! [`set_rejection_cache`] for what it does, when it runs and how to turn it off. Enable that feature in your `[dev-dependencies]`
 //! for tests that use `#[tokio::test(start_paused = true)]`; it also enables
 //! `tokio/test-util`, which is what makes paused time exist at all.
 
@@ -83,10 +89,11 @@ impl Clock for SystemClock {
 
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-mod sys {
+pub(crate) mod sys {
     //! The only `unsafe` in the crate: `clock_gettime`/`clock_getres` calls
-    //! into libc, each with a valid pointer to a local `timespec`, and the
-    //! registration of the rejection cache's `fork` handler.
+    //! into libc, each with a valid pointer to a local `timespec`, the
+    //! registration of the rejection cache's `fork` handler, and `sysconf`
+    //! for the number of online CPUs (the metrics' stripe count).
     use std::sync::OnceLock;
 
     fn read(clock: libc::clockid_t, getres: bool) -> u64 {
@@ -120,6 +127,15 @@ mod sys {
         *RES.get_or_init(|| read(libc::CLOCK_MONOTONIC_COARSE, true))
     }
 
+    /// CPUs online in the machine, whatever this thread's affinity or the
+    /// process's CPU quota (which `available_parallelism` reflects): threads
+    /// of a process limited to one CPU's worth of time still run on all of them.
+    pub(crate) fn online_cpus() -> usize {
+        // SAFETY: sysconf reads a system constant; it has no pointer arguments.
+        let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+        usize::try_from(n).unwrap_or(0)
+    }
+
     extern "C" fn after_fork_in_child() {
         super::recent::GLOBAL.reset_after_fork();
     }
@@ -143,7 +159,7 @@ mod sys {
 }
 
 #[cfg(not(target_os = "linux"))]
-mod sys {
+pub(crate) mod sys {
     use std::sync::OnceLock;
     use std::time::Instant;
 
@@ -155,6 +171,9 @@ mod sys {
         super::to_nanos(origin().elapsed())
     }
     pub(super) fn coarse_resolution() -> u64 {
+        0
+    }
+    pub(crate) fn online_cpus() -> usize {
         0
     }
 }
@@ -266,9 +285,10 @@ impl Clock for ManualClock {
 /// background thread stores the coarse OS time every `tick`.
 ///
 /// The default [`SystemClock`] costs one `clock_gettime` (a few nanoseconds)
-/// per read, which is most of what an open circuit's rejection costs; with a
-/// `CachedClock` that rejection is a state load, an atomic load and a compare.
-/// The price is one thread that wakes every `tick` (1 ms by default) for as
+/// per read. Open-circuit rejections get a cached time without this clock
+/// (see [`set_rejection_cache`]); a `CachedClock` makes *every* read of a
+/// breaker's time one atomic load, which matters for breakers that read the
+/// time on every call (slow-call detection, time windows). The price is one thread that wakes every `tick` (1 ms by default) for as
 /// long as any handle lives; dropping the last handle stops it. Its
 /// resolution is the tick plus the OS's coarse resolution, which every
 /// breaker adds to the `retry_after` it reports (R16, R17).

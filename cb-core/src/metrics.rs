@@ -98,11 +98,20 @@ fn thread_slot() -> usize {
     slot
 }
 
+/// Enough stripes that threads on different cores rarely share one: twice
+/// the CPUs, counted as the larger of `available` (`available_parallelism`)
+/// and `online`. `available_parallelism` shrinks with the creating thread's
+/// affinity and the process's CPU quota, while the process's threads still
+/// run on every CPU online; sized by it alone, a breaker built on a pinned
+/// thread would make all other threads share one stripe.
+fn stripe_count(available: usize, online: usize) -> usize {
+    (available.max(online) * 2).next_power_of_two().clamp(4, 32)
+}
+
 impl Counters {
     pub(crate) fn new() -> Self {
-        // Enough stripes that threads on different cores rarely share one.
-        let cpus = std::thread::available_parallelism().map_or(4, |n| n.get());
-        let n = (cpus * 2).next_power_of_two().clamp(2, 32);
+        let available = std::thread::available_parallelism().map_or(4, |n| n.get());
+        let n = stripe_count(available, crate::clock::sys::online_cpus());
         Self {
             stripes: (0..n).map(|_| Stripe::default()).collect(),
         }
@@ -261,6 +270,18 @@ mod tests {
         fn shared(&self) -> usize {
             self.stripes.len() - 1
         }
+    }
+
+    #[test]
+    fn stripes_follow_the_cpus_online_not_the_creating_threads_affinity() {
+        // Built on a thread pinned to 1 of 8 CPUs: still a stripe per CPU.
+        assert_eq!(stripe_count(1, 8), 16);
+        assert_eq!(stripe_count(8, 8), 16);
+        // Unknown online count (0): what the process may use.
+        assert_eq!(stripe_count(6, 0), 16);
+        // Never fewer than 4, never more than 32.
+        assert_eq!(stripe_count(1, 1), 4);
+        assert_eq!(stripe_count(64, 128), 32);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! ```text
 //! subjects list                       # every "subject scenario" pair, one a line
 //! subjects run <subject> <scenario> <N>
+//! subjects scale <subject> <N> <ROUNDS>   # 1 vs 2 pinned threads, long runs
 //! ```
 //!
 //! `callgrind.sh` runs each pair at two N's and divides the difference in
@@ -12,11 +13,69 @@
 
 use std::hint::black_box;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use cb_bench::{Kind, Start, Subject, Visit, build};
 
 struct Run {
     n: u64,
+}
+
+/// One thread, then two threads on one breaker, each pinned to its own CPU,
+/// `n` calls per thread, `rounds` times interleaved; prints calls/s and ratios.
+struct Scale {
+    n: u64,
+    rounds: u32,
+}
+
+impl Visit for Scale {
+    type Out = ();
+
+    fn visit<S: Subject>(self, s: S) {
+        let timed = |threads: usize| -> f64 {
+            let ready = AtomicUsize::new(0);
+            let spans: Vec<(Instant, Instant)> = std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|cpu| {
+                        let mut s = s.clone();
+                        let ready = &ready;
+                        scope.spawn(move || {
+                            cb_bench::pin_to_cpu(cpu);
+                            ready.fetch_add(1, Ordering::AcqRel);
+                            while ready.load(Ordering::Acquire) < threads {
+                                std::hint::spin_loop();
+                            }
+                            let start = Instant::now();
+                            for _ in 0..self.n {
+                                black_box(s.call(black_box(1)));
+                            }
+                            (start, Instant::now())
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("a worker panicked"))
+                    .collect()
+            });
+            let start = spans.iter().map(|s| s.0).min().expect("spans");
+            let end = spans.iter().map(|s| s.1).max().expect("spans");
+            (threads as f64 * self.n as f64) / (end - start).as_secs_f64() / 1e6
+        };
+        let mut ratios = Vec::new();
+        for round in 1..=self.rounds {
+            let one = timed(1);
+            let two = timed(2);
+            ratios.push(two / one);
+            println!(
+                "round {round}: 1 thread {one:.1} M calls/s, 2 threads {two:.1} M calls/s, ratio {:.2}",
+                two / one
+            );
+        }
+        ratios.sort_by(f64::total_cmp);
+        println!("median ratio {:.2}", ratios[ratios.len() / 2]);
+    }
 }
 
 impl Visit for Run {
@@ -63,8 +122,18 @@ fn main() -> ExitCode {
                 }
             }
         }
+        ["scale", kind, n, rounds] => {
+            let (Some(kind), Ok(n), Ok(rounds)) = (Kind::from_name(kind), n.parse(), rounds.parse()) else {
+                eprintln!("unknown subject, or N or ROUNDS is not a number; try `subjects list`");
+                return ExitCode::FAILURE;
+            };
+            build(kind, Start::Closed, Scale { n, rounds });
+            ExitCode::SUCCESS
+        }
         _ => {
-            eprintln!("usage: subjects list | subjects run <subject> <scenario> <N>");
+            eprintln!(
+                "usage: subjects list | subjects run <subject> <scenario> <N> | subjects scale <subject> <N> <ROUNDS>"
+            );
             ExitCode::FAILURE
         }
     }

@@ -230,7 +230,8 @@ impl RecentTime {
     pub(crate) fn reset_after_fork(&self) {
         let w = self.state.load(Ordering::Relaxed);
         if w & PHASE == RUNNING {
-            self.state.store(((w & !PHASE) + (1 << 8)) | OFF, Ordering::Relaxed);
+            self.state
+                .store(((w & !PHASE) + (1 << 8)) | OFF, Ordering::Relaxed);
         }
         self.recent.store(0, Ordering::Relaxed);
         self.used.store(false, Ordering::Relaxed);

@@ -189,6 +189,10 @@ pub(crate) mod sys {
 /// so no call is admitted early and no `retry_after` is short; `state()` and
 /// everything else read the OS clock. Breakers on other clocks never use it.
 ///
+/// Starting the thread (once per storm) is the only allocation involved; the
+/// rejections themselves neither allocate nor lock. If the thread cannot be
+/// spawned, a warning is logged and rejections keep reading the OS clock.
+///
 /// Turning it off stops a running `cb-clock` thread within one tick; turning it
 /// on again lets rejection storms start it. A forked child starts with it off
 /// until a storm in the child starts its own thread.

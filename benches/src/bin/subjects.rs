@@ -4,6 +4,7 @@
 //! subjects list                       # every "subject scenario" pair, one a line
 //! subjects run <subject> <scenario> <N>
 //! subjects scale <subject> <N> <ROUNDS>   # 1 vs 2 pinned threads, long runs
+//! subjects versus <subject> <N> <ROUNDS>  # open rejection vs closed success, interleaved
 //! ```
 //!
 //! `callgrind.sh` runs each pair at two N's and divides the difference in
@@ -90,6 +91,78 @@ impl Visit for Run {
     }
 }
 
+/// The closed success and the open rejection of one subject, measured in
+/// alternating order, `rounds` times, on one pinned thread: the ratio of the
+/// two within a round does not move with the host's speed from minute to
+/// minute, as two separately timed criterion benchmarks do.
+struct Versus {
+    kind: Kind,
+    n: u64,
+    rounds: u32,
+}
+
+impl Visit for Versus {
+    type Out = ();
+
+    fn visit<S: Subject>(self, closed: S) {
+        let (n, rounds) = (self.n, self.rounds);
+        build(self.kind, Start::Open, VersusOpen { closed, n, rounds });
+    }
+}
+
+struct VersusOpen<C> {
+    closed: C,
+    n: u64,
+    rounds: u32,
+}
+
+fn ns_per_call<S: Subject>(s: &mut S, n: u64) -> f64 {
+    let start = Instant::now();
+    for _ in 0..n {
+        black_box(s.call(black_box(1)));
+    }
+    start.elapsed().as_secs_f64() * 1e9 / n as f64
+}
+
+impl<C: Subject> Visit for VersusOpen<C> {
+    type Out = ();
+
+    fn visit<S: Subject>(self, mut open: S) {
+        let mut closed = self.closed;
+        cb_bench::pin_to_cpu(0);
+        // Warm-up: caches, branch predictors, and (cb-core) the rejection cache.
+        ns_per_call(&mut closed, self.n);
+        ns_per_call(&mut open, self.n);
+        let (mut cs, mut os, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 1..=self.rounds {
+            let (c, o) = if round % 2 == 1 {
+                let c = ns_per_call(&mut closed, self.n);
+                (c, ns_per_call(&mut open, self.n))
+            } else {
+                let o = ns_per_call(&mut open, self.n);
+                (ns_per_call(&mut closed, self.n), o)
+            };
+            println!(
+                "round {round}: closed {c:.2} ns, open {o:.2} ns, open/closed {:.2}",
+                o / c
+            );
+            cs.push(c);
+            os.push(o);
+            ratios.push(o / c);
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        println!(
+            "median closed {:.2} ns, open {:.2} ns, open/closed {:.2}",
+            median(&mut cs),
+            median(&mut os),
+            median(&mut ratios)
+        );
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -130,9 +203,20 @@ fn main() -> ExitCode {
             build(kind, Start::Closed, Scale { n, rounds });
             ExitCode::SUCCESS
         }
+        ["versus", kind, n, rounds] => {
+            let (Some(kind), Ok(n), Ok(rounds)) = (Kind::from_name(kind), n.parse(), rounds.parse()) else {
+                eprintln!("unknown subject, or N or ROUNDS is not a number; try `subjects list`");
+                return ExitCode::FAILURE;
+            };
+            if build(kind, Start::Closed, Versus { kind, n, rounds }).is_none() {
+                eprintln!("{} has no closed scenario", kind.name());
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
         _ => {
             eprintln!(
-                "usage: subjects list | subjects run <subject> <scenario> <N> | subjects scale <subject> <N> <ROUNDS>"
+                "usage: subjects list | subjects run <subject> <scenario> <N> | subjects scale <subject> <N> <ROUNDS> | subjects versus <subject> <N> <ROUNDS>"
             );
             ExitCode::FAILURE
         }

@@ -20,8 +20,10 @@
 //!   is a past reading, so it can only make a circuit look open *longer*: a
 //!   call is never admitted early, and the `retry_after` it reports is never
 //!   short (R16, R17);
-//! - the thread stops after [`IDLE_STOP`] without a cached rejection, and
-//!   in a forked child (which does not inherit it) the cache reads as off;
+//! - rejections that use the stored time write nothing shared; every
+//!   [`IDLE_STOP`] the thread withdraws the time for one tick and stops if no
+//!   rejection came in that tick. In a forked child (which does not inherit
+//!   the thread) the cache reads as off;
 //! - [`set_rejection_cache`](super::set_rejection_cache) turns it off for the
 //!   whole process. Breakers on any clock other than `SystemClock` never use it.
 //!
@@ -41,7 +43,8 @@ pub(crate) const MARGIN: Nanos = 20_000_000;
 pub(crate) const PRESSURE_CALLS: u32 = 1_000;
 /// See [`PRESSURE_CALLS`].
 pub(crate) const PRESSURE_WINDOW: Nanos = 10_000_000;
-/// The ticker stops after this long without a rejection that used it.
+/// How long the ticker runs before it checks, by a one-tick probe, that
+/// rejections still come; it stops when none came.
 pub(crate) const IDLE_STOP: Duration = Duration::from_secs(1);
 
 // Phases, in the low byte of the state word; the rest counts starts, so a
@@ -57,7 +60,8 @@ const PHASE: u64 = 0xFF;
 pub(crate) struct RecentTime {
     /// The coarse OS time at the ticker's last tick; 0 while none runs.
     recent: AtomicU64,
-    /// Set by a rejection that used `recent`, cleared by the ticker.
+    /// Set by a rejection decided on the OS clock while a ticker runs (its
+    /// probe tick); cleared by the ticker. Rejections that use `recent` write nothing.
     used: AtomicBool,
     /// `starts << 8 | phase`.
     state: AtomicU64,
@@ -106,19 +110,18 @@ impl RecentTime {
             return None;
         }
         let left = until.checked_sub(recent)?;
-        if left <= MARGIN {
-            return None;
-        }
-        if !self.used.load(Ordering::Relaxed) {
-            self.used.store(true, Ordering::Relaxed);
-        }
-        Some(left)
+        (left > MARGIN).then_some(left)
     }
 
-    /// A rejection decided on the OS clock at `now`: under pressure, start the ticker.
+    /// A rejection decided on the OS clock at `now`: under pressure, start
+    /// the ticker; while one runs (in its probe tick, say), tell it that
+    /// rejections keep coming.
     #[inline]
     pub(crate) fn note_rejection(&'static self, now: Nanos) {
         if self.state.load(Ordering::Relaxed) & PHASE != OFF {
+            if !self.used.load(Ordering::Relaxed) {
+                self.used.store(true, Ordering::Relaxed);
+            }
             return;
         }
         if PRESSURE.try_with(|p| note_pressure(p, now)).unwrap_or(false) {
@@ -168,19 +171,26 @@ impl RecentTime {
     }
 
     /// The ticker thread: stores `now()` every `tick` while it holds `token`
-    /// and rejections use it. Each step is [`tick`](Self::tick), which tests
-    /// drive by hand on injected time.
+    /// and rejections keep coming. Each step is [`tick`](Self::tick), which
+    /// tests drive by hand on injected time.
     fn run(&self, token: u64, tick: Duration, now: fn() -> Nanos) {
-        let idle_ticks = idle_ticks(tick);
-        let mut idle = 0;
-        while self.tick(token, now(), &mut idle, idle_ticks) {
+        let lease = lease_ticks(tick);
+        let mut ticks = 0;
+        while self.tick(token, now(), &mut ticks, lease) {
             std::thread::sleep(tick);
         }
     }
 
-    /// One tick of the ticker holding `token`, at time `now`: false when it
-    /// must stop (replaced, disabled, forked away, or idle for `idle_ticks`).
-    pub(crate) fn tick(&self, token: u64, now: Nanos, idle: &mut u32, idle_ticks: u32) -> bool {
+    /// One tick of the ticker holding `token`, at time `now`; `ticks` counts
+    /// the ticks of the current lease. False when it must stop (replaced,
+    /// disabled, forked away, or no rejection came during its probe).
+    ///
+    /// Rejections that use the cached time write nothing, so the ticker learns
+    /// whether the storm goes on by a probe: after `lease` ticks it withdraws
+    /// the time for one tick; rejections in that tick read the OS clock and
+    /// say so ([`note_rejection`](Self::note_rejection)). If one did, a new
+    /// lease starts; if none did, the ticker stops.
+    pub(crate) fn tick(&self, token: u64, now: Nanos, ticks: &mut u32, lease: u32) -> bool {
         if self.state.load(Ordering::Acquire) != token {
             // Disabled, or reset in a forked child: clear the time unless a
             // newer ticker already owns it.
@@ -189,19 +199,23 @@ impl RecentTime {
             }
             return false;
         }
-        if self.used.swap(false, Ordering::Relaxed) {
-            *idle = 0;
-        } else {
-            *idle += 1;
-            if *idle >= idle_ticks {
-                // Clear the time before giving the phase back, so no stale
-                // time outlives its ticker.
-                self.recent.store(0, Ordering::Relaxed);
+        *ticks += 1;
+        if *ticks == lease {
+            // The probe: one tick on the OS clock.
+            self.used.store(false, Ordering::Relaxed);
+            self.recent.store(0, Ordering::Relaxed);
+            return true;
+        }
+        if *ticks > lease {
+            if !self.used.swap(false, Ordering::Relaxed) {
+                // No rejection during the probe. The time is already
+                // cleared, so no stale time outlives its ticker.
                 let _ =
                     self.state
                         .compare_exchange(token, token & !PHASE, Ordering::AcqRel, Ordering::Relaxed);
                 return false;
             }
+            *ticks = 0;
         }
         // Never 0, which reads as "no ticker".
         self.recent.store(now.max(1), Ordering::Relaxed);
@@ -244,8 +258,8 @@ fn tick_period() -> Duration {
         .clamp(Duration::from_millis(1), Duration::from_millis(5))
 }
 
-/// Ticks without use after which a ticker of period `tick` stops.
-pub(crate) fn idle_ticks(tick: Duration) -> u32 {
+/// Ticks of a lease (see [`RecentTime::tick`]) for a ticker of period `tick`.
+pub(crate) fn lease_ticks(tick: Duration) -> u32 {
     let n = IDLE_STOP.as_nanos() / tick.as_nanos().max(1);
     u32::try_from(n).unwrap_or(u32::MAX).max(1)
 }
@@ -278,25 +292,52 @@ mod tests {
         assert_eq!(cache.remaining(5 * SEC), None);
     }
 
+    /// Drives a ticker through a lease of `lease` ticks; `storm` says whether
+    /// rejections come during the probe tick.
+    fn lease(
+        cache: &'static RecentTime,
+        token: u64,
+        t: &mut Nanos,
+        ticks: &mut u32,
+        lease: u32,
+        storm: bool,
+    ) -> bool {
+        for _ in 1..lease {
+            *t += SEC;
+            assert!(cache.tick(token, *t, ticks, lease));
+            assert!(cache.remaining(*t + 100 * SEC).is_some(), "the time is cached");
+        }
+        *t += SEC;
+        assert!(cache.tick(token, *t, ticks, lease), "the probe tick");
+        assert_eq!(
+            cache.remaining(*t + 100 * SEC),
+            None,
+            "withdrawn during the probe"
+        );
+        if storm {
+            cache.note_rejection(*t);
+        }
+        *t += SEC;
+        cache.tick(token, *t, ticks, lease)
+    }
+
     #[test]
-    fn a_ticker_stops_after_idle_ticks_and_clears_the_time() {
-        let cache = RecentTime::new();
-        let token = cache.claim().unwrap();
-        assert!(cache.running());
-        assert_eq!(cache.claim(), None, "one ticker at a time");
-        let mut idle = 0;
-        assert!(cache.tick(token, SEC, &mut idle, 3));
-        // Used between ticks: the idle count restarts.
-        assert!(cache.remaining(100 * SEC).is_some());
-        assert!(cache.tick(token, 2 * SEC, &mut idle, 3));
-        assert_eq!(idle, 0);
-        assert!(cache.tick(token, 3 * SEC, &mut idle, 3));
-        assert!(cache.tick(token, 4 * SEC, &mut idle, 3));
-        assert!(!cache.tick(token, 5 * SEC, &mut idle, 3), "three idle ticks");
-        assert!(!cache.running());
-        assert_eq!(cache.remaining(100 * SEC), None, "no stale time after the stop");
+    fn a_ticker_probes_after_each_lease_and_stops_when_rejections_stopped() {
+        static CACHE: RecentTime = RecentTime::new();
+        let token = CACHE.claim().unwrap();
+        assert!(CACHE.running());
+        assert_eq!(CACHE.claim(), None, "one ticker at a time");
+        let (mut t, mut ticks) = (SEC, 0);
+        // Rejections during the probe: a new lease.
+        assert!(lease(&CACHE, token, &mut t, &mut ticks, 3, true));
+        assert_eq!(CACHE.remaining(t + 100 * SEC), Some(100 * SEC), "cached again");
+        // None during the next probe: it stops, with no stale time left.
+        ticks = 0;
+        assert!(!lease(&CACHE, token, &mut t, &mut ticks, 3, false));
+        assert!(!CACHE.running());
+        assert_eq!(CACHE.remaining(t + 100 * SEC), None);
         // Pressure may start a new one, with a new token.
-        let again = cache.claim().unwrap();
+        let again = CACHE.claim().unwrap();
         assert_ne!(again, token);
     }
 
@@ -360,8 +401,8 @@ mod tests {
     }
 
     #[test]
-    fn a_one_second_idle_stop_in_ticks() {
-        assert_eq!(idle_ticks(Duration::from_millis(4)), 250);
-        assert_eq!(idle_ticks(Duration::from_secs(5)), 1);
+    fn a_one_second_lease_in_ticks() {
+        assert_eq!(lease_ticks(Duration::from_millis(4)), 250);
+        assert_eq!(lease_ticks(Duration::from_secs(5)), 1);
     }
 }

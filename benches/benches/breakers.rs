@@ -9,8 +9,7 @@
 //! `benches/summarize.py` turns criterion's medians into the RESULTS.md tables.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cb_bench::{Kind, Start, Subject, Visit, build};
 use criterion::measurement::WallTime;
@@ -57,34 +56,7 @@ impl Visit for TwoThreads<'_, '_> {
 /// in short samples (the direct call, which shares nothing, measured only
 /// 1.5x).
 fn two_threads<S: Subject>(s: &S, iters: u64) -> Duration {
-    let ready = AtomicUsize::new(0);
-    let spans: Vec<(Instant, Instant)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2)
-            .map(|cpu| {
-                let mut s = s.clone();
-                let ready = &ready;
-                scope.spawn(move || {
-                    cb_bench::pin_to_cpu(cpu);
-                    ready.fetch_add(1, Ordering::AcqRel);
-                    while ready.load(Ordering::Acquire) < 2 {
-                        std::hint::spin_loop();
-                    }
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        black_box(s.call(black_box(1)));
-                    }
-                    (start, Instant::now())
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("a worker panicked"))
-            .collect()
-    });
-    let start = spans.iter().map(|s| s.0).min().expect("two spans");
-    let end = spans.iter().map(|s| s.1).max().expect("two spans");
-    (end - start) / 2
+    cb_bench::run_pinned(s, 2, iters) / 2
 }
 
 fn closed(c: &mut Criterion) {

@@ -51,3 +51,43 @@ pub fn pin_to_cpu(n: usize) {
     #[cfg(not(target_os = "linux"))]
     let _ = n;
 }
+
+/// Runs `n` calls on each of `threads` threads sharing `s`'s breaker, worker
+/// `i` pinned to CPU `i` ([`pin_to_cpu`]), all started together by spinning
+/// on a shared counter (waking a parked thread on another vCPU takes tens of
+/// microseconds, which would skew the starts). Returns the wall time from the
+/// first worker's start to the last one's end.
+pub fn run_pinned<S: Subject>(s: &S, threads: usize, n: u64) -> std::time::Duration {
+    use std::hint::black_box;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+
+    let ready = AtomicUsize::new(0);
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|cpu| {
+                let mut s = s.clone();
+                let ready = &ready;
+                scope.spawn(move || {
+                    pin_to_cpu(cpu);
+                    ready.fetch_add(1, Ordering::AcqRel);
+                    while ready.load(Ordering::Acquire) < threads {
+                        std::hint::spin_loop();
+                    }
+                    let start = Instant::now();
+                    for _ in 0..n {
+                        black_box(s.call(black_box(1)));
+                    }
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a worker panicked"))
+            .collect()
+    });
+    let start = spans.iter().map(|s| s.0).min().expect("at least one worker");
+    let end = spans.iter().map(|s| s.1).max().expect("at least one worker");
+    end - start
+}

@@ -30,24 +30,34 @@ fn reject_once(breaker: &CircuitBreaker) -> Duration {
     err.retry_after().expect("an open circuit says when to retry")
 }
 
+/// A breaker on the OS clock, open for `open` from now.
+fn open_on_system_clock(name: &'static str, open: Duration) -> CircuitBreaker {
+    let breaker = CircuitBreaker::builder(name)
+        .clock(SystemClock)
+        .build()
+        .expect("a valid breaker");
+    breaker.open_for(Some(open));
+    breaker
+}
+
+/// Rejects calls on `breaker` until the rejection cache's thread runs.
+fn storm_until_the_cache_runs(breaker: &CircuitBreaker) {
+    eventually("a rejection storm starts the cb-clock thread", || {
+        for _ in 0..10_000 {
+            reject_once(breaker);
+        }
+        clock::rejection_cache_running()
+    });
+}
+
 #[test]
 fn r16_a_rejection_storm_starts_the_cache_and_retry_after_is_never_short() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     clock::set_rejection_cache(true);
     let open = Duration::from_secs(3600);
-    let breaker = CircuitBreaker::builder("storm")
-        .clock(SystemClock)
-        .build()
-        .unwrap();
     let opened_at = SystemClock.now();
-    breaker.open_for(Some(open));
-
-    eventually("a rejection storm starts the cb-clock thread", || {
-        for _ in 0..10_000 {
-            reject_once(&breaker);
-        }
-        clock::rejection_cache_running()
-    });
+    let breaker = open_on_system_clock("storm", open);
+    storm_until_the_cache_runs(&breaker);
     // Rejections now go through the cache; each retry_after, counted from
     // when the caller has it, reaches the end of the open period (R16), and
     // overstates it by no more than the cache's lag.
@@ -76,26 +86,13 @@ fn r17_with_the_cache_running_no_call_is_admitted_before_the_open_period_ends() 
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     clock::set_rejection_cache(true);
     // A storm on one long-open breaker keeps the cache running ...
-    let storm = CircuitBreaker::builder("keeps-the-cache-busy")
-        .clock(SystemClock)
-        .build()
-        .unwrap();
-    storm.open_for(Some(Duration::from_secs(3600)));
-    eventually("the cb-clock thread runs", || {
-        for _ in 0..10_000 {
-            reject_once(&storm);
-        }
-        clock::rejection_cache_running()
-    });
+    let storm = open_on_system_clock("keeps-the-cache-busy", Duration::from_secs(3600));
+    storm_until_the_cache_runs(&storm);
 
     // ... while a breaker open for 80 ms is hammered until it admits a probe.
     let open = Duration::from_millis(80);
-    let breaker = CircuitBreaker::builder("short-open")
-        .clock(SystemClock)
-        .build()
-        .unwrap();
     let before = SystemClock.now();
-    breaker.open_for(Some(open));
+    let breaker = open_on_system_clock("short-open", open);
     let after = SystemClock.now();
     let mut rejected = 0u64;
     let mut admitted_at = None;

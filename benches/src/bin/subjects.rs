@@ -14,7 +14,6 @@
 
 use std::hint::black_box;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use cb_bench::{Kind, Start, Subject, Visit, build};
@@ -35,34 +34,8 @@ impl Visit for Scale {
 
     fn visit<S: Subject>(self, s: S) {
         let timed = |threads: usize| -> f64 {
-            let ready = AtomicUsize::new(0);
-            let spans: Vec<(Instant, Instant)> = std::thread::scope(|scope| {
-                let workers: Vec<_> = (0..threads)
-                    .map(|cpu| {
-                        let mut s = s.clone();
-                        let ready = &ready;
-                        scope.spawn(move || {
-                            cb_bench::pin_to_cpu(cpu);
-                            ready.fetch_add(1, Ordering::AcqRel);
-                            while ready.load(Ordering::Acquire) < threads {
-                                std::hint::spin_loop();
-                            }
-                            let start = Instant::now();
-                            for _ in 0..self.n {
-                                black_box(s.call(black_box(1)));
-                            }
-                            (start, Instant::now())
-                        })
-                    })
-                    .collect();
-                workers
-                    .into_iter()
-                    .map(|w| w.join().expect("a worker panicked"))
-                    .collect()
-            });
-            let start = spans.iter().map(|s| s.0).min().expect("spans");
-            let end = spans.iter().map(|s| s.1).max().expect("spans");
-            (threads as f64 * self.n as f64) / (end - start).as_secs_f64() / 1e6
+            let elapsed = cb_bench::run_pinned(&s, threads, self.n);
+            (threads as f64 * self.n as f64) / elapsed.as_secs_f64() / 1e6
         };
         let mut ratios = Vec::new();
         for round in 1..=self.rounds {

@@ -118,11 +118,15 @@ impl RecentTime {
     /// rejections keep coming.
     #[inline]
     pub(crate) fn note_rejection(&'static self, now: Nanos) {
-        if self.state.load(Ordering::Relaxed) & PHASE != OFF {
-            if !self.used.load(Ordering::Relaxed) {
-                self.used.store(true, Ordering::Relaxed);
+        match self.state.load(Ordering::Relaxed) & PHASE {
+            OFF => {}
+            RUNNING => {
+                if !self.used.load(Ordering::Relaxed) {
+                    self.used.store(true, Ordering::Relaxed);
+                }
+                return;
             }
-            return;
+            _ => return, // disabled, or the thread could not be spawned
         }
         if PRESSURE.try_with(|p| note_pressure(p, now)).unwrap_or(false) {
             self.start();
@@ -398,6 +402,34 @@ mod tests {
             .filter(|_| note_pressure(&window, t))
             .collect();
         assert_eq!(fired.len(), 1);
+    }
+
+    /// The wiring, not only the rule: a breaker on the default clock asks
+    /// the process's cache first. With a cached time of 1 ns (far in the
+    /// past) the rejection reports nearly the whole of `open_until` as
+    /// `retry_after`; with the cache off, the open time left.
+    #[test]
+    fn an_open_breaker_on_the_system_clock_rejects_on_the_cached_time() {
+        use crate::clock::{Clock, SystemClock};
+        let open = Duration::from_secs(3600);
+        let opened_at = SystemClock.now();
+        let breaker = crate::CircuitBreaker::builder("cached")
+            .clock(SystemClock)
+            .build()
+            .unwrap();
+        breaker.open_for(Some(open));
+        let retry_after = || breaker.try_acquire().unwrap_err().retry_after().unwrap();
+
+        let token = GLOBAL.claim().expect("no ticker runs in this test binary");
+        assert!(GLOBAL.tick(token, 1, &mut 0, u32::MAX));
+        let cached = retry_after();
+        GLOBAL.set_enabled(false);
+        GLOBAL.set_enabled(true);
+        let fresh = retry_after();
+
+        assert!(fresh <= open + SystemClock.resolution(), "{fresh:?}");
+        assert!(cached >= opened_at + open - Duration::from_nanos(1), "{cached:?}");
+        assert!(cached > fresh, "the cached time decided: {cached:?} vs {fresh:?}");
     }
 
     #[test]

@@ -58,14 +58,30 @@ pub fn pin_to_cpu(n: usize) {
 /// microseconds, which would skew the starts). Returns the wall time from the
 /// first worker's start to the last one's end.
 pub fn run_pinned<S: Subject>(s: &S, threads: usize, n: u64) -> std::time::Duration {
+    let cpus: Vec<usize> = (0..threads).collect();
+    let spans = run_pinned_on(s, &cpus, n);
+    let start = spans.iter().map(|s| s.0).min().expect("at least one worker");
+    let end = spans.iter().map(|s| s.1).max().expect("at least one worker");
+    end - start
+}
+
+/// Like [`run_pinned`], one worker per entry of `cpus`, pinned there; returns
+/// each worker's own start and end.
+pub fn run_pinned_on<S: Subject>(
+    s: &S,
+    cpus: &[usize],
+    n: u64,
+) -> Vec<(std::time::Instant, std::time::Instant)> {
     use std::hint::black_box;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Instant;
 
+    let threads = cpus.len();
     let ready = AtomicUsize::new(0);
-    let spans: Vec<(Instant, Instant)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|cpu| {
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = cpus
+            .iter()
+            .map(|&cpu| {
                 let mut s = s.clone();
                 let ready = &ready;
                 scope.spawn(move || {
@@ -86,8 +102,5 @@ pub fn run_pinned<S: Subject>(s: &S, threads: usize, n: u64) -> std::time::Durat
             .into_iter()
             .map(|w| w.join().expect("a worker panicked"))
             .collect()
-    });
-    let start = spans.iter().map(|s| s.0).min().expect("at least one worker");
-    let end = spans.iter().map(|s| s.1).max().expect("at least one worker");
-    end - start
+    })
 }

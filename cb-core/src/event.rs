@@ -99,7 +99,33 @@ impl std::fmt::Debug for EventHub {
     }
 }
 
+/// An event hub's locks, held by a test.
+#[cfg(test)]
+pub(crate) type HeldHub<'a> = (
+    std::sync::RwLockWriteGuard<'a, Vec<Arc<dyn Listener>>>,
+    std::sync::MutexGuard<'a, VecDeque<Event>>,
+);
+
 impl EventHub {
+    /// Takes both of the hub's locks, so a test can check that a path does
+    /// not wait for them.
+    #[cfg(test)]
+    pub(crate) fn hold(&self) -> HeldHub<'_> {
+        (
+            self.listeners.write().unwrap_or_else(|e| e.into_inner()),
+            self.queue.lock().unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
+    /// The hub's two flags (listening, delivering), for tests.
+    #[cfg(test)]
+    pub(crate) fn flags(&self) -> (bool, bool) {
+        (
+            self.active.load(Ordering::Relaxed),
+            self.delivering.load(Ordering::Relaxed),
+        )
+    }
+
     /// Whether anyone listens; callers skip building events when not.
     #[inline]
     pub(crate) fn active(&self) -> bool {

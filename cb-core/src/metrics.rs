@@ -32,7 +32,7 @@ pub(crate) enum Counter {
     Late,
 }
 
-const SLOTS: usize = 10;
+pub(crate) const SLOTS: usize = 10;
 
 #[repr(align(128))]
 #[derive(Debug, Default)]
@@ -98,6 +98,13 @@ fn thread_slot() -> usize {
     slot
 }
 
+/// The calling thread's stripe index, for tests (the shared stripe's index,
+/// or more, when it has none of its own).
+#[cfg(test)]
+pub(crate) fn current_thread_slot() -> usize {
+    thread_slot()
+}
+
 /// Enough stripes that threads on different cores rarely share one: twice
 /// the CPUs, counted as the larger of `available` (`available_parallelism`)
 /// and `online`. `available_parallelism` shrinks with the creating thread's
@@ -135,6 +142,15 @@ impl Counters {
             .iter()
             .map(|s| s.0[c as usize].load(Ordering::Relaxed))
             .fold(0u64, u64::wrapping_add)
+    }
+
+    /// Every counter of every stripe, for tests that check what a call wrote.
+    #[cfg(test)]
+    pub(crate) fn stripe_values(&self) -> Vec<[u64; SLOTS]> {
+        self.stripes
+            .iter()
+            .map(|s| std::array::from_fn(|i| s.0[i].load(Ordering::Relaxed)))
+            .collect()
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {

@@ -12,6 +12,8 @@
 mod builder;
 mod classify;
 mod config;
+#[cfg(test)]
+mod hot_path_tests;
 mod permit;
 mod state;
 mod window;

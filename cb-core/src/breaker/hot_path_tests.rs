@@ -1,0 +1,135 @@
+//! What lets threads share one breaker at full speed: the closed success
+//! path and the open rejection take no lock and write nothing another thread
+//! reads, only the calling thread's own counter stripe.
+//!
+//! Each test lets a worker thread make its calls while this thread holds
+//! every lock of the breaker (a call that needed one would wait, and the test
+//! fails on its deadline), and compares every shared word and every other
+//! stripe before and after. (A store of the value a word already holds
+//! would not show here; the code keeps those out by reading first.)
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::CircuitBreaker;
+use crate::metrics::{Counter, SLOTS, current_thread_slot};
+
+/// How many calls the worker makes while the locks are held: below the
+/// 1000 rejections within 10 ms that would start the process's rejection
+/// cache, which other tests in this binary expect to be stopped.
+const CALLS: u64 = 500;
+
+/// Every word of the breaker that any thread reads on a call, and its event
+/// hub's flags.
+fn shared_words(b: &CircuitBreaker) -> Vec<u64> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let hot = &b.shared.hot;
+    vec![
+        hot.word.load(Relaxed),
+        hot.open_until.load(Relaxed),
+        hot.streak.load(Relaxed),
+        u64::from(hot.failure_threshold.load(Relaxed)),
+        u64::from(hot.flags.load(Relaxed)),
+        hot.slow_threshold.load(Relaxed),
+        hot.probe_deadline.load(Relaxed),
+        u64::from(hot.window_clean.load(Relaxed)),
+    ]
+}
+
+/// Runs `call` on a worker thread `warm_up` times, then `CALLS` times while
+/// this thread holds the breaker's locks; checks that the held calls
+/// finished, changed no shared word and no stripe but the worker's own, and
+/// added `CALLS` to the worker's `counter`.
+fn calls_touch_only_their_own_stripe(
+    b: &CircuitBreaker,
+    warm_up: u64,
+    counter: Counter,
+    call: fn(&CircuitBreaker),
+) {
+    let (slot_tx, slot_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (done_tx, done_rx) = mpsc::channel();
+    let worker = {
+        let b = b.clone();
+        std::thread::spawn(move || {
+            for _ in 0..warm_up {
+                call(&b);
+            }
+            slot_tx.send(current_thread_slot()).unwrap();
+            go_rx.recv().unwrap();
+            for _ in 0..CALLS {
+                call(&b);
+            }
+            done_tx.send(()).unwrap();
+        })
+    };
+    let slot = slot_rx.recv().unwrap();
+    let owned = b.shared.counters.stripe_values().len() - 1;
+    assert!(slot < owned, "the worker owns a stripe (slot {slot} of {owned})");
+
+    let core = b.shared.lock();
+    let hub = b.shared.events.hold();
+    let words = shared_words(b);
+    let stripes = b.shared.counters.stripe_values();
+    go_tx.send(()).unwrap();
+    let finished = done_rx.recv_timeout(Duration::from_secs(10));
+    let words_after = shared_words(b);
+    let hub_after = b.shared.events.flags();
+    let stripes_after = b.shared.counters.stripe_values();
+    drop((core, hub));
+    worker.join().unwrap();
+
+    assert!(finished.is_ok(), "the calls waited for a lock the test held");
+    assert_eq!(words, words_after, "a shared word changed");
+    assert_eq!(hub_after, (false, false), "the event hub is idle");
+    for (i, (before, after)) in stripes.iter().zip(&stripes_after).enumerate() {
+        if i != slot {
+            assert_eq!(before, after, "stripe {i} of another thread changed");
+        }
+    }
+    let own: [u64; SLOTS] = std::array::from_fn(|c| stripes_after[slot][c] - stripes[slot][c]);
+    let mut expected = [0; SLOTS];
+    expected[counter as usize] = CALLS;
+    assert_eq!(own, expected, "the worker's stripe counts exactly its calls");
+}
+
+fn succeed(b: &CircuitBreaker) {
+    assert_eq!(b.call_sync(|| Ok::<_, ()>(7)).ok(), Some(7));
+}
+
+fn rejected(b: &CircuitBreaker) {
+    assert!(b.try_acquire().is_err());
+}
+
+#[test]
+fn closed_success_on_the_consecutive_detector_writes_only_the_callers_stripe() {
+    let b = CircuitBreaker::builder("hot-consecutive").build().unwrap();
+    calls_touch_only_their_own_stripe(&b, 1, Counter::Success, succeed);
+}
+
+#[test]
+fn closed_success_on_a_full_clean_count_window_writes_only_the_callers_stripe() {
+    let b = CircuitBreaker::builder("hot-count-window")
+        .no_failure_threshold()
+        .failure_rate_threshold(50.0)
+        .count_window(100)
+        .minimum_calls(10)
+        .build()
+        .unwrap();
+    // A full window of successes: from here a success changes nothing in it.
+    calls_touch_only_their_own_stripe(&b, 100, Counter::Success, succeed);
+}
+
+#[test]
+fn open_rejection_writes_only_the_callers_stripe() {
+    let b = CircuitBreaker::builder("hot-open").build().unwrap();
+    b.open_for(Some(Duration::from_secs(3600)));
+    calls_touch_only_their_own_stripe(&b, 1, Counter::RejectedOpen, rejected);
+}
+
+#[test]
+fn forced_open_rejection_writes_only_the_callers_stripe() {
+    let b = CircuitBreaker::builder("hot-forced").build().unwrap();
+    b.force_open();
+    calls_touch_only_their_own_stripe(&b, 1, Counter::RejectedForced, rejected);
+}

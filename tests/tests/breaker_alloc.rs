@@ -1,0 +1,114 @@
+//! A breaker's own hot paths allocate nothing per call: the closed success
+//! (sync and async, on both detectors) and the open and forced-open
+//! rejections, including the `Error` a rejected call returns. The allocator
+//! counts only the test thread's allocations.
+#![allow(clippy::unwrap_used)] // test setup unwraps
+
+use std::time::Duration;
+
+use cb_core::{CircuitBreaker, Error};
+
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+
+const CALLS: usize = 10_000;
+
+fn allocations(mut f: impl FnMut()) -> u64 {
+    for _ in 0..100 {
+        f(); // warm up: this thread's counter stripe, lazily built state
+    }
+    counting_alloc::start();
+    for _ in 0..CALLS {
+        f();
+    }
+    counting_alloc::stop()
+}
+
+fn consecutive() -> CircuitBreaker {
+    CircuitBreaker::builder("alloc-consecutive").build().unwrap()
+}
+
+fn count_window() -> CircuitBreaker {
+    CircuitBreaker::builder("alloc-window")
+        .no_failure_threshold()
+        .failure_rate_threshold(50.0)
+        .count_window(100)
+        .minimum_calls(10)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_counter_counts() {
+    counting_alloc::start();
+    drop(std::hint::black_box(Box::new(1u64)));
+    assert_eq!(counting_alloc::stop(), 1);
+}
+
+#[test]
+fn closed_success_allocates_nothing() {
+    for b in [consecutive(), count_window()] {
+        let n = allocations(|| assert_eq!(b.call_sync(|| Ok::<_, ()>(1)).unwrap(), 1));
+        assert_eq!(n, 0, "{}", b.name());
+        let n = allocations(|| drop(b.try_acquire().unwrap()));
+        assert_eq!(n, 0, "{} (permit)", b.name());
+    }
+}
+
+#[test]
+fn async_closed_success_allocates_nothing() {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let b = consecutive();
+    let n = allocations(|| {
+        let v = rt.block_on(b.call(async { Ok::<_, ()>(2) })).unwrap();
+        assert_eq!(v, 2);
+    });
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn open_and_forced_open_rejections_allocate_nothing() {
+    let open = consecutive();
+    open.open_for(Some(Duration::from_secs(3600)));
+    let forced = count_window();
+    forced.force_open();
+    for b in [open, forced] {
+        let n = allocations(|| {
+            let e = b.call_sync(|| Ok::<_, ()>(1)).unwrap_err();
+            assert!(matches!(e, Error::Rejected(_)), "{e:?}");
+        });
+        assert_eq!(n, 0, "{}", b.name());
+        let n = allocations(|| assert!(b.try_acquire().is_err()));
+        assert_eq!(n, 0, "{} (try_acquire)", b.name());
+    }
+}
+
+/// On the production clock an open rejection reads the OS clock, or the
+/// process's rejection cache once a storm has started it: neither allocates.
+/// (Starting the cache's thread allocates once per process, before this
+/// test measures.)
+#[test]
+fn open_rejections_on_the_system_clock_allocate_nothing_with_or_without_the_cache() {
+    use cb_core::clock::{SystemClock, rejection_cache_running, set_rejection_cache};
+    let b = CircuitBreaker::builder("alloc-system")
+        .clock(SystemClock)
+        .build()
+        .unwrap();
+    b.open_for(Some(Duration::from_secs(3600)));
+    let reject = || assert!(b.try_acquire().is_err());
+
+    set_rejection_cache(false);
+    assert_eq!(allocations(reject), 0, "OS clock");
+
+    set_rejection_cache(true);
+    for _ in 0..1000 {
+        if rejection_cache_running() {
+            break;
+        }
+        for _ in 0..2000 {
+            reject();
+        }
+    }
+    assert!(rejection_cache_running(), "a rejection storm starts the cache");
+    assert_eq!(allocations(reject), 0, "cached time");
+}

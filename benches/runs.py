@@ -7,8 +7,8 @@ Usage:
     # after each run: cp -r target/criterion /tmp/criterion.N
     python3 benches/runs.py /tmp/criterion.1 /tmp/criterion.2 /tmp/criterion.3 [--scale scale.txt]
 
-`scale.txt` is the output of `subjects scale <subject> ...` for several
-subjects, each preceded by a line `== <subject>`.
+`scale.txt` is the output of `benches/scale.sh`: `subjects scale` for
+every subject, several runs, each block preceded by a line `== <subject>`.
 """
 import json
 import pathlib
@@ -27,16 +27,17 @@ def load(run, group, subject):
 
 
 def scale_ratios(path):
-    """{subject: ([per-round ratio], median ratio)} from `subjects scale` output."""
+    """{subject: ([ratio while both ran per run], [ratio by wall time per run])}
+    from `benches/scale.sh` output."""
     out, subject = {}, None
     for line in pathlib.Path(path).read_text().splitlines():
         if line.startswith("== "):
-            subject = line[3:].strip()
-            out[subject] = ([], None)
-        elif subject and line.startswith("round "):
-            out[subject][0].append(float(line.rsplit("ratio", 1)[1]))
-        elif subject and line.startswith("median ratio"):
-            out[subject] = (out[subject][0], float(line.split()[-1]))
+            subject = line[3:].split()[0]
+            out.setdefault(subject, ([], []))
+        elif subject and line.startswith("ratio while both ran: median "):
+            out[subject][0].append(float(line.split()[5].rstrip(",")))
+        elif subject and line.startswith("ratio by wall time: median "):
+            out[subject][1].append(float(line.split()[5]))
     return out
 
 
@@ -64,8 +65,9 @@ def main():
           "(2 threads: aggregate ns per call, i.e. elapsed / 2N).")
     print()
     print("| subject | closed, 1 thread | runs | 2 threads (criterion) | 2t / 1t (criterion) "
-          "| 2t / 1t (`subjects scale`, median of rounds) | rounds | open rejection | runs | forced open |")
-    print("|---|---:|---|---:|---:|---:|---|---:|---|---:|")
+          "| 2t / 1t while both ran (`scale.sh`) | runs | 2t / 1t by wall time | runs "
+          "| open rejection | runs | forced open |")
+    print("|---|---:|---|---:|---:|---:|---|---:|---|---:|---|---:|")
     for s in SUBJECTS:
         c, cv = med("closed", s)
         t, _ = med("closed-2t", s)
@@ -74,7 +76,8 @@ def main():
         r = scale.get(s)
         print(f"| {s} | {fmt(c)} | {', '.join(fmt(x) for x in cv)} | {fmt(t)} "
               f"| {fmt(c / t) if c and t else '—'} "
-              f"| {fmt(r[1]) if r else '—'} | {', '.join(fmt(x) for x in r[0]) if r else ''} "
+              f"| {fmt(statistics.median(r[0])) if r and r[0] else '—'} | {', '.join(fmt(x) for x in r[0]) if r else ''} "
+              f"| {fmt(statistics.median(r[1])) if r and r[1] else '—'} | {', '.join(fmt(x) for x in r[1]) if r else ''} "
               f"| {fmt(o)} | {', '.join(fmt(x) for x in ov)} | {fmt(f)} |")
 
 

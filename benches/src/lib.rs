@@ -60,30 +60,43 @@ pub fn pin_to_cpu(n: usize) {
 pub fn run_pinned<S: Subject>(s: &S, threads: usize, n: u64) -> std::time::Duration {
     let cpus: Vec<usize> = (0..threads).collect();
     let spans = run_pinned_on(s, &cpus, n);
-    let start = spans.iter().map(|s| s.0).min().expect("at least one worker");
-    let end = spans.iter().map(|s| s.1).max().expect("at least one worker");
+    let start = spans.iter().map(|s| s.start).min().expect("at least one worker");
+    let end = spans.iter().map(|s| s.end).max().expect("at least one worker");
     end - start
 }
 
+/// One worker's run in [`run_pinned_on`].
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    /// When the worker made its first call.
+    pub start: std::time::Instant,
+    /// When its last call returned.
+    pub end: std::time::Instant,
+    /// The calls it had completed when the first worker to finish finished
+    /// (all of them, for that worker). Workers look every [`CHUNK`] calls, so
+    /// this may fall short by up to that many: it never overstates.
+    pub calls_by_first_end: u64,
+}
+
+/// How many calls a worker makes between looks at whether another finished.
+pub const CHUNK: u64 = 1024;
+
 /// Like [`run_pinned`], one worker per entry of `cpus`, pinned there; returns
-/// each worker's own start and end.
-pub fn run_pinned_on<S: Subject>(
-    s: &S,
-    cpus: &[usize],
-    n: u64,
-) -> Vec<(std::time::Instant, std::time::Instant)> {
+/// each worker's [`Span`].
+pub fn run_pinned_on<S: Subject>(s: &S, cpus: &[usize], n: u64) -> Vec<Span> {
     use std::hint::black_box;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::time::Instant;
 
     let threads = cpus.len();
     let ready = AtomicUsize::new(0);
+    let one_finished = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let workers: Vec<_> = cpus
             .iter()
             .map(|&cpu| {
                 let mut s = s.clone();
-                let ready = &ready;
+                let (ready, one_finished) = (&ready, &one_finished);
                 scope.spawn(move || {
                     pin_to_cpu(cpu);
                     ready.fetch_add(1, Ordering::AcqRel);
@@ -91,10 +104,26 @@ pub fn run_pinned_on<S: Subject>(
                         std::hint::spin_loop();
                     }
                     let start = Instant::now();
-                    for _ in 0..n {
-                        black_box(s.call(black_box(1)));
+                    let (mut made, mut by_first_end) = (0, None);
+                    while made < n {
+                        // A line nobody writes until the end: a cached read.
+                        if by_first_end.is_none() && one_finished.load(Ordering::Relaxed) {
+                            by_first_end = Some(made);
+                        }
+                        let chunk = (n - made).min(CHUNK);
+                        for _ in 0..chunk {
+                            black_box(s.call(black_box(1)));
+                        }
+                        made += chunk;
                     }
-                    (start, Instant::now())
+                    let end = Instant::now();
+                    let first = !one_finished.swap(true, Ordering::AcqRel);
+                    let calls_by_first_end = if first { n } else { by_first_end.unwrap_or(n) };
+                    Span {
+                        start,
+                        end,
+                        calls_by_first_end,
+                    }
                 })
             })
             .collect();

@@ -110,5 +110,9 @@ fn open_rejections_on_the_system_clock_allocate_nothing_with_or_without_the_cach
         }
     }
     assert!(rejection_cache_running(), "a rejection storm starts the cache");
-    assert_eq!(allocations(reject), 0, "cached time");
+    // Best of three: should this thread sleep through the cache's once-a-second
+    // probe, the cache stops and the next storm starts its thread again, which
+    // allocates once; an allocation per call would show in every attempt.
+    let fewest = (0..3).map(|_| allocations(reject)).min();
+    assert_eq!(fewest, Some(0), "cached time");
 }

@@ -63,9 +63,13 @@ fn calls_touch_only_their_own_stripe(
             done_tx.send(()).unwrap();
         })
     };
-    let slot = slot_rx.recv().unwrap();
-    let owned = b.shared.counters.stripe_values().len() - 1;
-    assert!(slot < owned, "the worker owns a stripe (slot {slot} of {owned})");
+    // The worker's stripe: its own, or the shared last one when other
+    // threads of this test binary hold every owned slot. Only the worker
+    // calls this breaker, so either way no other thread writes to it.
+    let slot = slot_rx
+        .recv()
+        .unwrap()
+        .min(b.shared.counters.stripe_values().len() - 1);
 
     let core = b.shared.lock();
     let hub = b.shared.events.hold();

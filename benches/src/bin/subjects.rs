@@ -34,7 +34,7 @@ struct Run {
 /// to that moment) against the mean rate of a lone thread on either CPU; the
 /// median over the groups is the figure. This machine's vCPUs share physical
 /// cores with other tenants' threads, which slows a high-IPC loop such as a
-/// breaker's success path by up to 2x on one CPU for seconds at a time
+/// breaker's success path by up to 2.5x on one CPU for seconds at a time
 /// (`subjects host`); a group lasts tens of milliseconds, so both sides of
 /// its ratio see the same host, CPU by CPU. Also printed: the ratio by wall
 /// time (2N over first start to last end), which a slowed CPU holds back.
@@ -124,7 +124,7 @@ impl Visit for Cpus {
 /// wide (12 independent ALU instructions per iteration, limited by how many
 /// instructions the core issues per cycle) and one narrow (a chain of
 /// dependent multiplies, limited by their latency). A physical core shared
-/// with another tenant's busy thread slows the wide loop by up to 2x and
+/// with another tenant's busy thread slows the wide loop by up to 2.5x and
 /// leaves the narrow one alone; a slower clock would slow both. Prints ns
 /// per iteration of each, per round, on CPU `cpu`.
 #[cfg(target_arch = "x86_64")]

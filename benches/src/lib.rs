@@ -78,6 +78,13 @@ pub struct Span {
     pub calls_by_first_end: u64,
 }
 
+impl Span {
+    /// Millions of calls per second, for a run of `n` calls.
+    pub fn rate(&self, n: u64) -> f64 {
+        n as f64 / (self.end - self.start).as_secs_f64() / 1e6
+    }
+}
+
 /// How many calls a worker makes between looks at whether another finished.
 pub const CHUNK: u64 = 1024;
 

@@ -98,13 +98,6 @@ fn thread_slot() -> usize {
     slot
 }
 
-/// The calling thread's stripe index, for tests (the shared stripe's index,
-/// or more, when it has none of its own).
-#[cfg(test)]
-pub(crate) fn current_thread_slot() -> usize {
-    thread_slot()
-}
-
 /// Enough stripes that threads on different cores rarely share one: twice
 /// the CPUs, counted as the larger of `available` (`available_parallelism`)
 /// and `online`. `available_parallelism` shrinks with the creating thread's
@@ -142,6 +135,18 @@ impl Counters {
             .iter()
             .map(|s| s.0[c as usize].load(Ordering::Relaxed))
             .fold(0u64, u64::wrapping_add)
+    }
+
+    /// The index of the shared stripe: the number of owned ones.
+    #[cfg(test)]
+    fn shared(&self) -> usize {
+        self.stripes.len() - 1
+    }
+
+    /// The stripe the calling thread writes: its own, or the shared one.
+    #[cfg(test)]
+    pub(crate) fn stripe_of_this_thread(&self) -> usize {
+        thread_slot().min(self.shared())
     }
 
     /// Every counter of every stripe, for tests that check what a call wrote.
@@ -280,13 +285,6 @@ impl MemoryUsage {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    impl Counters {
-        /// The number of owned stripes (the index of the shared one).
-        fn shared(&self) -> usize {
-            self.stripes.len() - 1
-        }
-    }
 
     #[test]
     fn stripes_follow_the_cpus_online_not_the_creating_threads_affinity() {

@@ -48,10 +48,7 @@ impl Visit for Scale {
 
     fn visit<S: Subject>(self, s: S) {
         let n = self.n as f64;
-        let lone = |cpu: usize| {
-            let span = cb_bench::run_pinned_on(&s, &[cpu], self.n)[0];
-            n / (span.end - span.start).as_secs_f64() / 1e6
-        };
+        let lone = |cpu: usize| cb_bench::run_pinned_on(&s, &[cpu], self.n)[0].rate(self.n);
         let (mut alone, mut pairs, mut by_overlap, mut by_wall) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for group in 0..self.rounds {
@@ -106,7 +103,7 @@ impl Visit for Cpus {
     type Out = ();
 
     fn visit<S: Subject>(self, s: S) {
-        let rate = |span: &cb_bench::Span| self.n as f64 / (span.end - span.start).as_secs_f64() / 1e6;
+        let rate = |span: &cb_bench::Span| span.rate(self.n);
         for round in 1..=self.rounds {
             let a = rate(&cb_bench::run_pinned_on(&s, &[0], self.n)[0]);
             let b = rate(&cb_bench::run_pinned_on(&s, &[1], self.n)[0]);

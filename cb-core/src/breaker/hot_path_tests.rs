@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::CircuitBreaker;
-use crate::metrics::{Counter, SLOTS, current_thread_slot};
+use crate::metrics::{Counter, SLOTS};
 
 /// How many calls the worker makes while the locks are held: below the
 /// 1000 rejections within 10 ms that would start the process's rejection
@@ -55,7 +55,7 @@ fn calls_touch_only_their_own_stripe(
             for _ in 0..warm_up {
                 call(&b);
             }
-            slot_tx.send(current_thread_slot()).unwrap();
+            slot_tx.send(b.shared.counters.stripe_of_this_thread()).unwrap();
             go_rx.recv().unwrap();
             for _ in 0..CALLS {
                 call(&b);
@@ -63,13 +63,10 @@ fn calls_touch_only_their_own_stripe(
             done_tx.send(()).unwrap();
         })
     };
-    // The worker's stripe: its own, or the shared last one when other
-    // threads of this test binary hold every owned slot. Only the worker
-    // calls this breaker, so either way no other thread writes to it.
-    let slot = slot_rx
-        .recv()
-        .unwrap()
-        .min(b.shared.counters.stripe_values().len() - 1);
+    // The worker's stripe: its own, or the shared one when other threads of
+    // this test binary hold every owned slot. Only the worker calls this
+    // breaker, so either way no other thread writes to it.
+    let slot = slot_rx.recv().unwrap();
 
     let core = b.shared.lock();
     let hub = b.shared.events.hold();

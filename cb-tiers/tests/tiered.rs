@@ -220,3 +220,58 @@ fn resolution_errors_are_reported_for_every_breaker_and_nothing_is_built() {
     assert_eq!(fields, ["x.get.failure_threshold", "y.get.failure_threshold"]);
     assert!(registry.names().is_empty());
 }
+
+/// `in_global_registry`: each breaker comes from the global layers by its
+/// name (here a code override of one of them) and lives in the global
+/// registry, so anything that reaches it there (an admin forcing it open, a
+/// second client) acts on the client's own breaker.
+#[tokio::test(start_paused = true)]
+async fn in_global_registry_configures_by_name_through_the_global_layers_and_shares_by_name() {
+    use cb_core::Registry;
+    use cb_core::config::{LiveConfig, Overrides};
+
+    LiveConfig::global()
+        .update(
+            Registry::global(),
+            "global-primary.get",
+            Overrides::new().set("failure_threshold", 2u32),
+        )
+        .unwrap();
+    let build = || {
+        Tiered::builder((Primary, Replica))
+            .tier("global-primary")
+            .tier("global-replica")
+            .methods(["get", "put"])
+            .in_global_registry()
+            .build()
+            .unwrap()
+    };
+    let client = build();
+    let primary_get = client.breaker("global-primary", "get").unwrap();
+    assert_eq!(
+        primary_get.config().failure_threshold,
+        Some(2),
+        "the override for its name"
+    );
+    assert_eq!(
+        client.breaker("global-replica", "get").unwrap().config(),
+        LiveConfig::global().resolve("global-replica.get").unwrap(),
+        "what the global layers resolve for its name"
+    );
+
+    let registered = Registry::global().get("global-primary.put").unwrap();
+    assert!(registered.ptr_eq(client.breaker("global-primary", "put").unwrap()));
+    assert_eq!(put(&client, "k").await.unwrap(), 0, "the primary serves puts");
+    registered.force_open();
+    assert!(
+        put(&client, "k").await.is_err(),
+        "forced open through the registry, the primary is skipped (and the replica is read-only)"
+    );
+    assert!(
+        build()
+            .breaker("global-primary", "get")
+            .unwrap()
+            .ptr_eq(primary_get),
+        "a second client shares the breakers by name"
+    );
+}

@@ -1,7 +1,8 @@
 //! A breaker's own hot paths allocate nothing per call: the closed success
 //! (sync and async, on both detectors) and the open and forced-open
 //! rejections, including the `Error` a rejected call returns. The allocator
-//! counts only the test thread's allocations.
+//! counts only the test thread's allocations. Also: what `memory_usage`
+//! reports per breaker.
 #![allow(clippy::unwrap_used)] // test setup unwraps
 
 use std::time::Duration;
@@ -115,4 +116,47 @@ fn open_rejections_on_the_system_clock_allocate_nothing_with_or_without_the_cach
     // allocates once; an allocation per call would show in every attempt.
     let fewest = (0..3).map(|_| allocations(reject)).min();
     assert_eq!(fewest, Some(0), "cached time");
+}
+
+/// `memory_usage`: a one-pointer handle, the same shared block whatever the
+/// configuration, and a heap that grows by one byte per count-window outcome
+/// and one pointer pair per listener (the README's memory figures come from it).
+#[test]
+fn memory_usage_reports_one_byte_per_window_outcome_and_a_pointer_handle() {
+    let window = |n: u32| {
+        CircuitBreaker::builder("memory")
+            .no_failure_threshold()
+            .failure_rate_threshold(50.0)
+            .count_window(n)
+            .minimum_calls(10)
+            .build()
+            .unwrap()
+            .memory_usage()
+    };
+    let (small, large, none) = (window(100), window(10_000), consecutive().memory_usage());
+
+    assert_eq!(none.handle_bytes, std::mem::size_of::<usize>());
+    assert_eq!(none.handle_bytes, std::mem::size_of::<CircuitBreaker>());
+    assert_eq!(
+        (small.shared_bytes, large.shared_bytes),
+        (none.shared_bytes, none.shared_bytes)
+    );
+    assert_eq!(large.heap_bytes - small.heap_bytes, 9_900, "one byte per outcome");
+    assert_eq!(
+        small.heap_bytes - none.heap_bytes,
+        100,
+        "a window of 100 on top of the rest"
+    );
+    assert_eq!(
+        large.total(),
+        large.handle_bytes + large.shared_bytes + large.heap_bytes
+    );
+
+    let b = consecutive();
+    b.subscribe(|_: &cb_core::Event| {});
+    let with_listener = b.memory_usage();
+    assert_eq!(
+        with_listener.heap_bytes - none.heap_bytes,
+        std::mem::size_of::<std::sync::Arc<dyn cb_core::Listener>>()
+    );
 }

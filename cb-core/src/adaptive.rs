@@ -17,17 +17,14 @@
 //! All three take their time from an injected clock and their randomness from
 //! an injected [`Random`] (R95); none holds a lock across an `.await` (R93).
 
+use crate::sync::MutexExt;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::clock::{Clock, ClockHandle, Nanos, to_nanos};
 use crate::error::{ConfigError, Name, RejectReason, Rejected, Violations};
 use crate::random::{Random, SplitMix64};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 // ---------------------------------------------------------------- throttle
 
@@ -150,7 +147,7 @@ impl AdaptiveThrottle {
 
     /// The probability that the next call is shed.
     pub fn rejection_probability(&self) -> f64 {
-        let mut b = lock(&self.state);
+        let mut b = self.state.lock_unpoisoned();
         let (r, a) = self.totals(&mut b);
         self.probability(r, a)
     }
@@ -158,7 +155,7 @@ impl AdaptiveThrottle {
     /// Counts a request and decides whether it may go ahead.
     pub fn try_admit(&self) -> Result<(), Rejected> {
         let p = {
-            let mut b = lock(&self.state);
+            let mut b = self.state.lock_unpoisoned();
             let (r, a) = self.totals(&mut b);
             let i = b.current();
             b.requests[i] += 1;
@@ -172,7 +169,7 @@ impl AdaptiveThrottle {
 
     /// Counts a call the downstream accepted (a success).
     pub fn record_accept(&self) {
-        let mut b = lock(&self.state);
+        let mut b = self.state.lock_unpoisoned();
         let _ = self.totals(&mut b);
         let i = b.current();
         b.accepts[i] += 1;
@@ -322,13 +319,13 @@ impl LatencyBaseline {
 
     /// The current baseline, once any success was seen.
     pub fn baseline(&self) -> Option<Duration> {
-        let (ewma, n) = *lock(&self.state);
+        let (ewma, n) = *self.state.lock_unpoisoned();
         (n > 0).then(|| Duration::from_secs_f64(ewma))
     }
 
     /// The current slow threshold, once warmed up.
     pub fn threshold(&self) -> Option<Duration> {
-        let (ewma, n) = *lock(&self.state);
+        let (ewma, n) = *self.state.lock_unpoisoned();
         (n >= self.warmup).then(|| self.threshold_of(ewma))
     }
 
@@ -341,7 +338,7 @@ impl LatencyBaseline {
     /// Judges a successful call that took `d` against the baseline, then
     /// folds it in. Returns whether it was slow.
     pub fn observe(&self, d: Duration) -> bool {
-        let mut s = lock(&self.state);
+        let mut s = self.state.lock_unpoisoned();
         let (ewma, n) = *s;
         let slow = n >= self.warmup && d > self.threshold_of(ewma);
         let x = d.as_secs_f64();
@@ -576,7 +573,7 @@ impl ConcurrencyLimit {
         }
         let rtt = Duration::from_nanos(i.clock.now().saturating_sub(start)).as_secs_f64();
         let (min, max) = (f64::from(i.min), f64::from(i.max));
-        let mut s = lock(&i.state);
+        let mut s = i.state.lock_unpoisoned();
         let (mut limit, mut long) = *s;
         match i.algorithm {
             LimitAlgorithm::Aimd {

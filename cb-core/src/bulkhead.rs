@@ -9,6 +9,7 @@
 //! Several callers can share one bulkhead by cloning it, or by name through
 //! [`BulkheadPools`].
 
+use crate::sync::MutexExt;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -265,7 +266,7 @@ impl BulkheadPools {
         configure: impl FnOnce(BulkheadBuilder) -> BulkheadBuilder,
     ) -> Result<Bulkhead, ConfigError> {
         let name = name.into();
-        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pools = self.pools.lock_unpoisoned();
         if let Some(b) = pools.get(name.as_str()) {
             return Ok(b.clone());
         }
@@ -276,22 +277,12 @@ impl BulkheadPools {
 
     /// The pool named `name`, if it exists.
     pub fn get(&self, name: &str) -> Option<Bulkhead> {
-        self.pools
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .cloned()
+        self.pools.lock_unpoisoned().get(name).cloned()
     }
 
     /// The names of every pool, sorted.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .pools
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .cloned()
-            .collect();
+        let mut names: Vec<String> = self.pools.lock_unpoisoned().keys().cloned().collect();
         names.sort();
         names
     }

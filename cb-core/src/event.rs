@@ -6,6 +6,7 @@
 //! a listener may read the breaker. A panicking listener is logged and skipped;
 //! it never breaks the breaker (R43).
 
+use crate::sync::{MutexExt, RwLockExt};
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -111,10 +112,7 @@ impl EventHub {
     /// not wait for them.
     #[cfg(test)]
     pub(crate) fn hold(&self) -> HeldHub<'_> {
-        (
-            self.listeners.write().unwrap_or_else(|e| e.into_inner()),
-            self.queue.lock().unwrap_or_else(|e| e.into_inner()),
-        )
+        (self.listeners.write_unpoisoned(), self.queue.lock_unpoisoned())
     }
 
     /// The hub's two flags (listening, delivering), for tests.
@@ -133,7 +131,7 @@ impl EventHub {
     }
 
     pub(crate) fn subscribe(&self, listener: Arc<dyn Listener>) {
-        let mut ls = self.listeners.write().unwrap_or_else(|e| e.into_inner());
+        let mut ls = self.listeners.write_unpoisoned();
         ls.push(listener);
         self.active.store(true, Ordering::Release);
     }
@@ -145,10 +143,7 @@ impl EventHub {
     /// Queues an event. Call [`EventHub::deliver`] after releasing any lock.
     pub(crate) fn enqueue(&self, event: Event) {
         if self.active() {
-            self.queue
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push_back(event);
+            self.queue.lock_unpoisoned().push_back(event);
         }
     }
 
@@ -176,7 +171,7 @@ impl EventHub {
                 return;
             }
             loop {
-                let next = self.queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                let next = self.queue.lock_unpoisoned().pop_front();
                 let Some(event) = next else { break };
                 let listeners: Vec<Arc<dyn Listener>> =
                     self.listeners.read().map(|l| l.clone()).unwrap_or_default();
@@ -188,7 +183,7 @@ impl EventHub {
             }
             self.delivering.store(false, Ordering::Release);
             // An event queued while we were finishing would otherwise wait.
-            if self.queue.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+            if self.queue.lock_unpoisoned().is_empty() {
                 return;
             }
         }

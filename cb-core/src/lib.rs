@@ -62,6 +62,7 @@ pub mod pipeline;
 pub mod random;
 pub mod registry;
 pub mod retry;
+pub mod sync;
 pub mod testing;
 pub mod timeout;
 #[cfg(feature = "tower")]

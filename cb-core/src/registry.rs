@@ -1,5 +1,6 @@
 //! Named breakers: get-or-create, lookup, list, reset and snapshot all.
 
+use crate::sync::{MutexExt, RwLockExt};
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -65,12 +66,12 @@ impl Registry {
 
     /// Sets where breakers created by name get their configuration from.
     pub fn set_config_source(&self, source: impl ConfigSource) {
-        *self.source.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(source));
+        *self.source.write_unpoisoned() = Some(Arc::new(source));
     }
 
     /// The configuration a new breaker called `name` would get.
     pub fn resolve(&self, name: &str) -> Result<BreakerConfig, ConfigError> {
-        let source = self.source.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let source = self.source.read_unpoisoned().clone();
         match source {
             Some(s) => s.resolve(name),
             None => Ok(BreakerConfig::default()),
@@ -100,14 +101,14 @@ impl Registry {
             return Ok(b);
         }
         let built = configure(CircuitBreaker::builder(name.clone())).build()?;
-        let mut map = self.breakers.write().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.breakers.write_unpoisoned();
         Ok(map.entry(name).or_insert(built).clone())
     }
 
     /// Adds a breaker built elsewhere. Returns the one already registered under
     /// its name, if any, and keeps that one.
     pub fn register(&self, breaker: CircuitBreaker) -> Result<(), CircuitBreaker> {
-        let mut map = self.breakers.write().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.breakers.write_unpoisoned();
         match map.get(breaker.name()) {
             Some(existing) => Err(existing.clone()),
             None => {
@@ -119,26 +120,18 @@ impl Registry {
 
     /// The breaker called `name`, if it exists. Never creates one.
     pub fn get(&self, name: &str) -> Option<CircuitBreaker> {
-        self.breakers
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .cloned()
+        self.breakers.read_unpoisoned().get(name).cloned()
     }
 
     /// Removes the breaker called `name`.
     pub fn remove(&self, name: &str) -> Option<CircuitBreaker> {
-        self.breakers
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(name)
+        self.breakers.write_unpoisoned().remove(name)
     }
 
     /// Every name, sorted.
     pub fn names(&self) -> Vec<String> {
         self.breakers
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .read_unpoisoned()
             .keys()
             .map(|n| n.to_string())
             .collect()
@@ -146,12 +139,7 @@ impl Registry {
 
     /// Every breaker, sorted by name.
     pub fn list(&self) -> Vec<CircuitBreaker> {
-        self.breakers
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        self.breakers.read_unpoisoned().values().cloned().collect()
     }
 
     /// Resets every breaker (R34).
@@ -250,12 +238,9 @@ static CONFIG_ERRORS: std::sync::Mutex<Vec<(String, ConfigError)>> = std::sync::
 /// [`LiveConfig::update`](crate::config::LiveConfig::update), reload or
 /// [`install_global`](crate::config::install_global) re-resolves it.
 pub fn config_errors() -> Vec<(String, ConfigError)> {
-    CONFIG_ERRORS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    CONFIG_ERRORS.lock_unpoisoned().clone()
 }
 
 pub(crate) fn record_config_error(name: &str, error: ConfigError) {
-    CONFIG_ERRORS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push((name.to_owned(), error));
+    CONFIG_ERRORS.lock_unpoisoned().push((name.to_owned(), error));
 }

@@ -23,6 +23,7 @@
 //! # }
 //! ```
 
+use crate::sync::MutexExt;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -271,14 +272,12 @@ impl Timeline {
         let initial = breaker.state();
         breaker.subscribe(move |e: &Event| {
             if let EventKind::Transition { from, to, reason } = e.kind {
-                sink.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(TimelineEntry {
-                        at: e.at,
-                        from,
-                        to,
-                        reason,
-                    });
+                sink.lock_unpoisoned().push(TimelineEntry {
+                    at: e.at,
+                    from,
+                    to,
+                    reason,
+                });
             }
         });
         Self { initial, entries }
@@ -286,7 +285,7 @@ impl Timeline {
 
     /// Every transition so far.
     pub fn entries(&self) -> Vec<TimelineEntry> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.entries.lock_unpoisoned().clone()
     }
 
     /// The state when recording started, then the state after each transition.

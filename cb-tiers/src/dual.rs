@@ -29,6 +29,7 @@
 //! # Ok::<(), cb_core::ConfigError>(())
 //! ```
 
+use cb_core::sync::MutexExt;
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
@@ -546,7 +547,7 @@ impl DualPathBreaker {
     }
 
     fn listeners(&self) -> MutexGuard<'_, Vec<AggregateListener>> {
-        self.inner.listeners.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.listeners.lock_unpoisoned()
     }
 
     fn observe(&self, now: AggregateState) {
@@ -600,7 +601,7 @@ impl DualPathRegistry {
     }
 
     fn map(&self) -> MutexGuard<'_, HashMap<String, DualPathBreaker>> {
-        self.servers.lock().unwrap_or_else(|e| e.into_inner())
+        self.servers.lock_unpoisoned()
     }
 
     /// The breaker of `server`, built from the template on first use.

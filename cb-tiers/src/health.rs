@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+use cb_core::sync::MutexExt;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -206,7 +207,7 @@ struct Shared {
 
 impl Shared {
     fn streaks(&self) -> MutexGuard<'_, Vec<Streaks>> {
-        self.streaks.lock().unwrap_or_else(|e| e.into_inner())
+        self.streaks.lock_unpoisoned()
     }
 
     /// Applies one check's result: streaks first (under the lock), then the

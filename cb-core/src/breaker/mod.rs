@@ -18,6 +18,7 @@ mod permit;
 mod state;
 mod window;
 
+use crate::sync::MutexExt;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -475,7 +476,7 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, Core> {
         // The core holds plain numbers: a panic elsewhere cannot leave it
         // half-updated in a way that matters more than stopping would.
-        self.core.lock().unwrap_or_else(|e| e.into_inner())
+        self.core.lock_unpoisoned()
     }
 
     #[inline]

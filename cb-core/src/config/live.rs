@@ -1,5 +1,6 @@
 //! Live configuration: the registry's source, run-time updates, reloads.
 
+use crate::sync::{MutexExt, RwLockExt};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
@@ -128,21 +129,16 @@ impl LiveConfig {
         let path = path.into();
         let file = ConfigFile::load(&path, layers.env_source())?;
         let live = LiveConfig::new(layers.with_file(file)?);
-        *live.inner.path.lock().unwrap_or_else(|e| e.into_inner()) = Some(path);
+        *live.inner.path.lock_unpoisoned() = Some(path);
         Ok(live)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, ConfigLayers> {
-        self.inner.layers.read().unwrap_or_else(|e| e.into_inner())
+        self.inner.layers.read_unpoisoned()
     }
 
     fn broken(&self) -> Result<(), ConfigError> {
-        self.inner
-            .broken
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .map_or(Ok(()), Err)
+        self.inner.broken.read_unpoisoned().clone().map_or(Ok(()), Err)
     }
 
     /// A copy of the current layers.
@@ -186,9 +182,9 @@ impl LiveConfig {
         if let Some(b) = registry.get(&name) {
             return Ok(b);
         }
-        let _guard = self.inner.update.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.inner.update.lock_unpoisoned();
         let config = {
-            let mut layers = self.inner.layers.write().unwrap_or_else(|e| e.into_inner());
+            let mut layers = self.inner.layers.write_unpoisoned();
             let config = layers.resolve(&name, &declared)?;
             layers.declare(&name, declared);
             config
@@ -201,8 +197,8 @@ impl LiveConfig {
     /// keep their configuration; breakers resolved later can use it.
     pub fn add_template(&self, template: Template) -> Result<(), ConfigError> {
         self.broken()?;
-        let _guard = self.inner.update.lock().unwrap_or_else(|e| e.into_inner());
-        let mut layers = self.inner.layers.write().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.inner.update.lock_unpoisoned();
+        let mut layers = self.inner.layers.write_unpoisoned();
         if layers.has_code_template(template.name()) {
             return Ok(());
         }
@@ -261,7 +257,7 @@ impl LiveConfig {
     /// like [`LiveConfig::replace_file`].
     pub fn reload(&self, registry: &Registry) -> Result<Vec<ConfigChange>, LoadError> {
         self.broken()?;
-        let path = self.inner.path.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let path = self.inner.path.lock_unpoisoned().clone();
         let Some(path) = path else {
             return Err(LoadError::Invalid(ConfigError::new(vec![
                 crate::error::Violation {
@@ -278,11 +274,7 @@ impl LiveConfig {
     /// Calls `listener` for every breaker whose configuration an update or
     /// reload changed, after the change took effect, outside any lock.
     pub fn subscribe(&self, listener: impl Fn(&ConfigChange) + Send + Sync + 'static) {
-        self.inner
-            .listeners
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::new(listener));
+        self.inner.listeners.write_unpoisoned().push(Arc::new(listener));
     }
 
     /// Changes a copy of the layers with `edit`, resolves the affected
@@ -294,7 +286,7 @@ impl LiveConfig {
         only: Option<&str>,
         edit: impl FnOnce(&mut ConfigLayers) -> Result<(), ConfigError>,
     ) -> Result<Vec<ConfigChange>, ConfigError> {
-        let _guard = self.inner.update.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.inner.update.lock_unpoisoned();
         let mut candidate = self.read().clone();
         edit(&mut candidate)?;
         let mut v = Violations::new();
@@ -334,7 +326,7 @@ impl LiveConfig {
                 });
             }
         }
-        *self.inner.layers.write().unwrap_or_else(|e| e.into_inner()) = candidate;
+        *self.inner.layers.write_unpoisoned() = candidate;
         drop(_guard);
         let listeners: Vec<ChangeListener> =
             self.inner.listeners.read().map(|l| l.clone()).unwrap_or_default();
@@ -374,7 +366,7 @@ pub fn install_global(layers: ConfigLayers) -> Result<&'static LiveConfig, Confi
         *current = layers;
         Ok(())
     })?;
-    *live.inner.broken.write().unwrap_or_else(|e| e.into_inner()) = None;
+    *live.inner.broken.write_unpoisoned() = None;
     Registry::global().set_config_source(live.clone());
     Ok(live)
 }

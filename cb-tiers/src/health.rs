@@ -33,6 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
+use cb_core::config::HealthCheckSettings;
 use cb_core::error::Violations;
 use cb_core::{CircuitBreaker, ConfigError, State, TransitionReason};
 use tokio::task::JoinHandle;
@@ -42,11 +43,28 @@ type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 type CheckFn = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
 
 /// The monitor's timing and thresholds.
+///
+/// These are the `health_check` section of a configuration file
+/// ([`HealthCheckSettings`]) without its `enabled` switch and URL, with the
+/// same defaults; `From<&HealthCheckSettings>` converts
+/// one into the other.
+///
+/// ```
+/// use cb_core::config::HealthCheckSettings;
+/// use cb_tiers::health::HealthConfig;
+/// use std::time::Duration;
+///
+/// let mut from_file = HealthCheckSettings::default();
+/// from_file.interval = Duration::from_secs(10);
+/// let config = HealthConfig::from(&from_file);
+/// assert_eq!(config.interval, Duration::from_secs(10));
+/// assert_eq!(config.timeout, HealthConfig::default().timeout);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HealthConfig {
     /// Time between the starts of two checks of one target (default 30 s).
     pub interval: Duration,
-    /// A check that takes longer fails (default 10 s).
+    /// A check that takes longer fails (default 5 s).
     pub timeout: Duration,
     /// Consecutive successes that close an open or half-open breaker (default 1, R71).
     pub healthy_threshold: u32,
@@ -58,9 +76,20 @@ impl Default for HealthConfig {
     fn default() -> Self {
         Self {
             interval: Duration::from_secs(30),
-            timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(5),
             healthy_threshold: 1,
             unhealthy_threshold: 3,
+        }
+    }
+}
+
+impl From<&HealthCheckSettings> for HealthConfig {
+    fn from(s: &HealthCheckSettings) -> Self {
+        Self {
+            interval: s.interval,
+            timeout: s.timeout,
+            healthy_threshold: s.healthy_threshold,
+            unhealthy_threshold: s.unhealthy_threshold,
         }
     }
 }

@@ -322,3 +322,28 @@ async fn the_status_report_serialises_to_json() {
     assert_eq!(t["last_latency_ms"], 0.0);
     assert!(t["last_check_unix_ms"].as_u64().unwrap() > 1_600_000_000_000);
 }
+
+#[test]
+fn the_monitor_defaults_are_the_file_formats_health_check_defaults() {
+    use cb_core::config::HealthCheckSettings;
+    use cb_tiers::health::HealthConfig;
+
+    let from_file = HealthCheckSettings::default();
+    assert_eq!(HealthConfig::from(&from_file), HealthConfig::default());
+
+    let mut custom = HealthCheckSettings::default();
+    custom.interval = Duration::from_secs(7);
+    custom.timeout = Duration::from_secs(2);
+    custom.healthy_threshold = 2;
+    custom.unhealthy_threshold = 5;
+    let config = HealthConfig::from(&custom);
+    assert_eq!(
+        (
+            config.interval,
+            config.timeout,
+            config.healthy_threshold,
+            config.unhealthy_threshold
+        ),
+        (Duration::from_secs(7), Duration::from_secs(2), 2, 5)
+    );
+}

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use cb_syntax::rules::{Fact, RULES};
+
 use super::schema::{Detector, Jitter, Value, coerce, field};
 use crate::breaker::{BreakerConfig, Window};
 use crate::error::{ConfigError, Violations};
@@ -316,70 +318,26 @@ fn percent(fraction: f64) -> f64 {
     (fraction * 100.0 * 1e9).round() / 1e9
 }
 
-use super::duration::format_duration as fd;
-
-/// The rules between fields.
+/// The rules between fields ([`cb_syntax::rules`], the ones the macros
+/// check too), over the resolved values.
 fn cross_field(s: &Settings, v: &mut Violations) {
-    let b = &s.breaker;
-    if let Some(max) = b.max_recovery_timeout
-        && max < b.recovery_timeout
-    {
-        v.push(
-            "max_recovery_timeout",
-            fd(max),
-            format!("must be >= recovery_timeout ({})", fd(b.recovery_timeout)),
-        );
-    }
-    if b.circuit_type == Detector::TimeBased
-        && b.window_buckets >= 1
-        && b.window_duration < Duration::from_millis(b.window_buckets.into())
-    {
-        v.push(
-            "window_duration",
-            fd(b.window_duration),
-            format!(
-                "must be >= 1ms per bucket ({} buckets => >= {}ms)",
-                b.window_buckets, b.window_buckets
-            ),
-        );
-    }
-    if s.call_timeout.enabled
-        && b.slow_call_rate_threshold.is_some()
-        && b.slow_call_duration_threshold >= s.call_timeout.duration
-    {
-        v.push(
-            "slow_call_duration_threshold",
-            fd(b.slow_call_duration_threshold),
-            format!(
-                "must be < call_timeout.duration ({}): a call is cut off at its timeout, so it could never count as slow",
-                fd(s.call_timeout.duration)
-            ),
-        );
-    }
-    if s.retry.max_delay < s.retry.base_delay {
-        v.push(
-            "retry.max_delay",
-            fd(s.retry.max_delay),
-            format!("must be >= retry.base_delay ({})", fd(s.retry.base_delay)),
-        );
-    }
-    if s.bulkhead.enabled && s.call_timeout.enabled && s.bulkhead.queue_timeout >= s.call_timeout.duration {
-        v.push(
-            "bulkhead.queue_timeout",
-            fd(s.bulkhead.queue_timeout),
-            format!(
-                "must be < call_timeout.duration ({}): the queue wait counts toward the call's timeout (R61)",
-                fd(s.call_timeout.duration)
-            ),
-        );
-    }
-    let h = &s.health_check;
-    if h.timeout >= h.interval {
-        v.push(
-            "health_check.timeout",
-            fd(h.timeout),
-            format!("must be < health_check.interval ({})", fd(h.interval)),
-        );
+    let values = s.values();
+    let fact = |path: &str| match values.iter().find(|(p, _)| *p == path) {
+        None => Fact::Unknown,
+        Some((_, None)) => Fact::Unset,
+        Some((_, Some(value))) => match value {
+            Value::Duration(d) => Fact::Duration(*d),
+            Value::Int(n) => u64::try_from(*n).map_or(Fact::Set, Fact::Count),
+            Value::Bool(b) => Fact::Bool(*b),
+            Value::Detector(d) => Fact::Name(d.as_str()),
+            Value::Text(t) => Fact::Name(t),
+            _ => Fact::Set,
+        },
+    };
+    for rule in RULES {
+        if let Some(broken) = rule.check(fact) {
+            v.push(broken.field, broken.value, broken.requirement);
+        }
     }
 }
 

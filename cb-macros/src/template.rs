@@ -255,3 +255,27 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// The runtime's rules between fields, with the runtime's words, at
+    /// compile time: a queue wait that outlasts the call timeout.
+    #[test]
+    fn a_rule_between_fields_says_what_the_runtime_says() {
+        let out = super::expand(quote!(
+            name = "slow_db",
+            bulkhead(queue_timeout = "30s"),
+            call_timeout = "10s"
+        ))
+        .to_string();
+        assert!(
+            out.contains(
+                "bulkhead.queue_timeout = 30s: must be < call_timeout.duration (10s): \
+                 the queue wait counts toward the call's timeout (R61)"
+            ),
+            "{out}"
+        );
+    }
+}

@@ -260,7 +260,7 @@ mod tests {
             _ => Fact::Unknown,
         };
         assert_eq!(
-            slow.check(&written).unwrap().to_string(),
+            slow.check(written).unwrap().to_string(),
             "slow_call_duration_threshold = 30s: must be < call_timeout.duration (10s): a call is cut off \
              at its timeout, so it could never count as slow"
         );
@@ -268,12 +268,12 @@ mod tests {
             "slow_call_rate_threshold" => Fact::Unset,
             other => written(other),
         };
-        assert_eq!(slow.check(&off), None);
+        assert_eq!(slow.check(off), None);
         let half = |p: &str| match p {
             "call_timeout.duration" => Fact::Unknown,
             other => written(other),
         };
-        assert_eq!(slow.check(&half), None);
+        assert_eq!(slow.check(half), None);
     }
 
     #[test]
@@ -285,7 +285,7 @@ mod tests {
             _ => Fact::Unknown,
         };
         assert_eq!(
-            RULES[1].check(&facts).unwrap().to_string(),
+            RULES[1].check(facts).unwrap().to_string(),
             "window_duration = 5ms: must be >= 1ms per bucket (10 buckets => >= 10ms)"
         );
     }

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use cb_syntax::names::TEMPLATES;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, Lit, LitStr, Token, Visibility};
 
 use crate::breaker::args::{ArgValue, Args};
-use crate::breaker::valid::{self, Stages, TEMPLATES, TemplateRef};
+use crate::breaker::valid::{self, Stages, TemplateRef};
 use crate::common::fields::{self, Checked};
 use crate::common::suggest::{backticked, with_suggestion};
 use crate::common::{Errors, krate};

@@ -9,16 +9,21 @@ use std::time::Duration;
 
 use cb_syntax::rules::{Fact, RULES};
 
-use super::schema::{Detector, Jitter, Value, coerce, field};
+use super::schema::{Detector, Jitter, Kind, Value, coerce, field};
 use crate::breaker::{BreakerConfig, Window};
 use crate::error::{ConfigError, Violations};
 
 /// A field's Rust type as a configuration [`Value`]: how [`Settings::values`]
 /// reads it and [`Settings::set`] writes it. An `Option` is an optional field:
 /// unset reads as `None`, and setting it makes it `Some`.
-trait Slot: Sized {
+trait Slot: Sized + Clone {
     fn to_value(&self) -> Option<Value>;
     fn from_value(v: &Value) -> Option<Self>;
+    /// The value with its secrets removed, for a field whose kind says it
+    /// has some (a URL's user-info).
+    fn redacted(&self) -> Self {
+        self.clone()
+    }
 }
 
 macro_rules! slot {
@@ -42,9 +47,23 @@ slot! {
     f64: |x| Value::Float(*x), Value::Float(x) => Some(*x);
     Duration: |d| Value::Duration(*d), Value::Duration(d) => Some(*d);
     bool: |b| Value::Bool(*b), Value::Bool(b) => Some(*b);
-    String: |s| Value::Text(s.clone()), Value::Text(s) => Some(s.clone());
     Detector: |d| Value::Detector(*d), Value::Detector(d) => Some(*d);
     Jitter: |j| Value::Jitter(*j), Value::Jitter(j) => Some(*j);
+}
+
+impl Slot for String {
+    fn to_value(&self) -> Option<Value> {
+        Some(Value::Text(self.clone()))
+    }
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+    fn redacted(&self) -> Self {
+        super::schema::redact_url(self)
+    }
 }
 
 impl<T: Slot> Slot for Option<T> {
@@ -54,11 +73,28 @@ impl<T: Slot> Slot for Option<T> {
     fn from_value(v: &Value) -> Option<Self> {
         T::from_value(v).map(Some)
     }
+    fn redacted(&self) -> Self {
+        self.as_ref().map(T::redacted)
+    }
+}
+
+/// A field as `Debug` shows it: secrets removed where the field table says
+/// the field holds some (a URL's credentials, R80).
+struct Shown<'a, T>(&'static str, &'a T);
+
+impl<T: Slot + std::fmt::Debug> std::fmt::Debug for Shown<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if field(self.0).is_some_and(|spec| spec.kind == Kind::Url) {
+            self.1.redacted().fmt(f)
+        } else {
+            self.1.fmt(f)
+        }
+    }
 }
 
 /// Every field written once: its section, member, type and default. From
-/// this come the section structs, their `Default`s, [`Settings::values`] and
-/// [`Settings::set`]; a field's path is its section's prefix and its member
+/// this come the section structs, their `Default`s and `Debug`s (which hide
+/// a URL's credentials), [`Settings::values`] and [`Settings::set`]; a field's path is its section's prefix and its member
 /// name. The paths and their order are `cb_syntax`'s field table, which
 /// holds what the fields accept (a test ties the two).
 macro_rules! settings {
@@ -72,6 +108,14 @@ macro_rules! settings {
             $(#[$attr])*
             pub struct $Struct {
                 $( $(#[$doc])* pub $field: $ty, )*
+            }
+
+            impl std::fmt::Debug for $Struct {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.debug_struct(stringify!($Struct))
+                        $( .field(stringify!($field), &Shown(concat!($prefix, stringify!($field)), &self.$field)) )*
+                        .finish()
+                }
             }
 
             impl Default for $Struct {
@@ -114,7 +158,7 @@ settings! {
     /// defaults are the core's [`BreakerConfig::default`] (5 consecutive
     /// failures, 60 s open, 3 probes, 3 successes), and a 50 % rate over 100
     /// calls judged from 10 when a rate detector is chosen.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     breaker: BreakerSettings at "" {
         /// Which detector trips the breaker (default `count_based`).
         circuit_type: Detector = Detector::CountBased,
@@ -157,7 +201,7 @@ settings! {
 
     /// Retry settings (R44–R50): by default 3 attempts, 100 ms doubling to
     /// at most 10 s, full jitter.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     retry: RetrySettings at "retry." {
         /// Attempts including the first; 1 = no retry.
         max_attempts: u32 = 3,
@@ -177,7 +221,7 @@ settings! {
 
     /// Bulkhead settings (R51–R54): off by default; when on, 25 calls and no
     /// waiting (R4J's defaults).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     bulkhead: BulkheadSettings at "bulkhead." {
         /// Whether calls go through a bulkhead.
         enabled: bool = false,
@@ -192,7 +236,7 @@ settings! {
     }
 
     /// Per-call timeout settings (R55–R57): off by default; when on, 30 s.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     call_timeout: TimeoutSettings at "call_timeout." {
         /// Whether each call has a deadline.
         enabled: bool = false,
@@ -242,19 +286,6 @@ pub struct Settings {
     pub call_timeout: TimeoutSettings,
     /// The health monitor.
     pub health_check: HealthCheckSettings,
-}
-
-impl std::fmt::Debug for HealthCheckSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HealthCheckSettings")
-            .field("enabled", &self.enabled)
-            .field("interval", &self.interval)
-            .field("timeout", &self.timeout)
-            .field("healthy_threshold", &self.healthy_threshold)
-            .field("unhealthy_threshold", &self.unhealthy_threshold)
-            .field("url", &self.url.as_deref().map(super::schema::redact_url))
-            .finish()
-    }
 }
 
 impl Settings {
@@ -396,6 +427,17 @@ mod tests {
             text.contains("https://<redacted>@h.example/x") && !text.contains("hunter2"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn debug_shows_every_other_field_as_written() {
+        assert_eq!(
+            format!("{:?}", TimeoutSettings::default()),
+            "TimeoutSettings { enabled: false, duration: 30s }"
+        );
+        let mut s = Settings::default();
+        s.breaker.service_category = Some("u:p@ai".into());
+        assert!(format!("{s:?}").contains("service_category: Some(\"u:p@ai\")"));
     }
 
     #[test]

@@ -108,7 +108,12 @@ pub(crate) type FallbackFn<T, E> = fn(&crate::fallback::Cause<'_, E>) -> Result<
 /// fallback ∘ retry ∘ breaker ∘ timeout ∘ bulkhead. Stage values come from
 /// the breaker's resolved settings (template, environment, file, variables,
 /// the macro's arguments); on a configuration error, from the declared
-/// values over the built-in layers, as for the breaker.
+/// values over the built-in layers, as for the breaker. The retry policy
+/// and the bulkhead are built as a file's sections build them
+/// ([`RetrySettings::policy`](crate::config::RetrySettings::policy),
+/// [`BulkheadSettings::bulkhead`](crate::config::BulkheadSettings::bulkhead));
+/// a stage that cannot be built is left out and reported like a bad
+/// breaker configuration.
 #[allow(clippy::too_many_arguments)]
 pub fn build_pipeline<T: 'static, E: 'static, C>(
     breaker: CircuitBreaker,
@@ -123,9 +128,6 @@ pub fn build_pipeline<T: 'static, E: 'static, C>(
 where
     C: crate::Classifier<T, E> + Send + Sync + 'static,
 {
-    use crate::config::Jitter as J;
-    use crate::retry::{Backoff, Jitter, RetryPolicy};
-
     let name = breaker.name_handle().clone();
     let settings = LiveConfig::global()
         .layers()
@@ -143,30 +145,9 @@ where
         .classifier(classifier);
     if stages.retry {
         let r = &settings.retry;
-        let jitter = match r.jitter {
-            J::None => Jitter::None,
-            J::Full => Jitter::Full,
-            J::Equal => Jitter::Equal,
-            J::Decorrelated => Jitter::Decorrelated,
-            J::Proportional(f) => Jitter::Proportional(f),
-        };
-        let backoff = Backoff::exponential(r.base_delay)
-            .multiplier(r.multiplier)
-            .max_delay(r.max_delay)
-            .jitter(jitter)
-            .build();
-        let mut policy = RetryPolicy::builder()
-            .max_attempts(r.max_attempts)
-            .retry_rejections(stages.retry_rejections);
-        if let Ok(backoff) = backoff {
-            policy = policy.backoff(backoff);
-        }
-        if let Some(limit) = r.max_elapsed {
-            policy = policy.max_elapsed(limit);
-        }
-        match policy.build() {
+        match r.policy_retrying_rejections(stages.retry_rejections) {
             Ok(p) => b = b.retry(p),
-            Err(e) => tracing::error!(breaker = %name, error = %e, "invalid retry settings; retries are off"),
+            Err(error) => stage_error(&name, error, "invalid retry settings; retries are off"),
         }
         if let Some(f) = retryable {
             b = b.retry_if(move |e: &crate::Error<E>| match e {
@@ -182,22 +163,9 @@ where
         b = b.timeout(settings.call_timeout.duration);
     }
     if stages.bulkhead {
-        let s = &settings.bulkhead;
-        let pool: crate::Name = s.isolation_pool_name.clone().map_or(name.clone(), Into::into);
-        let bulkhead = crate::BulkheadPools::global().get_or_create(pool, |mut bb| {
-            bb = bb
-                .max_concurrent(s.max_concurrent_calls)
-                .queue_timeout(s.queue_timeout);
-            if let Some(n) = s.max_queue_len {
-                bb = bb.max_queue_len(n);
-            }
-            bb
-        });
-        match bulkhead {
+        match settings.bulkhead.shared_by_owner(&name) {
             Ok(bh) => b = b.bulkhead(bh),
-            Err(e) => {
-                tracing::error!(breaker = %name, error = %e, "invalid bulkhead settings; the bulkhead is off")
-            }
+            Err(error) => stage_error(&name, error, "invalid bulkhead settings; the bulkhead is off"),
         }
     }
     if let Some(f) = fallback {
@@ -218,6 +186,15 @@ where
                 .unwrap_or_else(|_| unreachable_pipeline())
         }
     }
+}
+
+/// A stage the settings cannot build: reported like a breaker's bad
+/// configuration (a log line and [`crate::registry::config_errors`]), and
+/// the function runs without that stage rather than failing its calls.
+#[cold]
+fn stage_error(name: &str, error: crate::ConfigError, what: &'static str) {
+    tracing::error!(breaker = %name, error = %error, "{what}");
+    crate::registry::record_config_error(name, error);
 }
 
 #[cold]

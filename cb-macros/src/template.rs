@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use cb_syntax::names::TEMPLATES;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, Lit, LitStr, Token, Visibility};
 
 use crate::breaker::args::{ArgValue, Args};
-use crate::breaker::valid::{self, Stages, TEMPLATES, TemplateRef};
+use crate::breaker::valid::{self, Stages, TemplateRef};
 use crate::common::fields::{self, Checked};
 use crate::common::suggest::{backticked, with_suggestion};
 use crate::common::{Errors, krate};
@@ -253,5 +254,29 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             base: #base,
             values: &[#(#entries),*],
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// The runtime's rules between fields, with the runtime's words, at
+    /// compile time: a queue wait that outlasts the call timeout.
+    #[test]
+    fn a_rule_between_fields_says_what_the_runtime_says() {
+        let out = super::expand(quote!(
+            name = "slow_db",
+            bulkhead(queue_timeout = "30s"),
+            call_timeout = "10s"
+        ))
+        .to_string();
+        assert!(
+            out.contains(
+                "bulkhead.queue_timeout = 30s: must be < call_timeout.duration (10s): \
+                 the queue wait counts toward the call's timeout (R61)"
+            ),
+            "{out}"
+        );
     }
 }

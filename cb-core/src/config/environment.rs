@@ -4,6 +4,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use cb_syntax::names::{self, ENVIRONMENTS};
+
 use super::env::EnvSource;
 use super::schema::{Value, backticked, nearest};
 use crate::error::{ConfigError, Violation};
@@ -52,14 +54,9 @@ impl Environment {
         Environment::Testing,
     ];
 
-    /// The canonical name.
+    /// The canonical name ([`cb_syntax::names::ENVIRONMENTS`], in the order of [`Environment::ALL`]).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Environment::Development => "development",
-            Environment::Staging => "staging",
-            Environment::Production => "production",
-            Environment::Testing => "testing",
-        }
+        ENVIRONMENTS[self as usize]
     }
 
     /// The values this environment sets, by field path.
@@ -114,25 +111,21 @@ impl FromStr for Environment {
 
     /// Case-insensitive; accepts `dev`, `stage`, `prod` and `test` too.
     fn from_str(s: &str) -> Result<Self, ConfigError> {
-        let lower = s.trim().to_ascii_lowercase();
-        match lower.as_str() {
-            "development" | "dev" => Ok(Environment::Development),
-            "staging" | "stage" => Ok(Environment::Staging),
-            "production" | "prod" => Ok(Environment::Production),
-            "testing" | "test" => Ok(Environment::Testing),
-            _ => {
-                let names = Environment::ALL.map(Environment::as_str);
-                let mut allowed = format!("must be one of {}", backticked(names));
-                if let Some(best) = nearest(&lower, &names) {
-                    allowed.push_str(&format!("; did you mean `{best}`?"));
-                }
-                Err(ConfigError::new(vec![Violation {
-                    field: "environment".into(),
-                    value: format!("{s:?}"),
-                    allowed,
-                }]))
-            }
+        if let Some(name) = names::environment(s) {
+            return Ok(Environment::ALL
+                .into_iter()
+                .find(|e| e.as_str() == name)
+                .unwrap_or_default());
         }
+        let mut allowed = format!("must be one of {}", backticked(ENVIRONMENTS));
+        if let Some(best) = nearest(&s.trim().to_ascii_lowercase(), &ENVIRONMENTS) {
+            allowed.push_str(&format!("; did you mean `{best}`?"));
+        }
+        Err(ConfigError::new(vec![Violation {
+            field: "environment".into(),
+            value: format!("{s:?}"),
+            allowed,
+        }]))
     }
 }
 
@@ -146,6 +139,14 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn names_are_the_shared_table_in_order() {
+        assert_eq!(Environment::ALL.map(Environment::as_str), ENVIRONMENTS);
+        for e in Environment::ALL {
+            assert_eq!(e.as_str().parse::<Environment>().unwrap(), e);
+        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use std::fmt;
 
 use super::environment::Environment;
-use super::layers::Source;
 use super::settings::Settings;
+use super::source::Source;
 
 /// One field of an [`Explanation`].
 #[derive(Debug, Clone, PartialEq)]

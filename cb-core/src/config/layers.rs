@@ -10,71 +10,10 @@ use super::explain::{Explained, Explanation};
 use super::file::{Body, ConfigFile, shown_with_vars};
 use super::schema::{Value, backticked, coerce, field, nearest};
 use super::settings::Settings;
+use super::source::Source;
 use super::template::{BUILTIN_TEMPLATES, CheckedTemplate, Entry, Template, check_values};
 use crate::breaker::BreakerConfig;
 use crate::error::{ConfigError, Violation, Violations};
-
-/// The layer a value came from, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Layer {
-    /// The built-in defaults ([`Settings::default`]).
-    Default,
-    /// A template (the `default` template, then the named one and its bases).
-    Template,
-    /// The environment (development / staging / production / testing).
-    Environment,
-    /// The file: `configs.default`, the instance's `base_config` chain, the instance.
-    File,
-    /// `CIRCUIT_BREAKER_<FIELD>`, then `CIRCUIT_BREAKER_<NAME>_<FIELD>`.
-    EnvVar,
-    /// Overrides passed in code (macro arguments, then run-time updates).
-    Code,
-}
-
-/// Where exactly a value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Source {
-    /// The built-in defaults.
-    Default,
-    /// The template with this name.
-    Template(String),
-    /// This environment.
-    Environment(Environment),
-    /// This key of the file, e.g. `instances.claude.failure_threshold`.
-    File(String),
-    /// This variable.
-    EnvVar(String),
-    /// Code.
-    Code,
-}
-
-impl Source {
-    /// The layer.
-    pub fn layer(&self) -> Layer {
-        match self {
-            Source::Default => Layer::Default,
-            Source::Template(_) => Layer::Template,
-            Source::Environment(_) => Layer::Environment,
-            Source::File(_) => Layer::File,
-            Source::EnvVar(_) => Layer::EnvVar,
-            Source::Code => Layer::Code,
-        }
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::Default => f.write_str("default"),
-            Source::Template(t) => write!(f, "template `{t}`"),
-            Source::Environment(e) => write!(f, "environment `{e}`"),
-            Source::File(p) => write!(f, "file `{p}`"),
-            Source::EnvVar(v) => write!(f, "env `{v}`"),
-            Source::Code => f.write_str("code"),
-        }
-    }
-}
 
 /// Values set in code: the highest layer. Also names the template and,
 /// optionally, the environment for one resolution (what the macros pass).

@@ -126,6 +126,7 @@ mod policies;
 pub mod reference;
 mod schema;
 mod settings;
+mod source;
 mod suggest;
 mod template;
 mod value;
@@ -134,11 +135,12 @@ pub use env::{EnvSource, FnEnv, NoEnv, PREFIX, ProcessEnv, env_name};
 pub use environment::{ENV_VAR, Environment, SEED_ENV_VAR};
 pub use explain::{Explained, Explanation};
 pub use file::{ConfigFile, Format, LoadError};
-pub use layers::{ConfigLayers, Layer, Overrides, Source};
+pub use layers::{ConfigLayers, Overrides};
 pub use live::{ConfigChange, LiveConfig, install_global};
 pub use settings::{
     BreakerSettings, BulkheadSettings, HealthCheckSettings, RetrySettings, Settings, TimeoutSettings,
 };
+pub use source::{Layer, Source};
 pub use template::{BUILTIN_TEMPLATES, StaticTemplate, StaticValue, Template};
 
 pub use value::{Detector, Jitter, Value};

@@ -27,6 +27,13 @@ impl RetrySettings {
     /// # Ok::<(), cb_core::ConfigError>(())
     /// ```
     pub fn policy(&self) -> Result<RetryPolicy, ConfigError> {
+        self.policy_retrying_rejections(self.respect_retry_after)
+    }
+
+    /// [`RetrySettings::policy`], with whether local rejections are retried
+    /// chosen by the caller: a function's `#[retry(retry_rejections = ...)]`
+    /// says it in code, where a file says it with `respect_retry_after`.
+    pub(crate) fn policy_retrying_rejections(&self, rejections: bool) -> Result<RetryPolicy, ConfigError> {
         let backoff = Backoff::exponential(self.base_delay)
             .multiplier(self.multiplier)
             .max_delay(self.max_delay)
@@ -36,7 +43,7 @@ impl RetrySettings {
         let mut builder = RetryPolicy::builder()
             .max_attempts(self.max_attempts)
             .backoff(backoff)
-            .retry_rejections(self.respect_retry_after);
+            .retry_rejections(rejections);
         if let Some(limit) = self.max_elapsed {
             builder = builder.max_elapsed(limit);
         }
@@ -53,6 +60,18 @@ impl BulkheadSettings {
         if !self.enabled {
             return Ok(None);
         }
+        self.build(owner, Pool::Private).map(Some)
+    }
+
+    /// The bulkhead of a function's `#[bulkhead]`: on because the function
+    /// asked for it, and without an `isolation_pool_name` the process-wide
+    /// pool named `owner`, so every function of one breaker shares its slots
+    /// as it shares the breaker.
+    pub(crate) fn shared_by_owner(&self, owner: &str) -> Result<Bulkhead, ConfigError> {
+        self.build(owner, Pool::Owner)
+    }
+
+    fn build(&self, owner: &str, unnamed: Pool) -> Result<Bulkhead, ConfigError> {
         let configure = |b: BulkheadBuilder| {
             let b = b
                 .max_concurrent(self.max_concurrent_calls)
@@ -62,12 +81,22 @@ impl BulkheadSettings {
                 None => b,
             }
         };
-        let bulkhead = match &self.isolation_pool_name {
-            Some(pool) => BulkheadPools::global().get_or_create(pool.clone(), configure),
-            None => configure(Bulkhead::builder(owner.to_string())).build(),
+        let bulkhead = match (&self.isolation_pool_name, unnamed) {
+            (Some(pool), _) => BulkheadPools::global().get_or_create(pool.clone(), configure),
+            (None, Pool::Owner) => BulkheadPools::global().get_or_create(owner.to_string(), configure),
+            (None, Pool::Private) => configure(Bulkhead::builder(owner.to_string())).build(),
         };
-        bulkhead.map(Some).map_err(|e| e.prefixed("bulkhead"))
+        bulkhead.map_err(|e| e.prefixed("bulkhead"))
     }
+}
+
+/// Where a bulkhead without an `isolation_pool_name` gets its slots.
+#[derive(Debug, Clone, Copy)]
+enum Pool {
+    /// Its own.
+    Private,
+    /// The process-wide pool named after its owner.
+    Owner,
 }
 
 impl Settings {
@@ -114,5 +143,38 @@ impl Settings {
         } else {
             Err(ConfigError::new(problems))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_functions_bulkhead_is_shared_by_its_breaker_name_and_a_files_is_private() {
+        let s = BulkheadSettings {
+            enabled: true,
+            max_concurrent_calls: 2,
+            ..BulkheadSettings::default()
+        };
+        let owner = "config-policies-shared-owner";
+        let a = s.shared_by_owner(owner).unwrap();
+        assert!(a.ptr_eq(&s.shared_by_owner(owner).unwrap()));
+        assert!(a.ptr_eq(&BulkheadPools::global().get(owner).unwrap()));
+        assert_eq!(a.max_concurrent(), 2);
+        let private = s.bulkhead(owner).unwrap().unwrap();
+        assert!(!private.ptr_eq(&a));
+        let off = BulkheadSettings::default();
+        assert!(off.bulkhead(owner).unwrap().is_none());
+    }
+
+    #[test]
+    fn retry_rejections_come_from_the_caller_or_from_respect_retry_after() {
+        let s = RetrySettings {
+            respect_retry_after: true,
+            ..RetrySettings::default()
+        };
+        assert!(s.policy().unwrap().retries_rejections());
+        assert!(!s.policy_retrying_rejections(false).unwrap().retries_rejections());
     }
 }

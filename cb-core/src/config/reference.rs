@@ -151,4 +151,23 @@ mod tests {
             );
         }
     }
+
+    /// The page's table of rules between fields lists each rule the code
+    /// checks ([`cb_syntax::rules::RULES`]) once, in its order.
+    #[test]
+    fn the_cross_field_table_lists_every_rule() {
+        let page = include_str!("../../docs/configuration.md");
+        let section = page
+            .split("## Cross-field rules")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .expect("docs/configuration.md has a `Cross-field rules` section");
+        let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
+        assert_eq!(rows.len(), cb_syntax::rules::RULES.len(), "{rows:#?}");
+        for (row, rule) in rows.iter().zip(cb_syntax::rules::RULES) {
+            for path in rule.fields().take(2) {
+                assert!(row.contains(path), "{row} should name {path}");
+            }
+        }
+    }
 }

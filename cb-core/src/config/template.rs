@@ -25,8 +25,9 @@ impl std::fmt::Debug for Entry {
     }
 }
 
-/// The names of the built-in templates, `default` first.
-pub const BUILTIN_TEMPLATES: [&str; 5] = ["default", "ai_provider", "database", "mcp_server", "external_api"];
+/// The names of the built-in templates, `default` first: the table the
+/// macros check `template = "..."` against.
+pub const BUILTIN_TEMPLATES: [&str; 5] = cb_syntax::names::TEMPLATES;
 
 /// A named set of values over a base template.
 ///

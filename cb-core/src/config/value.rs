@@ -32,14 +32,10 @@ impl Detector {
         Detector::Adaptive,
     ];
 
-    /// The name used in files and environment variables.
+    /// The name used in files and environment variables
+    /// ([`cb_syntax::schema::DETECTORS`], in the order of [`Detector::ALL`]).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Detector::CountBased => "count_based",
-            Detector::PercentageBased => "percentage_based",
-            Detector::TimeBased => "time_based",
-            Detector::Adaptive => "adaptive",
-        }
+        cb_syntax::schema::DETECTORS[self as usize]
     }
 
     /// Whether the failure-rate detector is on.

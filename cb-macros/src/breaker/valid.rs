@@ -2,7 +2,6 @@
 //! own token. The result is a [`Plan`] that `expand.rs` emits without checks.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
@@ -14,10 +13,8 @@ use crate::common::fields::{self, Checked};
 use crate::common::suggest::{backticked, with_suggestion};
 use crate::common::{Errors, krate};
 
-/// The built-in templates (cb_core::config::BUILTIN_TEMPLATES).
-pub(crate) const TEMPLATES: [&str; 5] = ["default", "ai_provider", "database", "mcp_server", "external_api"];
-/// The environments (cb_core::config::Environment).
-pub(crate) const ENVIRONMENTS: [&str; 4] = ["development", "staging", "production", "testing"];
+/// The built-in templates and the environments: the runtime's tables.
+pub(crate) use cb_syntax::names::{ENVIRONMENTS, TEMPLATES};
 
 /// Where the template comes from.
 pub(crate) enum TemplateRef {
@@ -550,10 +547,9 @@ pub(crate) fn check_value(
     }
 }
 
-fn dur(values: &BTreeMap<&'static str, Checked>, path: &str) -> Option<Duration> {
-    values.get(path).and_then(Checked::duration)
-}
-
+/// The rules between fields, as the runtime checks them
+/// ([`cb_syntax::rules`]), over the arguments written, plus the rules about
+/// arguments only a macro sees.
 pub(crate) fn cross_checks(
     values: &BTreeMap<&'static str, Checked>,
     at: &BTreeMap<&'static str, TokenStream>,
@@ -562,35 +558,14 @@ pub(crate) fn cross_checks(
     retry_rejections_at: Option<TokenStream>,
     errors: &mut Errors,
 ) {
-    if let (Some(slow), Some(deadline)) = (
-        dur(values, "slow_call_duration_threshold"),
-        dur(values, "call_timeout.duration"),
-    ) && slow >= deadline
-    {
-        errors.push(
-            &at["slow_call_duration_threshold"],
-            format!(
-                "`slow_call_duration_threshold` ({slow:?}) must be below the call timeout ({deadline:?}): every slow call would time out first"
-            ),
-        );
-    }
-    if let (Some(max), Some(base)) = (
-        dur(values, "max_recovery_timeout"),
-        dur(values, "recovery_timeout"),
-    ) && max < base
-    {
-        errors.push(
-            &at["max_recovery_timeout"],
-            format!("`max_recovery_timeout` ({max:?}) must be at least `recovery_timeout` ({base:?})"),
-        );
-    }
-    if let (Some(max), Some(base)) = (dur(values, "retry.max_delay"), dur(values, "retry.base_delay"))
-        && max < base
-    {
-        errors.push(
-            &at["retry.max_delay"],
-            format!("`max_delay` ({max:?}) must be at least `base_delay` ({base:?})"),
-        );
+    use cb_syntax::rules::RULES;
+
+    for rule in RULES {
+        if let Some(broken) = rule.check(|path| fields::fact(values, path))
+            && let Some(tokens) = at.get(broken.field)
+        {
+            errors.push(tokens, broken);
+        }
     }
     if let Some(Checked::Text(t)) = values.get("circuit_type")
         && t == "count_based"

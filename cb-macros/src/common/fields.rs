@@ -2,10 +2,12 @@
 //! itself (names, aliases, types, ranges) is [`cb_syntax::schema`], the one
 //! `cb_core::config` reads too, so a macro accepts exactly what a file does.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use syn::Lit;
 
+use cb_syntax::rules::Fact;
 pub(crate) use cb_syntax::schema::{DETECTORS, FIELDS, Field, JITTERS, Kind};
 
 use super::duration;
@@ -70,6 +72,22 @@ impl Checked {
             Checked::Float(x) => Duration::try_from_secs_f64(*x).ok(),
             Checked::Bool(_) => None,
         }
+    }
+}
+
+/// What the arguments written say of the field at `path`, for the rules
+/// between fields: a field not written is unknown (a template, file or
+/// variable may set it).
+pub(crate) fn fact<'a>(values: &'a BTreeMap<&'static str, Checked>, path: &str) -> Fact<'a> {
+    let (Some(value), Some(field)) = (values.get(path), cb_syntax::schema::field(path)) else {
+        return Fact::Unknown;
+    };
+    match (field.kind, value) {
+        (Kind::Duration { .. }, v) => v.duration().map_or(Fact::Set, Fact::Duration),
+        (_, Checked::Int(n)) => u64::try_from(*n).map_or(Fact::Set, Fact::Count),
+        (_, Checked::Bool(b)) => Fact::Bool(*b),
+        (_, Checked::Text(t)) => Fact::Name(t),
+        (_, Checked::Float(_)) => Fact::Set,
     }
 }
 

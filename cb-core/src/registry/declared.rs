@@ -35,6 +35,11 @@ pub struct Declared {
 
 #[cfg(feature = "macros")]
 impl Declared {
+    /// For macro expansions only, which name it as
+    /// `cb_core::__private::Declared::__new`: `Declared` is
+    /// `#[non_exhaustive]` so that fields can be added without breaking
+    /// users, which also stops expansions (in users' crates) from writing a
+    /// struct literal. Not public API.
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
     pub const fn __new(

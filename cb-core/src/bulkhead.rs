@@ -9,15 +9,14 @@
 //! Several callers can share one bulkhead by cloning it, or by name through
 //! [`BulkheadPools`].
 
-use crate::sync::MutexExt;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::error::{ConfigError, Error, Name, RejectReason, Rejected, Violations};
+use crate::registry::Named;
 
 /// A limit on concurrent calls. Cheap to clone; clones share the slots.
 ///
@@ -230,7 +229,8 @@ impl BulkheadBuilder {
 }
 
 /// Named bulkheads shared by several callers: the first caller of a name
-/// creates its pool, later callers share it.
+/// creates its pool, later callers share it. A [`Named`] registry of
+/// bulkheads; [`as_named`](Self::as_named) lists it like any other.
 ///
 /// ```
 /// use cb_core::BulkheadPools;
@@ -244,7 +244,7 @@ impl BulkheadBuilder {
 /// ```
 #[derive(Debug, Default)]
 pub struct BulkheadPools {
-    pools: Mutex<HashMap<String, Bulkhead>>,
+    pools: Named<Bulkhead>,
 }
 
 impl BulkheadPools {
@@ -259,32 +259,31 @@ impl BulkheadPools {
         GLOBAL.get_or_init(BulkheadPools::new)
     }
 
-    /// The pool named `name`, created with `configure` if it does not exist.
+    /// The pool named `name`, created with `configure` if it does not exist
+    /// (once, however many callers ask at the same time).
     pub fn get_or_create(
         &self,
         name: impl Into<Name>,
         configure: impl FnOnce(BulkheadBuilder) -> BulkheadBuilder,
     ) -> Result<Bulkhead, ConfigError> {
-        let name = name.into();
-        let mut pools = self.pools.lock_unpoisoned();
-        if let Some(b) = pools.get(name.as_str()) {
-            return Ok(b.clone());
-        }
-        let b = configure(Bulkhead::builder(name.clone())).build()?;
-        pools.insert(name.to_string(), b.clone());
-        Ok(b)
+        self.pools
+            .get_or_try_create(name, |name| configure(Bulkhead::builder(name.clone())).build())
     }
 
     /// The pool named `name`, if it exists.
     pub fn get(&self, name: &str) -> Option<Bulkhead> {
-        self.pools.lock_unpoisoned().get(name).cloned()
+        self.pools.get(name)
     }
 
     /// The names of every pool, sorted.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.pools.lock_unpoisoned().keys().cloned().collect();
-        names.sort();
-        names
+        self.pools.names()
+    }
+
+    /// The pools as a [`Named`] registry, to list or export them with the
+    /// same code as any other named handles.
+    pub fn as_named(&self) -> &Named<Bulkhead> {
+        &self.pools
     }
 }
 

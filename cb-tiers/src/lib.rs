@@ -10,7 +10,7 @@
 //!   with one breaker per tier and method (what `#[tiered]` generates code for).
 //! - [`health`]: a background monitor that checks each tier and opens and
 //!   closes its breaker, Kubernetes-style.
-//! - [`dual`]: the dual-path (MCP + REST) breaker.
+//! - `dual` (feature `dual`): the dual-path (MCP + REST) breaker.
 //! - `http` (feature `http`): HTTP tiers on reqwest.
 //!
 //! ```
@@ -45,6 +45,8 @@
 //! The rules cited as R62–R75 are in the project's `SEMANTICS.md`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "dual")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dual")))]
 pub mod dual;
 pub mod error;
 pub mod health;

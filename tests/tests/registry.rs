@@ -1,23 +1,33 @@
-//! The registry of named breakers, and event delivery order under concurrency.
+//! The registry of named breakers, every named registry listing the same
+//! way, and event delivery order under concurrency.
 #![allow(clippy::unwrap_used)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
 use cb_core::clock::ManualClock;
-use cb_core::{BreakerConfig, CircuitBreaker, ConfigError, Event, EventKind, Registry, State, Violation};
+use cb_core::registry::Named;
+use cb_core::{
+    BreakerConfig, BulkheadPools, CircuitBreaker, ConfigError, Event, EventKind, Registry, State, Violation,
+};
+use cb_tiers::dual::{DualPathBreaker, DualPathRegistry, Path};
 
 #[test]
 fn get_or_create_builds_one_breaker_per_name_even_when_racing() {
     let registry = Registry::new();
     let barrier = Barrier::new(8);
+    let configured = AtomicUsize::new(0);
     let made: Vec<CircuitBreaker> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|_| {
                 s.spawn(|| {
                     barrier.wait();
                     registry
-                        .get_or_create("shared", |b| b.failure_threshold(2))
+                        .get_or_create("shared", |b| {
+                            configured.fetch_add(1, Ordering::SeqCst);
+                            b.failure_threshold(2)
+                        })
                         .unwrap()
                 })
             })
@@ -25,7 +35,41 @@ fn get_or_create_builds_one_breaker_per_name_even_when_racing() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(made.windows(2).all(|w| w[0].ptr_eq(&w[1])));
+    assert_eq!(configured.load(Ordering::SeqCst), 1, "one breaker was built");
     assert_eq!(registry.names(), ["shared"]);
+}
+
+/// What an admin endpoint or a metrics exporter writes once for every kind
+/// of named handle.
+fn listing<T: Clone>(named: &Named<T>) -> Vec<String> {
+    named
+        .entries()
+        .into_iter()
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+#[test]
+fn breakers_pools_and_dual_path_servers_list_the_same_way() {
+    let breakers = Registry::new();
+    let pools = BulkheadPools::new();
+    let servers = DualPathRegistry::new(DualPathBreaker::builder("template"));
+    for name in ["zeta", "alpha", "mu"] {
+        breakers.breaker(name).unwrap();
+        pools.get_or_create(name, |b| b.max_concurrent(2)).unwrap();
+        servers.get_or_create(name).unwrap();
+    }
+    let sorted = ["alpha", "mu", "zeta"];
+    assert_eq!(listing(breakers.as_named()), sorted);
+    assert_eq!(listing(pools.as_named()), sorted);
+    assert_eq!(listing(servers.as_named()), sorted);
+    assert_eq!(pools.as_named().len(), 3);
+    let mu = servers.as_named().get("mu").unwrap();
+    assert!(
+        mu.path(Path::Mcp)
+            .ptr_eq(servers.get("mu").unwrap().path(Path::Mcp))
+    );
+    assert!(breakers.as_named().get("unknown").is_none());
 }
 
 #[test]

@@ -1,0 +1,101 @@
+//! What the macros declared: every annotated function, listed before its
+//! first call, and the configuration errors met when they created breakers.
+
+use crate::error::ConfigError;
+use crate::sync::MutexExt;
+
+/// A function annotated with `#[circuit_breaker]` (or `#[fallback]`), as the
+/// macro declared it at compile time: listed by [`declared`] before its
+/// first call, so metrics and admin endpoints can show every breaker.
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Declared {
+    /// The breaker's name (the `name` argument, else `module::function`).
+    /// For a `#[tiered]` trait method it is `Trait::method`: that call site's
+    /// breakers are named `"{tier}.{method}"` once the client's tiers are
+    /// chosen at build time, and its `policies` are `["tiered", "breaker"]`.
+    pub name: &'static str,
+    /// The module path of the annotated function.
+    pub module: &'static str,
+    /// The function's name.
+    pub function: &'static str,
+    /// The template it names, if any.
+    pub template: Option<&'static str>,
+    /// The environment it pins, if any.
+    pub environment: Option<&'static str>,
+    /// The other tiers' breaker names, in order (from `#[fallback(...)]`);
+    /// the function itself is tier 1.
+    pub tiers: &'static [&'static str],
+    /// The policy stages around the call, outermost first (R61 order), e.g.
+    /// `["fallback", "breaker"]`.
+    pub policies: &'static [&'static str],
+}
+
+#[cfg(feature = "macros")]
+impl Declared {
+    /// For macro expansions only, which name it as
+    /// `cb_core::__private::Declared::__new`: `Declared` is
+    /// `#[non_exhaustive]` so that fields can be added without breaking
+    /// users, which also stops expansions (in users' crates) from writing a
+    /// struct literal. Not public API.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const fn __new(
+        name: &'static str,
+        module: &'static str,
+        function: &'static str,
+        template: Option<&'static str>,
+        environment: Option<&'static str>,
+        tiers: &'static [&'static str],
+        policies: &'static [&'static str],
+    ) -> Self {
+        Self {
+            name,
+            module,
+            function,
+            template,
+            environment,
+            tiers,
+            policies,
+        }
+    }
+}
+
+#[cfg(feature = "macros")]
+inventory::collect!(Declared);
+
+/// Every breaker declared with the macros anywhere in the program, sorted by
+/// name, whether or not it was called yet (a static inventory built at link
+/// time).
+///
+/// ```
+/// // In a program with `#[circuit_breaker(name = "claude")] async fn ask(..)`:
+/// let names: Vec<&str> = cb_core::registry::declared().iter().map(|d| d.name).collect();
+/// # let _ = names;
+/// ```
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub fn declared() -> Vec<&'static Declared> {
+    let mut all: Vec<&'static Declared> = inventory::iter::<Declared>.into_iter().collect();
+    all.sort_by(|a, b| a.name.cmp(b.name).then(a.module.cmp(b.module)));
+    all
+}
+
+static CONFIG_ERRORS: std::sync::Mutex<Vec<(String, ConfigError)>> = std::sync::Mutex::new(Vec::new());
+
+/// The breakers whose configuration failed to resolve when the macros
+/// created them (an invalid environment variable or file, say), with the
+/// error. Such a breaker runs on its declared, compile-time-checked
+/// configuration instead (see `#[circuit_breaker]`); a later
+/// [`LiveConfig::update`](crate::config::LiveConfig::update), reload or
+/// [`install_global`](crate::config::install_global) re-resolves it.
+pub fn config_errors() -> Vec<(String, ConfigError)> {
+    CONFIG_ERRORS.lock_unpoisoned().clone()
+}
+
+#[cfg(feature = "macros")]
+pub(crate) fn record_config_error(name: &str, error: ConfigError) {
+    CONFIG_ERRORS.lock_unpoisoned().push((name.to_owned(), error));
+}

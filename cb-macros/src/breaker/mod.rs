@@ -1,4 +1,5 @@
-//! `#[circuit_breaker]`: parse (args.rs) → validate (valid.rs) → emit (expand.rs).
+//! `#[circuit_breaker]`: parse (args.rs) → validate (valid.rs) into a plan
+//! (plan.rs) → emit (expand.rs).
 //!
 //! `#[retry]`, `#[bulkhead]`, `#[timeout]` and `#[fallback]` on the same
 //! function are folded into one expansion, whatever their order: the one
@@ -6,6 +7,7 @@
 
 pub(crate) mod args;
 pub(crate) mod expand;
+pub(crate) mod plan;
 pub(crate) mod shape;
 pub(crate) mod valid;
 
@@ -67,10 +69,9 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         );
     };
     let plan = valid::check(args, &shape, &mut errors);
-    match (plan, errors.finish()) {
-        (Some(plan), Ok(())) => expand::emit(&plan, &shape, func),
-        (_, Err(e)) => with_error(func.into_token_stream(), e),
-        (None, Ok(())) => func.into_token_stream(),
+    match errors.finish() {
+        Ok(()) => expand::emit(&plan, &shape, func),
+        Err(e) => with_error(func.into_token_stream(), e),
     }
 }
 

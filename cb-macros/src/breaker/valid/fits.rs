@@ -62,14 +62,11 @@ fn stages(d: &Draft, shape: &Shape, errors: &mut Errors) {
 
 /// Each attempt gets its own copy of every argument.
 fn retried(d: &Draft, shape: &Shape, errors: &mut Errors) {
-    for a in &shape.args {
-        if let Err(pat) = a {
-            errors.push(
-                pat,
-                "a retried function needs plain argument names (each attempt gets a clone of every argument)",
-            );
-        }
-    }
+    plain_arguments(
+        shape,
+        "a retried function needs plain argument names (each attempt gets a clone of every argument)",
+        errors,
+    );
     if shape.self_by_value {
         errors.push(
             d.stage_keys
@@ -86,18 +83,22 @@ fn tiered(d: &Draft, shape: &Shape, errors: &mut Errors) {
     if matches!(shape.body, Body::Sync) {
         errors.push(&d.tiers[0], "`#[fallback(...)]` tiers need an `async fn`");
     }
-    for a in &shape.args {
-        if let Err(pat) = a {
-            errors.push(
-                pat,
-                "a tiered function needs plain argument names (each tier gets a clone of every argument)",
-            );
-        }
-    }
+    plain_arguments(
+        shape,
+        "a tiered function needs plain argument names (each tier gets a clone of every argument)",
+        errors,
+    );
     if shape.self_by_value {
         errors.push(
             &d.tiers[0],
             "a tiered method cannot take `self` by value; take `&self`",
         );
+    }
+}
+
+/// Cloning an argument needs its name: `msg` at each pattern that is not one.
+fn plain_arguments(shape: &Shape, msg: &str, errors: &mut Errors) {
+    for pat in shape.args.iter().filter_map(|a| a.as_ref().err()) {
+        errors.push(pat, msg);
     }
 }

@@ -28,6 +28,7 @@ mod own;
 mod section;
 mod tiers;
 
+// `template!` checks the same fields and cross-field rules with these.
 pub(crate) use super::plan::{Stages, TemplateRef};
 pub(crate) use field::check_value;
 

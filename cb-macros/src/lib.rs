@@ -81,6 +81,15 @@ use proc_macro::TokenStream;
 /// arguments — so files and variables still apply, and
 /// `LiveConfig::update` changes the breaker at run time.
 ///
+/// # Its sibling attributes
+///
+/// `#[retry]`, `#[bulkhead]`, `#[timeout]` and `#[fallback]` on the same
+/// function fold into it when written bare (imported), as
+/// `cb_core::retry` / `cb_tiers::fallback`, or under the path given with
+/// `crate = "..."`. An attribute of another crate whose path ends the same
+/// way, such as `#[ntest::timeout(100)]`, is left on the function for that
+/// crate.
+///
 /// # Return type
 ///
 /// By default `Result<T, E>` becomes `Result<T, cb_core::Error<E>>`: the

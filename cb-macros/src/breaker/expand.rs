@@ -5,8 +5,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, ReturnType, Stmt, Type};
 
+use super::plan::{Plan, TemplateRef};
 use super::shape::{Body, Shape, replace_future_output};
-use super::valid::{Plan, TemplateRef};
 use crate::common::fields::Checked;
 
 /// The wrapped function.

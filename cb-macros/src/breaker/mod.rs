@@ -1,4 +1,5 @@
-//! `#[circuit_breaker]`: parse (args.rs) → validate (valid.rs) → emit (expand.rs).
+//! `#[circuit_breaker]`: parse (args.rs) → validate (valid.rs) into a plan
+//! (plan.rs) → emit (expand.rs).
 //!
 //! `#[retry]`, `#[bulkhead]`, `#[timeout]` and `#[fallback]` on the same
 //! function are folded into one expansion, whatever their order: the one
@@ -6,23 +7,17 @@
 
 pub(crate) mod args;
 pub(crate) mod expand;
+pub(crate) mod plan;
 pub(crate) mod shape;
+mod siblings;
 pub(crate) mod valid;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
-use syn::{Attribute, Ident, ItemFn, Meta};
+use syn::{Ident, ItemFn, Meta};
 
 use crate::common::{Errors, with_error};
-use args::{Arg, ArgValue, Args};
-
-/// The attributes that fold into `#[circuit_breaker]`, and the argument each becomes.
-const SIBLINGS: [(&str, &str); 4] = [
-    ("retry", "retry"),
-    ("bulkhead", "bulkhead"),
-    ("timeout", "call_timeout"),
-    ("fallback", "tiers"),
-];
+use args::Args;
 
 /// Expands `#[circuit_breaker(args)] item`.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -35,11 +30,12 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(a) => a,
         Err(e) => return with_error(func.into_token_stream(), e),
     };
-    // Sibling attributes below this one: fold them in.
+    // Our sibling attributes below this one: fold them in.
+    let renamed = siblings::renamed(&args);
     let mut kept = Vec::new();
     let mut uses = TokenStream::new();
     for attr in std::mem::take(&mut func.attrs) {
-        match sibling_arg(&attr) {
+        match siblings::sibling_arg(&attr, renamed.as_ref()) {
             Some(Ok(arg)) => {
                 // The attribute is consumed here, so rustc never resolves its
                 // path: use it, or its import would be reported as unused.
@@ -67,36 +63,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         );
     };
     let plan = valid::check(args, &shape, &mut errors);
-    match (plan, errors.finish()) {
-        (Some(plan), Ok(())) => expand::emit(&plan, &shape, func),
-        (_, Err(e)) => with_error(func.into_token_stream(), e),
-        (None, Ok(())) => func.into_token_stream(),
+    match errors.finish() {
+        Ok(()) => expand::emit(&plan, &shape, func),
+        Err(e) => with_error(func.into_token_stream(), e),
     }
-}
-
-/// `#[retry(...)]` → `retry(...)`, `#[timeout("5s")]` → `call_timeout("5s")`, ...
-fn sibling_arg(attr: &Attribute) -> Option<syn::Result<Arg>> {
-    let last = attr.path().segments.last()?.ident.to_string();
-    let (_, key) = SIBLINGS.iter().find(|(a, _)| *a == last)?;
-    let span = attr
-        .path()
-        .segments
-        .last()
-        .map_or_else(Span::call_site, |s| s.ident.span());
-    let tokens = match &attr.meta {
-        Meta::List(list) => list.tokens.clone(),
-        Meta::Path(_) => TokenStream::new(),
-        Meta::NameValue(nv) => {
-            return Some(Err(syn::Error::new_spanned(
-                nv.eq_token,
-                format!("expected `#[{last}(...)]`"),
-            )));
-        }
-    };
-    Some(Ok(Arg {
-        key: Ident::new(key, span),
-        value: ArgValue::Group { span, tokens },
-    }))
 }
 
 /// Expands `#[retry]`, `#[bulkhead]`, `#[timeout]` or `#[fallback]` written
@@ -107,17 +77,11 @@ pub(crate) fn absorb(which: &str, args: TokenStream, item: TokenStream) -> Token
         Ok(func) => func,
         Err(_) => return with_error(item.clone(), not_a_function(item, which)),
     };
-    let key = SIBLINGS
+    let key = Ident::new(siblings::argument_of(which), Span::call_site());
+    let pos = func
+        .attrs
         .iter()
-        .find(|(a, _)| *a == which)
-        .map_or(which, |(_, k)| *k);
-    let key = Ident::new(key, Span::call_site());
-    let pos = func.attrs.iter().position(|a| {
-        a.path()
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "circuit_breaker")
-    });
+        .position(|a| siblings::is_ours(a.path(), "circuit_breaker", siblings::renamed_in(a).as_ref()));
     match pos {
         Some(i) => {
             let attr = &mut func.attrs[i];
@@ -257,6 +221,60 @@ mod tests {
             "{s}"
         );
         assert!(!s.contains("# [timeout"), "{s}");
+    }
+
+    #[test]
+    fn another_crates_timeout_below_is_emitted_untouched() {
+        let out = expand(
+            quote!(),
+            quote!(
+                #[ntest::timeout(100)]
+                async fn f(x: u32) -> Result<u32, E> {
+                    Ok(x)
+                }
+            ),
+        );
+        let f: ItemFn = syn::parse2(out).expect("a function, without errors");
+        let attrs: Vec<String> = f.attrs.iter().map(|a| a.to_token_stream().to_string()).collect();
+        assert_eq!(attrs, ["# [ntest :: timeout (100)]"]);
+        let body = f.block.to_token_stream().to_string();
+        assert!(
+            body.contains("__CB_BREAKER") && !body.contains("call_timeout"),
+            "no call timeout stage: {body}"
+        );
+    }
+
+    #[test]
+    fn a_sibling_under_the_renamed_crate_is_folded_in() {
+        let out = expand(
+            quote!(crate = "my_cb"),
+            quote!(
+                #[my_cb::timeout("5s")]
+                async fn f(x: u32) -> Result<u32, E> {
+                    Ok(x)
+                }
+            ),
+        );
+        let s = out.to_string();
+        assert!(s.contains("call_timeout : true"), "{s}");
+        assert!(!s.contains("# [my_cb :: timeout"), "{s}");
+    }
+
+    #[test]
+    fn a_sibling_above_does_not_move_into_another_crates_circuit_breaker() {
+        let out = absorb(
+            "retry",
+            quote!(max_attempts = 3),
+            quote!(
+                #[other::circuit_breaker(name = "x")]
+                async fn f() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        let s = out.to_string();
+        assert!(s.contains("needs `#[circuit_breaker]`"), "{s}");
+        assert!(s.contains("# [other :: circuit_breaker (name = \"x\")]"), "{s}");
     }
 
     #[test]

@@ -1,0 +1,113 @@
+//! `retry(..)` and `bulkhead(..)` (and `#[retry(..)]` / `#[bulkhead(..)]`
+//! folded into them): a stage with the fields of its configuration section.
+
+use quote::ToTokens;
+use syn::Lit;
+
+use super::draft::{Draft, Seen};
+use super::field::check_value;
+use crate::breaker::args::{Arg, ArgValue, Args};
+use crate::common::Errors;
+use crate::common::fields::{self, Checked};
+use crate::common::suggest::{backticked, with_suggestion};
+
+/// `retry(max_attempts = 3, ..)`, plus `retry_rejections`, which is not a field.
+pub(super) fn retry(d: &mut Draft, arg: Arg, errors: &mut Errors) {
+    if section(d, arg, "retry", errors) {
+        d.stages.retry = true;
+    }
+}
+
+/// `bulkhead(max_concurrent_calls = 10, ..)`.
+pub(super) fn bulkhead(d: &mut Draft, arg: Arg, errors: &mut Errors) {
+    if section(d, arg, "bulkhead", errors) {
+        d.stages.bulkhead = true;
+        d.values.insert("bulkhead.enabled", Checked::Bool(true));
+    }
+}
+
+/// Checks every setting of the section `name`; `true` when the stage is on
+/// (its settings parsed, even if some are wrong: those are reported).
+fn section(d: &mut Draft, Arg { key, value }: Arg, name: &str, errors: &mut Errors) -> bool {
+    if !d.seen.first(name, &key, errors) {
+        return false;
+    }
+    let ArgValue::Group { tokens, .. } = value else {
+        errors.push(
+            value.spanned(),
+            format!("expected `{name}(...)`, e.g. `{}`", example(name)),
+        );
+        return false;
+    };
+    let inner = match syn::parse2::<Args>(tokens) {
+        Ok(a) => a,
+        Err(e) => {
+            errors.add(e);
+            return false;
+        }
+    };
+    let mut seen = Seen::default();
+    for arg in inner.0 {
+        if name == "retry" && arg.key == "retry_rejections" {
+            retry_rejections(d, &mut seen, arg, errors);
+        } else {
+            setting(d, &mut seen, name, arg, errors);
+        }
+    }
+    d.stage_keys.push(key);
+    true
+}
+
+/// `retry_rejections = true`: retry the calls the breaker refused.
+fn retry_rejections(d: &mut Draft, seen: &mut Seen, Arg { key, value }: Arg, errors: &mut Errors) {
+    if !seen.first("retry_rejections", &key, errors) {
+        return;
+    }
+    match &value {
+        ArgValue::Lit {
+            lit: Lit::Bool(b), ..
+        } => {
+            d.stages.retry_rejections = b.value;
+            if b.value {
+                d.retry_rejections_at = Some(b.to_token_stream());
+            }
+        }
+        other => errors.push(other.spanned(), "expected `true` or `false`"),
+    }
+}
+
+/// One field of the section; `enabled` is not one: writing the section enables it.
+fn setting(d: &mut Draft, seen: &mut Seen, name: &str, Arg { key, value }: Arg, errors: &mut Errors) {
+    let given = key.to_string();
+    let Some(field) = fields::find(Some(name), &given).filter(|f| f.key() != "enabled") else {
+        let mut keys: Vec<&str> = fields::keys(Some(name))
+            .into_iter()
+            .filter(|x| *x != "enabled")
+            .collect();
+        if name == "retry" {
+            keys.push("retry_rejections");
+        }
+        errors.push(
+            &key,
+            with_suggestion(
+                format!(
+                    "unknown `{name}` argument `{given}`; expected one of {}",
+                    backticked(&keys)
+                ),
+                &given,
+                &keys,
+            ),
+        );
+        return;
+    };
+    if seen.first(field.key(), &key, errors) {
+        check_value(field, &key, &value, errors, &mut d.values, &mut d.value_at);
+    }
+}
+
+fn example(name: &str) -> &'static str {
+    match name {
+        "retry" => "retry(max_attempts = 3, max_elapsed = \"10s\")",
+        _ => "bulkhead(max_concurrent_calls = 10)",
+    }
+}

@@ -13,8 +13,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::breaker::State;
 use crate::error::Name;
+use crate::state::State;
 
 /// What one counter slot counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,23 +15,23 @@ mod config;
 #[cfg(test)]
 mod hot_path_tests;
 mod permit;
-mod state;
 mod window;
+mod word;
 
 use crate::sync::MutexExt;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+pub use crate::state::{Outcome, State, TransitionReason};
 pub use builder::BreakerBuilder;
 pub use classify::Predicates;
 pub use config::{BreakerConfig, Window};
 pub(crate) use permit::run_guarded;
-pub use permit::{Classifier, DefaultClassifier, Outcome, Permit};
-pub use state::{State, TransitionReason};
+pub use permit::{Classifier, DefaultClassifier, Permit};
 
-use self::state::Word;
 use self::window::Window as WindowStats;
+use self::word::Word;
 use crate::clock::{ClockHandle, Nanos, to_nanos};
 use crate::error::{ConfigError, Error, Name, RejectReason, Rejected};
 use crate::event::{Event, EventHub, EventKind, Listener};

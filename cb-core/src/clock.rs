@@ -127,15 +127,6 @@ pub(crate) mod sys {
         *RES.get_or_init(|| read(libc::CLOCK_MONOTONIC_COARSE, true))
     }
 
-    /// CPUs online in the machine, whatever this thread's affinity or the
-    /// process's CPU quota (which `available_parallelism` reflects): threads
-    /// of a process limited to one CPU's worth of time still run on all of them.
-    pub(crate) fn online_cpus() -> usize {
-        // SAFETY: sysconf reads a system constant; it has no pointer arguments.
-        let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-        usize::try_from(n).unwrap_or(0)
-    }
-
     extern "C" fn after_fork_in_child() {
         super::recent::GLOBAL.reset_after_fork();
     }
@@ -171,9 +162,6 @@ pub(crate) mod sys {
         super::to_nanos(origin().elapsed())
     }
     pub(super) fn coarse_resolution() -> u64 {
-        0
-    }
-    pub(crate) fn online_cpus() -> usize {
         0
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::word::Word;
-use super::{BreakerConfig, CircuitBreaker, Pending, Shared, WindowStats, flags_of};
+use super::{BreakerConfig, CircuitBreaker, Pending, Shared, WindowStats};
 use crate::clock::to_nanos;
 use crate::error::ConfigError;
 use crate::event::EventKind;
@@ -146,13 +146,7 @@ impl Shared {
             }
             let slots = (config.half_open_max_calls as usize).max(core.probes.len());
             core.probes.resize(slots, None);
-            self.hot
-                .failure_threshold
-                .store(config.failure_threshold.unwrap_or(0), Ordering::Relaxed);
-            self.hot
-                .slow_threshold
-                .store(to_nanos(config.slow_call_duration_threshold), Ordering::Relaxed);
-            self.hot.flags.store(flags_of(&config), Ordering::Relaxed);
+            self.hot.load_config(&config);
             self.hot.window_clean.store(false, Ordering::Relaxed);
             core.config = config;
             self.refresh_probe_deadline(&core);

@@ -143,9 +143,34 @@ struct Pending {
     transitions: Vec<(State, State, TransitionReason)>,
 }
 
+/// The generation tag a failure streak carries (see [`Hot::streak`]).
 #[inline]
 fn streak_tag(w: Word) -> u64 {
     w.generation() & 0xFFFF_FFFF
+}
+
+/// The consecutive failures a `streak` word counts in the generation of
+/// `w`: a streak from an older generation reads as zero.
+#[inline]
+fn streak_count(streak: u64, w: Word) -> u32 {
+    if streak >> 32 == streak_tag(w) {
+        (streak & 0xFFFF_FFFF) as u32
+    } else {
+        0
+    }
+}
+
+impl Hot {
+    /// Copies what the lock-free paths read of `config` (thresholds and
+    /// which detectors are on) into their atomics, at build time and on
+    /// every configuration change.
+    fn load_config(&self, config: &BreakerConfig) {
+        self.failure_threshold
+            .store(config.failure_threshold.unwrap_or(0), Ordering::Relaxed);
+        self.slow_threshold
+            .store(to_nanos(config.slow_call_duration_threshold), Ordering::Relaxed);
+        self.flags.store(flags_of(config), Ordering::Relaxed);
+    }
 }
 
 impl CircuitBreaker {
@@ -165,15 +190,16 @@ impl CircuitBreaker {
             word: AtomicU64::new(Word::new(State::Closed, 0).0),
             open_until: AtomicU64::new(0),
             streak: AtomicU64::new(0),
-            failure_threshold: AtomicU32::new(config.failure_threshold.unwrap_or(0)),
-            flags: AtomicU32::new(flags_of(&config)),
-            slow_threshold: AtomicU64::new(to_nanos(config.slow_call_duration_threshold)),
+            failure_threshold: AtomicU32::new(0),
+            flags: AtomicU32::new(0),
+            slow_threshold: AtomicU64::new(0),
             probe_deadline: AtomicU64::new(NO_DEADLINE),
             resolution: clock.resolution(),
             clock,
             window_clean: AtomicBool::new(false),
             name,
         };
+        hot.load_config(&config);
         let core = Core {
             probes: vec![None; config.half_open_max_calls as usize],
             config,

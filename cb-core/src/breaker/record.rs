@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::word::Word;
-use super::{Core, F_TIME_WINDOW, F_WINDOW, Pending, Shared, Window, streak_tag};
+use super::{Core, F_TIME_WINDOW, F_WINDOW, Pending, Shared, Window, streak_count, streak_tag};
 use super::{decide, permit};
 use crate::clock::Nanos;
 use crate::event::EventKind;
@@ -121,11 +121,7 @@ impl Shared {
             if failed {
                 let mut s = streak.load(Ordering::Relaxed);
                 loop {
-                    let count = if s >> 32 == tag {
-                        (s & 0xFFFF_FFFF) as u32
-                    } else {
-                        0
-                    };
+                    let count = streak_count(s, w);
                     let next = (tag << 32) | u64::from(count.saturating_add(1));
                     match streak.compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Relaxed) {
                         Ok(_) => {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::word::Word;
-use super::{CircuitBreaker, Shared, WindowStats, streak_tag};
+use super::{CircuitBreaker, Shared, WindowStats, streak_count};
 use crate::clock::Nanos;
 use crate::event::Listener;
 use crate::metrics::{MemoryUsage, MetricsSnapshot};
@@ -45,11 +45,7 @@ impl Shared {
             .map(|win| win.totals(now))
             .unwrap_or_default();
         let streak = self.hot.streak.load(Ordering::Acquire);
-        let consecutive_failures = if streak >> 32 == streak_tag(w) {
-            (streak & 0xFFFF_FFFF) as u32
-        } else {
-            0
-        };
+        let consecutive_failures = streak_count(streak, w);
         let mut transitions = Vec::new();
         for from in State::ALL {
             for to in State::ALL {

@@ -1,4 +1,9 @@
 //! Admission: whether a call may go ahead, and the refusal when it may not.
+//!
+//! A free state (closed, disabled, metrics-only) admits on one load of the
+//! state word; an open circuit rejects on that load and one clock read; only
+//! what needs the lock (an open period that is over, half-open probe slots)
+//! goes the slow way.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -173,6 +178,7 @@ impl Shared {
         }
     }
 
+    /// Moves the stuck-probe deadline (R25) to follow the oldest probe in flight.
     pub(super) fn refresh_probe_deadline(&self, core: &Core) {
         let oldest = core.probes.iter().flatten().min().copied();
         let deadline = oldest.map_or(NO_DEADLINE, |t| {

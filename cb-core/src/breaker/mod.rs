@@ -8,6 +8,15 @@
 //! load and one coarse clock read. Transitions, half-open probes and window
 //! detectors go through a short `std::sync::Mutex`, never held across an
 //! `.await` (R93), and listeners run after it is released (R36).
+//!
+//! [`CircuitBreaker`] is one type; each of its concepts has a file of its
+//! own: admission (`admit`), recording outcomes (`record`), transitions, the
+//! lazy time-based ones included (`transition`), manual control and run-time
+//! configuration (`control`), and what a breaker reports (`snapshot`). The
+//! rules those apply (does this outcome trip? does this probe close or
+//! reopen? has this state lapsed?) are pure functions in `decide`. The
+//! vocabulary ([`State`], [`Outcome`], [`TransitionReason`]) lives below the
+//! breaker, so that events and metrics can use it.
 
 mod admit;
 mod builder;

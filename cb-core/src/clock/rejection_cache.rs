@@ -72,11 +72,12 @@ pub(crate) static GLOBAL: RecentTime = RecentTime::new();
 
 /// Turns the process-wide rejection cache on or off (on by default).
 ///
-/// An open circuit on the default [`SystemClock`] rejects with a state load and
-/// a compare with the time. Under a rejection storm (about 100 000 rejections
-/// a second on one thread) cb-core starts one thread, `cb-clock`, that stores
-/// the coarse OS time every 1–5 ms, so that a rejection reads that instead of
-/// the OS clock; it stops after a second without such rejections. The cached
+/// An open circuit on the default [`SystemClock`](crate::clock::SystemClock)
+/// rejects with a state load and a compare with the time. Under a rejection
+/// storm (about 100 000 rejections a second on one thread) cb-core starts one
+/// thread, `cb-clock`, that stores the coarse OS time every 1–5 ms, so that a
+/// rejection reads that instead of the OS clock; it stops after a second
+/// without such rejections. The cached
 /// time only decides rejections more than 20 ms before the open period ends,
 /// so no call is admitted early and no `retry_after` is short; `state()` and
 /// everything else read the OS clock. Breakers on other clocks never use it.

@@ -111,7 +111,7 @@ impl Shared {
     #[inline]
     fn record_judged(&self, w: Word, outcome: Outcome, now: Nanos, slow: bool, window: bool, may_trip: bool) {
         let Some(failed) = decide::failed(outcome) else {
-            return; // neutral
+            return; // excluded and cancelled are neutral (R2, R5)
         };
         let mut trip = None;
         let threshold = self.hot.failure_threshold.load(Ordering::Relaxed);

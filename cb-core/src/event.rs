@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use crate::breaker::{Outcome, State, TransitionReason};
 use crate::error::{Name, RejectReason};
+use crate::state::{Outcome, State, TransitionReason};
 
 /// Something that happened to a breaker.
 #[derive(Debug, Clone, PartialEq)]

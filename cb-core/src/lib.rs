@@ -62,6 +62,7 @@ pub mod pipeline;
 pub mod random;
 pub mod registry;
 pub mod retry;
+mod state;
 pub mod sync;
 pub mod testing;
 pub mod timeout;
@@ -70,13 +71,13 @@ pub mod timeout;
 pub mod tower;
 
 pub use breaker::{
-    BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, DefaultClassifier, Outcome, Permit, State,
-    TransitionReason, Window,
+    BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, DefaultClassifier, Permit, Window,
 };
 pub use error::{ConfigError, Error, Name, RejectReason, Rejected, Violation};
 pub use event::{Event, EventKind, Listener};
 pub use metrics::{LifetimeCounters, MemoryUsage, MetricsSnapshot};
 pub use registry::{ConfigSource, Registry};
+pub use state::{Outcome, State, TransitionReason};
 
 pub use adaptive::{AdaptiveThrottle, ConcurrencyLimit, LatencyBaseline};
 pub use bulkhead::{Bulkhead, BulkheadPermit, BulkheadPools};

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use super::permit::{Classifier, Outcome};
+use super::permit::Classifier;
+use crate::state::Outcome;
 
 type ErrPred<E> = Box<dyn Fn(&E) -> bool + Send + Sync>;
 type OkPred<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;

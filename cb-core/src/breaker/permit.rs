@@ -4,40 +4,12 @@ use std::future::Future;
 use std::pin::pin;
 
 use super::Shared;
-use super::state::Word;
+use super::word::Word;
 use crate::clock::Nanos;
+use crate::state::Outcome;
 
 pub(crate) const NO_PROBE: u32 = u32::MAX;
 pub(crate) const NO_START: Nanos = u64::MAX;
-
-/// How an admitted call ended (R1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// The call succeeded.
-    Success,
-    /// The call failed; it counts against the downstream's health.
-    Failure,
-    /// The call's result says nothing about the downstream's health (R2):
-    /// it counts toward no rate, streak or minimum.
-    Excluded,
-    /// The caller gave up before the call finished (R5): nothing is judged.
-    Cancelled,
-    /// The call panicked (R6): judged as a failure.
-    Panicked,
-}
-
-impl Outcome {
-    /// The outcome as a metric label: `success`, `failure`, ...
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-            Outcome::Excluded => "excluded",
-            Outcome::Cancelled => "cancelled",
-            Outcome::Panicked => "panicked",
-        }
-    }
-}
 
 /// Decides from a call's whole `Result` how it counts (R4).
 ///
@@ -142,9 +114,9 @@ impl<'a> Permit<'a> {
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         let outcome = if std::thread::panicking() {
-            super::Outcome::Panicked
+            Outcome::Panicked
         } else {
-            super::Outcome::Cancelled
+            Outcome::Cancelled
         };
         self.shared.complete(self.word, self.start, self.probe, outcome);
     }

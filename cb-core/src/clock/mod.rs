@@ -23,7 +23,9 @@
 //! for tests that use `#[tokio::test(start_paused = true)]`; it also enables
 //! `tokio/test-util`, which is what makes paused time exist at all.
 
-mod recent;
+mod rejection_cache;
+
+pub use rejection_cache::{rejection_cache_running, set_rejection_cache};
 
 use std::fmt;
 use std::sync::Arc;
@@ -89,11 +91,9 @@ impl Clock for SystemClock {
 
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-pub(crate) mod sys {
-    //! The only `unsafe` in the crate: `clock_gettime`/`clock_getres` calls
-    //! into libc, each with a valid pointer to a local `timespec`, the
-    //! registration of the rejection cache's `fork` handler, and `sysconf`
-    //! for the number of online CPUs (the metrics' stripe count).
+mod sys {
+    //! The coarse OS clock's `unsafe`: `clock_gettime`/`clock_getres` calls
+    //! into libc, each with a valid pointer to a local `timespec`.
     use std::sync::OnceLock;
 
     fn read(clock: libc::clockid_t, getres: bool) -> u64 {
@@ -126,40 +126,10 @@ pub(crate) mod sys {
         static RES: OnceLock<u64> = OnceLock::new();
         *RES.get_or_init(|| read(libc::CLOCK_MONOTONIC_COARSE, true))
     }
-
-    /// CPUs online in the machine, whatever this thread's affinity or the
-    /// process's CPU quota (which `available_parallelism` reflects): threads
-    /// of a process limited to one CPU's worth of time still run on all of them.
-    pub(crate) fn online_cpus() -> usize {
-        // SAFETY: sysconf reads a system constant; it has no pointer arguments.
-        let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-        usize::try_from(n).unwrap_or(0)
-    }
-
-    extern "C" fn after_fork_in_child() {
-        super::recent::GLOBAL.reset_after_fork();
-    }
-
-    /// Registers, once, the `fork` handler that turns the rejection cache off
-    /// in a child process (which does not inherit the ticker thread).
-    pub(super) fn reset_recent_after_fork() {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            // SAFETY: registers a plain `extern "C"` function that only does
-            // atomic stores, which is what may run in a child after `fork`.
-            let rc = unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
-            if rc != 0 {
-                tracing::warn!(
-                    rc,
-                    "cb-core: pthread_atfork failed; do not fork while open circuits reject"
-                );
-            }
-        });
-    }
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) mod sys {
+mod sys {
     use std::sync::OnceLock;
     use std::time::Instant;
 
@@ -173,42 +143,6 @@ pub(crate) mod sys {
     pub(super) fn coarse_resolution() -> u64 {
         0
     }
-    pub(crate) fn online_cpus() -> usize {
-        0
-    }
-}
-
-/// Turns the process-wide rejection cache on or off (on by default).
-///
-/// An open circuit on the default [`SystemClock`] rejects with a state load and
-/// a compare with the time. Under a rejection storm (about 100 000 rejections
-/// a second on one thread) cb-core starts one thread, `cb-clock`, that stores
-/// the coarse OS time every 1–5 ms, so that a rejection reads that instead of
-/// the OS clock; it stops after a second without such rejections. The cached
-/// time only decides rejections more than 20 ms before the open period ends,
-/// so no call is admitted early and no `retry_after` is short; `state()` and
-/// everything else read the OS clock. Breakers on other clocks never use it.
-///
-/// Starting the thread (once per storm) is the only allocation involved; the
-/// rejections themselves neither allocate nor lock. If the thread cannot be
-/// spawned, a warning is logged and rejections keep reading the OS clock.
-///
-/// Turning it off stops a running `cb-clock` thread within one tick; turning it
-/// on again lets rejection storms start it. A forked child starts with it off
-/// until a storm in the child starts its own thread.
-///
-/// ```
-/// cb_core::clock::set_rejection_cache(false);
-/// assert!(!cb_core::clock::rejection_cache_running());
-/// cb_core::clock::set_rejection_cache(true);
-/// ```
-pub fn set_rejection_cache(enabled: bool) {
-    recent::GLOBAL.set_enabled(enabled);
-}
-
-/// Whether the rejection cache's `cb-clock` thread runs (see [`set_rejection_cache`]).
-pub fn rejection_cache_running() -> bool {
-    recent::GLOBAL.running()
 }
 
 /// Time from `tokio::time::Instant::now()`: follows paused and advanced tokio
@@ -434,7 +368,7 @@ impl ClockHandle {
     #[inline]
     pub(crate) fn cached_remaining(&self, until: Nanos) -> Option<Nanos> {
         match self {
-            ClockHandle::System => recent::GLOBAL.remaining(until),
+            ClockHandle::System => rejection_cache::GLOBAL.remaining(until),
             _ => None,
         }
     }
@@ -443,7 +377,7 @@ impl ClockHandle {
     #[inline]
     pub(crate) fn note_rejection(&self, now: Nanos) {
         if let ClockHandle::System = self {
-            recent::GLOBAL.note_rejection(now);
+            rejection_cache::GLOBAL.note_rejection(now);
         }
     }
 

@@ -24,8 +24,8 @@
 //!   [`IDLE_STOP`] the thread withdraws the time for one tick and stops if no
 //!   rejection came in that tick. In a forked child (which does not inherit
 //!   the thread) the cache reads as off;
-//! - [`set_rejection_cache`](super::set_rejection_cache) turns it off for the
-//!   whole process. Breakers on any clock other than `SystemClock` never use it.
+//! - [`set_rejection_cache`] turns it off for the whole process. Breakers on
+//!   any clock other than `SystemClock` never use it.
 //!
 //! The one way it can be wrong: if the `cb-clock` thread is starved of CPU for
 //! longer than [`MARGIN`], a circuit may stay open by up to that excess after
@@ -69,6 +69,40 @@ pub(crate) struct RecentTime {
 
 /// The process's cache, read by every breaker on the default clock.
 pub(crate) static GLOBAL: RecentTime = RecentTime::new();
+
+/// Turns the process-wide rejection cache on or off (on by default).
+///
+/// An open circuit on the default [`SystemClock`](crate::clock::SystemClock)
+/// rejects with a state load and a compare with the time. Under a rejection
+/// storm (about 100 000 rejections a second on one thread) cb-core starts one
+/// thread, `cb-clock`, that stores the coarse OS time every 1–5 ms, so that a
+/// rejection reads that instead of the OS clock; it stops after a second
+/// without such rejections. The cached
+/// time only decides rejections more than 20 ms before the open period ends,
+/// so no call is admitted early and no `retry_after` is short; `state()` and
+/// everything else read the OS clock. Breakers on other clocks never use it.
+///
+/// Starting the thread (once per storm) is the only allocation involved; the
+/// rejections themselves neither allocate nor lock. If the thread cannot be
+/// spawned, a warning is logged and rejections keep reading the OS clock.
+///
+/// Turning it off stops a running `cb-clock` thread within one tick; turning it
+/// on again lets rejection storms start it. A forked child starts with it off
+/// until a storm in the child starts its own thread.
+///
+/// ```
+/// cb_core::clock::set_rejection_cache(false);
+/// assert!(!cb_core::clock::rejection_cache_running());
+/// cb_core::clock::set_rejection_cache(true);
+/// ```
+pub fn set_rejection_cache(enabled: bool) {
+    GLOBAL.set_enabled(enabled);
+}
+
+/// Whether the rejection cache's `cb-clock` thread runs (see [`set_rejection_cache`]).
+pub fn rejection_cache_running() -> bool {
+    GLOBAL.running()
+}
 
 thread_local! {
     /// `(start of the current pressure window, rejections in it)`.
@@ -156,7 +190,7 @@ impl RecentTime {
         #[cfg(target_os = "linux")]
         {
             let Some(token) = self.claim() else { return };
-            super::sys::reset_recent_after_fork();
+            turn_off_in_forked_children();
             let tick = tick_period();
             let spawned = std::thread::Builder::new()
                 .name("cb-clock".into())
@@ -254,6 +288,28 @@ impl RecentTime {
         self.recent.store(0, Ordering::Relaxed);
         self.used.store(false, Ordering::Relaxed);
     }
+}
+
+/// Registers, once, the `fork` handler that turns the rejection cache off
+/// in a child process (which does not inherit the ticker thread).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // `pthread_atfork`: std has no hook for a forked child
+fn turn_off_in_forked_children() {
+    extern "C" fn after_fork_in_child() {
+        GLOBAL.reset_after_fork();
+    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: registers a plain `extern "C"` function that only does
+        // atomic stores, which is what may run in a child after `fork`.
+        let rc = unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+        if rc != 0 {
+            tracing::warn!(
+                rc,
+                "cb-core: pthread_atfork failed; do not fork while open circuits reject"
+            );
+        }
+    });
 }
 
 /// The ticker's period: the OS coarse clock's resolution, within 1–5 ms.

@@ -1,4 +1,7 @@
-//! Breaker states and the packed `state | generation` word read on every call.
+//! The breaker's vocabulary: its states, why they change, and how a call
+//! ends. A module of its own, below the breaker, so that events and counters
+//! can speak of states and outcomes without depending on the breaker that
+//! produces them.
 
 use std::fmt;
 
@@ -140,59 +143,31 @@ impl fmt::Display for TransitionReason {
     }
 }
 
-/// `generation << 3 | state`: one atomic load tells a call both (R29).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Word(pub(crate) u64);
-
-impl Word {
-    const STATE_BITS: u32 = 3;
-    const STATE_MASK: u64 = (1 << Self::STATE_BITS) - 1;
-
-    pub(crate) fn new(state: State, generation: u64) -> Self {
-        Word((generation << Self::STATE_BITS) | state.code())
-    }
-    #[inline]
-    pub(crate) fn state(self) -> State {
-        State::from_code(self.0 & Self::STATE_MASK)
-    }
-    /// Whether calls are admitted without limit (closed, disabled, metrics-only).
-    #[inline]
-    pub(crate) fn admits_freely(self) -> bool {
-        const FREE: u64 = 1 << 0 | 1 << 4 | 1 << 5;
-        FREE >> (self.0 & Self::STATE_MASK) & 1 != 0
-    }
-    /// Whether outcomes are judged (closed, metrics-only).
-    #[inline]
-    pub(crate) fn judges(self) -> bool {
-        const JUDGED: u64 = 1 << 0 | 1 << 5;
-        JUDGED >> (self.0 & Self::STATE_MASK) & 1 != 0
-    }
-    #[inline]
-    pub(crate) fn generation(self) -> u64 {
-        self.0 >> Self::STATE_BITS
-    }
-    /// The next generation in `state` (R31: every change bumps it).
-    pub(crate) fn next(self, state: State) -> Self {
-        Word::new(
-            state,
-            self.generation().wrapping_add(1) & (u64::MAX >> Self::STATE_BITS),
-        )
-    }
+/// How an admitted call ended (R1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The call succeeded.
+    Success,
+    /// The call failed; it counts against the downstream's health.
+    Failure,
+    /// The call's result says nothing about the downstream's health (R2):
+    /// it counts toward no rate, streak or minimum.
+    Excluded,
+    /// The caller gave up before the call finished (R5): nothing is judged.
+    Cancelled,
+    /// The call panicked (R6): judged as a failure.
+    Panicked,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn word_round_trips_every_state() {
-        for s in State::ALL {
-            let w = Word::new(s, 12345);
-            assert_eq!(w.state(), s);
-            assert_eq!(w.admits_freely(), s.admits_freely());
-            assert_eq!(w.judges(), matches!(s, State::Closed | State::MetricsOnly));
-            assert_eq!(w.generation(), 12345);
-            assert_eq!(w.next(State::Open).generation(), 12346);
+impl Outcome {
+    /// The outcome as a metric label: `success`, `failure`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Excluded => "excluded",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Panicked => "panicked",
         }
     }
 }

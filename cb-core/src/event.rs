@@ -283,23 +283,24 @@ impl Delivery {
             if std::mem::take(&mut first) {
                 budget.owed = self.queue.lock_unpoisoned().events.len();
             }
-            if self.drain(&mut budget) == Stop::Empty {
-                if self.release() {
-                    return;
+            while self.drain(&mut budget) == Stop::OutOfBudget {
+                // The right to deliver stays held: the thread inherits it,
+                // so order is kept.
+                let this = Arc::clone(self);
+                let spawned = std::thread::Builder::new()
+                    .name("cb-events".into())
+                    .spawn(move || this.deliver_until_empty());
+                match spawned {
+                    Ok(_) => return,
+                    Err(e) => {
+                        // Late events beat lost ones: deliver as before.
+                        tracing::warn!(error = %e, "cb-core: could not start a cb-events thread; the caller delivers the backlog");
+                        budget = Budget::UNLIMITED;
+                    }
                 }
-                continue;
             }
-            // The flag stays held: the thread inherits it, so order is kept.
-            let this = Arc::clone(self);
-            let spawned = std::thread::Builder::new()
-                .name("cb-events".into())
-                .spawn(move || this.deliver_until_empty());
-            match spawned {
-                Ok(_) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cb-core: could not start a cb-events thread; the caller delivers the backlog");
-                    budget = Budget::UNLIMITED;
-                }
+            if self.release() {
+                return;
             }
         }
     }
@@ -325,6 +326,8 @@ impl Delivery {
                 if queue.events.is_empty() {
                     return Stop::Empty;
                 }
+                // Owed events a transition evicted are owed no more.
+                budget.owed = budget.owed.min(queue.events.len());
                 if budget.spent() {
                     return Stop::OutOfBudget;
                 }

@@ -74,7 +74,7 @@ pub use breaker::{
     BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, DefaultClassifier, Permit, Window,
 };
 pub use error::{ConfigError, Error, Name, RejectReason, Rejected, Violation};
-pub use event::{Event, EventKind, Listener};
+pub use event::{EVENT_QUEUE_BOUND, Event, EventKind, Listener};
 pub use metrics::{LifetimeCounters, MemoryUsage, MetricsSnapshot};
 pub use registry::{ConfigSource, Registry};
 pub use state::{Outcome, State, TransitionReason};

@@ -75,6 +75,7 @@ impl Shared {
             retry_after: (state == State::Open).then(|| self.open_remaining(now)),
             calls: self.counters.lifetime(),
             transitions,
+            dropped_events: self.events.dropped(),
         }
     }
 }

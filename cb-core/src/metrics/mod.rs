@@ -103,6 +103,10 @@ pub struct MetricsSnapshot {
     pub calls: LifetimeCounters,
     /// Transitions so far, by `(from, to)`.
     pub transitions: Vec<(State, State, u64)>,
+    /// Events listeners never got because the breaker's event queue was
+    /// full ([`EVENT_QUEUE_BOUND`](crate::event::EVENT_QUEUE_BOUND)): only
+    /// per-call events, never transitions. Monotonic; zero without listeners.
+    pub dropped_events: u64,
 }
 
 impl MetricsSnapshot {

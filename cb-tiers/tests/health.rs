@@ -331,11 +331,13 @@ fn the_monitor_defaults_are_the_file_formats_health_check_defaults() {
     let from_file = HealthCheckSettings::default();
     assert_eq!(HealthConfig::from(&from_file), HealthConfig::default());
 
-    let mut custom = HealthCheckSettings::default();
-    custom.interval = Duration::from_secs(7);
-    custom.timeout = Duration::from_secs(2);
-    custom.healthy_threshold = 2;
-    custom.unhealthy_threshold = 5;
+    let custom = HealthCheckSettings {
+        interval: Duration::from_secs(7),
+        timeout: Duration::from_secs(2),
+        healthy_threshold: 2,
+        unhealthy_threshold: 5,
+        ..HealthCheckSettings::default()
+    };
     let config = HealthConfig::from(&custom);
     assert_eq!(
         (

@@ -8,7 +8,7 @@ use std::time::Duration;
 use cb_core::random::SplitMix64;
 use cb_core::retry::{Backoff, Jitter, RetryPolicy};
 use cb_core::{Bulkhead, CircuitBreaker, RejectReason};
-use cb_tiers::{AttemptKind, ChainError, PolicyRetry, Tier, TierChain};
+use cb_tiers::{AttemptKind, ChainError, Tier, TierChain};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -73,10 +73,8 @@ async fn r44_r45_a_tier_retries_with_the_policy_s_exact_delays_then_hands_over()
 
 #[tokio::test(start_paused = true)]
 async fn r50_max_elapsed_at_tier_level_truncates_then_stops() {
-    let chain = TierChain::new([Tier::new(breaker("only")).retry(PolicyRetry::with_random(
-        policy(10, Some(MS * 250)),
-        SplitMix64::seeded(1),
-    ))])
+    let chain = TierChain::new([Tier::new(breaker("only"))
+        .retry_policy_with_random(policy(10, Some(MS * 250)), SplitMix64::seeded(1))])
     .unwrap();
     let start = tokio::time::Instant::now();
     let err = chain.call(|_| async { Err::<(), _>("down") }).await.unwrap_err();

@@ -114,7 +114,8 @@ enum TierEnd<T, E> {
 
 impl TierChain {
     /// A chain of `tiers`, in this order. Errors when there are no tiers, when
-    /// two tiers share a name, or when a timeout is zero.
+    /// two tiers share a name, or when a tier's timeout, breaker
+    /// configuration or concurrency limit is invalid.
     pub fn new(tiers: impl IntoIterator<Item = Tier>) -> Result<Self, ConfigError> {
         let tiers: Vec<Tier> = tiers.into_iter().collect();
         let mut v = Violations::new();

@@ -32,7 +32,7 @@ use crate::clock::{Clock, ClockHandle, Nanos};
 use crate::error::{ConfigError, Error, Name, Rejected, Violations};
 use crate::fallback::Fallback;
 use crate::random::{Random, SplitMix64};
-use crate::retry::RetryPolicy;
+use crate::retry::{Attempt, Next, RetryClock, RetryPolicy, Retrying};
 
 type RetryIf<E> = dyn Fn(&Error<E>) -> bool + Send + Sync;
 type RetryOnResult<T> = dyn Fn(&T) -> bool + Send + Sync;
@@ -397,38 +397,6 @@ impl<T, E> Stages<T, E> {
         }
     }
 
-    fn should_retry(&self, policy: &RetryPolicy, e: &Error<E>) -> bool {
-        match e {
-            Error::Rejected(_) if !policy.retries_rejections() => false, // R48
-            e => self.retry_if.as_ref().is_none_or(|p| p(e)),
-        }
-    }
-
-    fn hint(&self, e: &Error<E>) -> Option<Duration> {
-        match e {
-            Error::Inner(inner) => self.retry_after_hint.as_ref().and_then(|h| h(inner)),
-            e => e.retry_after(),
-        }
-    }
-
-    /// The wait before the next attempt, or `None` when retrying must stop
-    /// (R50: out of time; or out of budget).
-    fn next_delay(
-        &self,
-        policy: &RetryPolicy,
-        delays: &mut crate::retry::Delays<'_>,
-        hint: Option<Duration>,
-        started: Nanos,
-    ) -> Option<Duration> {
-        let scheduled = delays.next().unwrap_or(Duration::ZERO);
-        let elapsed = if policy.max_elapsed().is_some() {
-            Duration::from_nanos(self.clock.now().saturating_sub(started))
-        } else {
-            Duration::ZERO
-        };
-        policy.next_delay(scheduled, hint, elapsed)
-    }
-
     async fn retrying<F, Fut>(&self, op: &mut F, attempts: &mut u32, may_retry: bool) -> Result<T, Error<E>>
     where
         F: FnMut() -> Fut,
@@ -441,54 +409,57 @@ impl<T, E> Stages<T, E> {
                 return self.attempt(op).await;
             }
         };
-        if let Some(budget) = policy.budget() {
-            budget.deposit();
-        }
-        let started = if policy.max_elapsed().is_some() {
-            self.clock.now()
-        } else {
-            0
-        };
-        let mut delays = policy.backoff().delays(&*self.random);
-        loop {
-            *attempts += 1;
-            let n = *attempts;
-            let last = n >= policy.max_attempts();
-            let delay = match self.attempt(op).await {
-                Ok(t) => {
-                    let again = !last && self.retry_on_result.as_ref().is_some_and(|p| p(&t));
-                    match again
-                        .then(|| self.next_delay(policy, &mut delays, None, started))
-                        .flatten()
-                    {
-                        Some(d) => d,
-                        None => return Ok(t), // not retried, or out of attempts: the last result stands
-                    }
+        let mut retrying = Retrying::start(RetryClock::new(&self.clock), policy.schedule(&*self.random));
+        let ran = loop {
+            // Counted before the attempt: the fallback reads it if a total
+            // timeout cancels the call mid-attempt.
+            *attempts = retrying.begin();
+            let attempt = self.retryable(self.attempt(op).await);
+            match retrying.after(attempt) {
+                Next::Stop(ran) => break ran,
+                Next::Retry { failed, delay } => {
+                    drop(failed);
+                    retrying.wait(delay).await;
                 }
-                Err(e) => {
-                    if !self.should_retry(policy, &e) {
-                        return Err(e);
-                    }
-                    let d = if last {
-                        None
-                    } else {
-                        self.next_delay(policy, &mut delays, self.hint(&e), started)
-                    };
-                    match d {
-                        Some(d) => d,
-                        None => {
-                            // R47: no sleep after the final attempt.
-                            return Err(Error::RetriesExhausted {
-                                attempts: n,
-                                last: Box::new(e),
-                            });
-                        }
-                    }
-                }
-            };
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
             }
+        };
+        match ran.result {
+            Err(e) if ran.exhausted => Err(Error::RetriesExhausted {
+                attempts: ran.attempts,
+                last: Box::new(e),
+            }),
+            // A result still retried when attempts ran out stands as it is.
+            r => r,
+        }
+    }
+
+    /// Which results and errors are worth another attempt (R48: a local
+    /// rejection is retried only if the policy says so).
+    fn retryable(&self, r: Result<T, Error<E>>) -> Attempt<Result<T, Error<E>>> {
+        match r {
+            Ok(t) if self.retry_on_result.as_ref().is_some_and(|p| p(&t)) => Attempt::Retry {
+                result: Ok(t),
+                retry_after: None,
+            },
+            Ok(t) => Attempt::Done(Ok(t)),
+            Err(e) if self.retry_if.as_ref().is_some_and(|p| !p(&e)) => Attempt::Done(Err(e)),
+            Err(e @ Error::Rejected(_)) => Attempt::Refused {
+                retry_after: e.retry_after(),
+                result: Err(e),
+            },
+            Err(e) => Attempt::Retry {
+                retry_after: self.hint(&e),
+                result: Err(e),
+            },
+        }
+    }
+
+    /// A server's hint to wait (e.g. `Retry-After`): read from the error by
+    /// `retry_after_hint`, or a refusal's own.
+    fn hint(&self, e: &Error<E>) -> Option<Duration> {
+        match e {
+            Error::Inner(inner) => self.retry_after_hint.as_ref().and_then(|h| h(inner)),
+            e => e.retry_after(),
         }
     }
 }

@@ -45,6 +45,7 @@
 //! The rules cited as R62–R75 are in the project's `SEMANTICS.md`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod chain;
 #[cfg(feature = "dual")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dual")))]
 pub mod dual;
@@ -53,14 +54,17 @@ pub mod health;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
-pub mod policy;
-pub mod select;
-pub mod tiered;
+mod judge;
+mod tier;
+mod tier_retry;
+mod tiered;
 
+pub use chain::{Sequence, Served, TierChain};
 pub use error::{AllTiersFailed, AttemptKind, ChainError, TierAttempt};
-pub use policy::PolicyRetry;
-pub use select::{ByClassifier, Judge, Sequence, Served, Tier, TierChain, TierRetry, Verdict};
-pub use tiered::{TierOptions, Tiered, TieredBuilder};
+pub use judge::{ByClassifier, Judge, Verdict};
+pub use tier::Tier;
+pub use tier_retry::TierRetry;
+pub use tiered::{Tiered, TieredBuilder};
 
 /// The macros: `#[fallback]` and `#[tiered]` are this crate's; the others
 /// come from `cb-core`, re-exported so one `use cb_tiers::...` covers all.
@@ -75,8 +79,7 @@ pub use cb_macros::{fallback, tiered};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::error::ChainError;
-    pub use crate::select::{Served, Tier, TierChain};
-    pub use crate::tiered::{TierOptions, Tiered, TieredBuilder};
+    pub use crate::{Served, Tier, TierChain, Tiered, TieredBuilder};
     pub use ::cb_core;
     pub use ::core::future::Future;
     pub use ::core::result::Result;

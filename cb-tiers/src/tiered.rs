@@ -4,87 +4,14 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use cb_core::config::LiveConfig;
 use cb_core::error::Violations;
 use cb_core::{BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, ConfigError, Name, Registry};
 
+use crate::chain::{Served, TierChain};
 use crate::error::ChainError;
-use crate::select::{Served, Tier, TierChain, TierRetry};
-
-/// How one tier of a [`Tiered`] client is set up: its name, and optionally
-/// its own breaker configuration, timeout and retry. A plain name converts
-/// into it.
-#[derive(Clone)]
-pub struct TierOptions {
-    name: Name,
-    config: Option<BreakerConfig>,
-    timeout: Option<Duration>,
-    retry: Option<Arc<dyn TierRetry>>,
-    max_concurrent: Option<usize>,
-}
-
-impl fmt::Debug for TierOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TierOptions")
-            .field("name", &self.name)
-            .field("config", &self.config)
-            .field("timeout", &self.timeout)
-            .field("retry", &self.retry)
-            .field("max_concurrent", &self.max_concurrent)
-            .finish()
-    }
-}
-
-impl TierOptions {
-    /// A tier named `name`, with the client's default breaker configuration.
-    pub fn new(name: impl Into<Name>) -> Self {
-        Self {
-            name: name.into(),
-            config: None,
-            timeout: None,
-            retry: None,
-            max_concurrent: None,
-        }
-    }
-
-    /// This tier's own breaker configuration (for every method).
-    pub fn config(mut self, config: BreakerConfig) -> Self {
-        self.config = Some(config);
-        self
-    }
-
-    /// A per-call timeout for this tier: a timeout is a failure of the tier.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// At most `n` calls of this tier at once, per method (see [`Tier::max_concurrent`]).
-    pub fn max_concurrent(mut self, n: usize) -> Self {
-        self.max_concurrent = Some(n);
-        self
-    }
-
-    /// A retry inside this tier (see [`TierRetry`]).
-    pub fn retry(mut self, retry: impl TierRetry) -> Self {
-        self.retry = Some(Arc::new(retry));
-        self
-    }
-}
-
-impl From<&'static str> for TierOptions {
-    fn from(name: &'static str) -> Self {
-        TierOptions::new(name)
-    }
-}
-
-impl From<String> for TierOptions {
-    fn from(name: String) -> Self {
-        TierOptions::new(name)
-    }
-}
+use crate::tier::Tier;
 
 type Customize = Arc<dyn Fn(BreakerBuilder) -> BreakerBuilder + Send + Sync>;
 
@@ -92,7 +19,7 @@ type Customize = Arc<dyn Fn(BreakerBuilder) -> BreakerBuilder + Send + Sync>;
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct TieredBuilder<S> {
     services: S,
-    tiers: Vec<TierOptions>,
+    tiers: Vec<Tier>,
     methods: Vec<Name>,
     config: BreakerConfig,
     /// Whether `breaker_config` was called: code wins over the layers.
@@ -112,8 +39,9 @@ impl<S> fmt::Debug for TieredBuilder<S> {
 }
 
 impl<S> TieredBuilder<S> {
-    /// Adds a tier, after those already added (a name, or [`TierOptions`]).
-    pub fn tier(mut self, tier: impl Into<TierOptions>) -> Self {
+    /// Adds a tier, after those already added: a name, or a [`Tier`] with
+    /// its own configuration, timeout, retry or concurrency limit.
+    pub fn tier(mut self, tier: impl Into<Tier>) -> Self {
         self.tiers.push(tier.into());
         self
     }
@@ -199,17 +127,17 @@ impl<S> TieredBuilder<S> {
             v.push("methods", "[]", "must list at least one method");
         }
         for (i, t) in self.tiers.iter().enumerate() {
-            if self.tiers[..i].iter().any(|u| u.name == t.name) {
-                v.push(format!("tiers[{i}].name"), &t.name, "must be unique");
+            if self.tiers[..i].iter().any(|u| u.name() == t.name()) {
+                v.push(format!("tiers[{i}].name"), t.name(), "must be unique");
             }
-            if t.name.contains('.') {
-                v.push(format!("tiers[{i}].name"), &t.name, "must not contain `.`");
+            if t.name().contains('.') {
+                v.push(format!("tiers[{i}].name"), t.name(), "must not contain `.`");
             }
-            if let Some(d) = t.timeout {
-                v.positive(&format!("tiers.{}.timeout", t.name), d);
-            }
-            if let Err(e) = t.config.as_ref().unwrap_or(&self.config).validate() {
-                v.extend(e.prefixed(&format!("tiers.{}", t.name)));
+            t.check(&mut v);
+            if t.chosen_config().is_none()
+                && let Err(e) = self.config.validate()
+            {
+                v.extend(e.prefixed(&format!("tiers.{}", t.name())));
             }
         }
         for (i, m) in self.methods.iter().enumerate() {
@@ -224,10 +152,9 @@ impl<S> TieredBuilder<S> {
         for method in &self.methods {
             let mut tiers = Vec::with_capacity(self.tiers.len());
             for t in &self.tiers {
-                let name = format!("{}.{}", t.name, method);
+                let name = format!("{}.{}", t.name(), method);
                 let explicit = t
-                    .config
-                    .clone()
+                    .chosen_config()
                     .or_else(|| self.explicit_config.then(|| self.config.clone()));
                 let customize = |b: BreakerBuilder| match &self.customize {
                     Some(f) => f(b),
@@ -252,17 +179,7 @@ impl<S> TieredBuilder<S> {
                     )
                     .build()?,
                 };
-                let mut tier = Tier::new(breaker);
-                if let Some(d) = t.timeout {
-                    tier = tier.timeout(d);
-                }
-                if let Some(n) = t.max_concurrent {
-                    tier = tier.max_concurrent(n);
-                }
-                if let Some(r) = &t.retry {
-                    tier = tier.retry_shared(r.clone());
-                }
-                tiers.push(tier);
+                tiers.push(t.with_breaker(breaker));
             }
             if problems.is_empty() {
                 methods.push((method.clone(), TierChain::new(tiers)?));
@@ -271,7 +188,11 @@ impl<S> TieredBuilder<S> {
         problems.finish()?;
         Ok(Tiered {
             services: self.services,
-            tiers: self.tiers.into_iter().map(|t| t.name).collect(),
+            tiers: self
+                .tiers
+                .iter()
+                .map(|t| t.breaker().name_handle().clone())
+                .collect(),
             methods: methods.into(),
         })
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use cb_core::random::SplitMix64;
 use cb_core::retry::{Backoff, Jitter, RetryPolicy};
 use cb_core::{Bulkhead, CircuitBreaker, RejectReason};
-use cb_tiers::{AttemptKind, ChainError, PolicyRetry, Tier, TierChain};
+use cb_tiers::{AttemptKind, ChainError, Tier, TierChain};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -73,10 +73,8 @@ async fn r44_r45_a_tier_retries_with_the_policy_s_exact_delays_then_hands_over()
 
 #[tokio::test(start_paused = true)]
 async fn r50_max_elapsed_at_tier_level_truncates_then_stops() {
-    let chain = TierChain::new([Tier::new(breaker("only")).retry(PolicyRetry::with_random(
-        policy(10, Some(MS * 250)),
-        SplitMix64::seeded(1),
-    ))])
+    let chain = TierChain::new([Tier::new(breaker("only"))
+        .retry_policy_with_random(policy(10, Some(MS * 250)), SplitMix64::seeded(1))])
     .unwrap();
     let start = tokio::time::Instant::now();
     let err = chain.call(|_| async { Err::<(), _>("down") }).await.unwrap_err();
@@ -161,4 +159,32 @@ async fn a_shared_pool_limits_tiers_of_different_chains_together() {
     ));
     release.notify_one();
     held.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn r50_a_tier_measures_max_elapsed_on_its_breaker_s_clock() {
+    // The breaker's manual clock is moved by hand: 100 ms per attempt here,
+    // whatever tokio's time does during the 10 ms waits.
+    let clock = cb_core::clock::ManualClock::new();
+    let breaker = CircuitBreaker::builder("only")
+        .failure_threshold(10)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let policy = RetryPolicy::builder()
+        .max_attempts(10)
+        .backoff(Backoff::constant(MS * 10).build().unwrap())
+        .max_elapsed(MS * 250)
+        .build()
+        .unwrap();
+    let chain = TierChain::new([Tier::new(breaker).retry_policy(policy)]).unwrap();
+    let err = chain
+        .call(|_| {
+            clock.advance(MS * 100);
+            async { Err::<(), _>("down") }
+        })
+        .await
+        .unwrap_err();
+    // Attempts at 100, 200 and 300 ms on the breaker's clock: past 250 ms, no more.
+    assert_eq!(err.all_failed().unwrap().attempts[0].calls, 3);
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use cb_core::{BreakerConfig, State};
-use cb_tiers::{ChainError, TierOptions, Tiered};
+use cb_tiers::{ChainError, Tier, Tiered};
 
 trait Store {
     async fn get(&self, key: &str) -> Result<String, String>;
@@ -43,7 +43,7 @@ fn client() -> Tiered<(Primary, Replica)> {
     Tiered::builder((Primary, Replica))
         .breaker_config(config)
         .tier("primary")
-        .tier(TierOptions::new("replica").timeout(Duration::from_secs(1)))
+        .tier(Tier::named("replica").timeout(Duration::from_secs(1)))
         .methods(["get", "put"])
         .build()
         .expect("valid tiered config")
@@ -102,7 +102,7 @@ fn tiered_config_errors_are_reported_together() {
     let err = Tiered::builder(())
         .tier("a")
         .tier("a")
-        .tier(TierOptions::new("b").config(BreakerConfig {
+        .tier(Tier::named("b").config(BreakerConfig {
             failure_threshold: Some(0),
             ..BreakerConfig::default()
         }))
@@ -175,7 +175,7 @@ fn an_explicit_breaker_config_wins_over_the_registry_source() {
         Ok(BreakerConfig::default())
     });
     let client = Tiered::builder((Primary, Replica))
-        .tier(TierOptions::new("a").config(BreakerConfig {
+        .tier(Tier::named("a").config(BreakerConfig {
             failure_threshold: Some(2),
             ..BreakerConfig::default()
         }))
@@ -273,5 +273,88 @@ async fn in_global_registry_configures_by_name_through_the_global_layers_and_sha
             .unwrap()
             .ptr_eq(primary_get),
         "a second client shares the breakers by name"
+    );
+}
+
+/// One `Tier` type for chains and tiered clients: its timeout, retry and
+/// concurrency limit carry over to every method, each method with a private
+/// pool of its own.
+#[tokio::test(start_paused = true)]
+async fn a_tier_s_timeout_retry_and_limit_apply_to_every_method_with_a_pool_per_method() {
+    use cb_core::retry::{Backoff, RetryPolicy};
+    use cb_tiers::TierChain;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    let retry = RetryPolicy::builder()
+        .max_attempts(2)
+        .backoff(Backoff::constant(Duration::from_millis(50)).build().unwrap())
+        .build()
+        .unwrap();
+    let client = Tiered::builder(())
+        .tier(
+            Tier::named("a")
+                .timeout(Duration::from_secs(1))
+                .retry_policy(retry)
+                .max_concurrent(1),
+        )
+        .tier("b")
+        .methods(["get", "put"])
+        .build()
+        .unwrap();
+    for (m, chain) in [(0, client.chain(0).unwrap()), (1, client.chain(1).unwrap())] {
+        let a = &chain.tiers()[0];
+        assert_eq!(a.name(), if m == 0 { "a.get" } else { "a.put" });
+        assert_eq!(a.call_timeout(), Some(Duration::from_secs(1)));
+    }
+
+    // Both methods hold tier a's only slot at once: the pools are per method.
+    let release = Arc::new(tokio::sync::Notify::new());
+    let held = |method: usize| {
+        let (client, release) = (&client, release.clone());
+        async move {
+            client
+                .call(method, |tier| {
+                    let release = release.clone();
+                    async move {
+                        release.notified().await;
+                        Ok::<_, &str>(tier)
+                    }
+                })
+                .await
+        }
+    };
+    let (get, put) = (held(0), held(1));
+    let both = async {
+        tokio::task::yield_now().await;
+        release.notify_waiters();
+    };
+    let (get, put, ()) = tokio::join!(get, put, both);
+    assert_eq!((get.unwrap().tier, put.unwrap().tier), (0, 0));
+
+    // The retry carries over: tier a is called twice, 50 ms apart, then b serves.
+    let calls = AtomicU32::new(0);
+    let start = tokio::time::Instant::now();
+    let served = client
+        .call(0, |tier| {
+            if tier == 0 {
+                calls.fetch_add(1, Ordering::Relaxed);
+            }
+            async move { if tier == 0 { Err("down") } else { Ok(tier) } }
+        })
+        .await
+        .unwrap();
+    assert_eq!((served.tier, calls.load(Ordering::Relaxed)), (1, 2));
+    assert_eq!(start.elapsed(), Duration::from_millis(50));
+
+    // A named tier in a chain gets a breaker of the default configuration.
+    let chain = TierChain::new([Tier::named("solo")]).unwrap();
+    assert_eq!(chain.tiers()[0].breaker().name(), "solo");
+    assert!(
+        TierChain::new([Tier::named("bad").config(BreakerConfig {
+            failure_threshold: Some(0),
+            ..BreakerConfig::default()
+        })])
+        .is_err()
     );
 }

@@ -242,6 +242,12 @@ impl CircuitBreaker {
         &self.shared.hot.name
     }
 
+    /// The breaker's clock: a retry around the breaker measures its
+    /// `max_elapsed` on the same time as the breaker (R50).
+    pub(crate) fn clock(&self) -> &ClockHandle {
+        &self.shared.hot.clock
+    }
+
     /// The current state. An open circuit whose duration has passed reports
     /// `HalfOpen`, and a half-open circuit with a stuck probe reports `Open`,
     /// without waiting for a call (R18, R25).

@@ -1,18 +1,22 @@
 //! Retry: how many attempts, how long between them, and how many retries a
 //! fleet may add to a struggling downstream (R44–R50).
 //!
-//! A [`RetryPolicy`] is plain validated data; a [`Pipeline`](crate::Pipeline)
-//! runs it, with the predicates that decide which errors and results are
-//! retried. Rejections by the pipeline's own breaker or bulkhead are not
+//! A [`RetryPolicy`] is plain validated data. [`Retrying`] runs the retries
+//! of one call.
+//! A [`Pipeline`](crate::Pipeline) runs it with predicates that decide which
+//! errors and results are retried. A tier chain in `cb-tiers` runs it for
+//! each tier. Rejections by a pipeline's own breaker or bulkhead are not
 //! retried unless [`RetryPolicyBuilder::retry_rejections`] says so (R48).
 
 mod backoff;
+mod engine;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 pub use backoff::{Backoff, BackoffBuilder, Delays, Jitter};
+pub use engine::{Attempt, Next, PolicySchedule, Ran, RetryClock, Retrying, Schedule};
 
 use crate::error::{ConfigError, Violations};
 
@@ -86,7 +90,8 @@ impl RetryPolicy {
     ///   stops when none is left (R50);
     /// - with a budget, a retry must withdraw from it (and stops when spent).
     ///
-    /// Every retrying caller (the pipeline, tier chains) decides through here.
+    /// [`PolicySchedule`], which [`Retrying`] consults after every failed
+    /// attempt, decides through here.
     ///
     /// ```
     /// use cb_core::retry::{Backoff, RetryPolicy};

@@ -9,7 +9,7 @@ use reqwest::{Method, RequestBuilder, Response, Url};
 
 use super::{HttpError, StatusPolicy, retry_after_of};
 use crate::error::ChainError;
-use crate::select::{Judge, Served, Tier, TierChain, TierRetry, Verdict};
+use crate::{Judge, Served, Tier, TierChain, TierRetry, Verdict};
 
 /// One HTTP tier: a base URL and its breaker, with an optional timeout and retry.
 #[derive(Debug, Clone)]

@@ -1,184 +1,18 @@
 //! Ordered tiers: try each in turn, skip those whose circuit refuses, stop at
 //! the first that serves (R62–R65).
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use cb_core::error::Violations;
-use cb_core::retry::RetryPolicy;
-use cb_core::{
-    Bulkhead, CircuitBreaker, Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, RejectReason,
-};
+use cb_core::retry::{Attempt, Next, PolicySchedule, RetryClock, Retrying, Schedule};
+use cb_core::{Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, RejectReason};
 
 use crate::error::{AllTiersFailed, AttemptKind, ChainError, TierAttempt};
-
-/// How one tier call counts: its outcome for the tier's breaker, and how long
-/// the downstream asked callers to wait (an HTTP `Retry-After`, for example).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
-    /// `Success`, `Failure` or `Excluded`.
-    pub outcome: Outcome,
-    /// The downstream's own "come back after", when it gave one.
-    pub retry_after: Option<Duration>,
-}
-
-impl Verdict {
-    /// A verdict without a wait hint.
-    pub fn new(outcome: Outcome) -> Self {
-        Self {
-            outcome,
-            retry_after: None,
-        }
-    }
-}
-
-/// Judges a tier call's whole `Result`: a [`Classifier`] that can also pass
-/// on a wait hint. The HTTP tiers use it to feed `Retry-After` into the open
-/// duration and retry delays.
-pub trait Judge<T, E> {
-    /// The verdict on `result`.
-    fn judge(&self, result: &Result<T, E>) -> Verdict;
-}
-
-/// A [`Judge`] from a [`Classifier`], with no wait hints.
-#[derive(Debug, Clone, Copy)]
-pub struct ByClassifier<'a, C: ?Sized>(pub &'a C);
-
-impl<T, E, C: Classifier<T, E> + ?Sized> Judge<T, E> for ByClassifier<'_, C> {
-    fn judge(&self, result: &Result<T, E>) -> Verdict {
-        Verdict::new(self.0.classify(result))
-    }
-}
-
-/// The seam for a retry policy inside one tier (R62: a per-tier retry runs
-/// inside that tier, and each attempt passes through the tier's breaker, R61).
-///
-/// After attempt `attempt` (1 is the first call) failed or timed out, the
-/// chain asks for the delay before another attempt; `None` moves on to the
-/// next tier. If the breaker refuses a later attempt, the tier ends with its
-/// last failure.
-///
-/// ```
-/// use cb_tiers::{TierRetry, Verdict};
-/// use std::time::Duration;
-///
-/// /// Up to 3 calls, 10 ms apart, or as long as the downstream asked.
-/// #[derive(Debug)]
-/// struct ThreeTimes;
-/// impl TierRetry for ThreeTimes {
-///     fn next_delay(&self, attempt: u32, failure: &Verdict, _elapsed: Duration) -> Option<Duration> {
-///         (attempt < 3).then(|| failure.retry_after.unwrap_or(Duration::from_millis(10)))
-///     }
-/// }
-/// ```
-pub trait TierRetry: Send + Sync + fmt::Debug + 'static {
-    /// The delay before attempt `attempt + 1`, or `None` to stop; `elapsed`
-    /// is the time since the tier's first attempt began.
-    fn next_delay(&self, attempt: u32, failure: &Verdict, elapsed: Duration) -> Option<Duration>;
-
-    /// Whether `next_delay` reads `elapsed`; when it does, the chain notes
-    /// the time of the tier's first attempt.
-    fn needs_elapsed(&self) -> bool {
-        false
-    }
-}
-
-/// One tier: its breaker (whose name is the tier's name), an optional
-/// per-call timeout and an optional per-tier retry.
-///
-/// ```
-/// use cb_core::CircuitBreaker;
-/// use cb_tiers::Tier;
-/// use std::time::Duration;
-///
-/// let tier = Tier::new(CircuitBreaker::builder("primary").build()?).timeout(Duration::from_secs(2));
-/// assert_eq!(tier.name(), "primary");
-/// # Ok::<(), cb_core::ConfigError>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct Tier {
-    breaker: CircuitBreaker,
-    timeout: Option<Duration>,
-    retry: Option<Arc<dyn TierRetry>>,
-    bulkhead: Option<Result<Bulkhead, ConfigError>>,
-}
-
-impl Tier {
-    /// A tier guarded by `breaker`, with no timeout and no retry.
-    pub fn new(breaker: CircuitBreaker) -> Self {
-        Self {
-            breaker,
-            timeout: None,
-            retry: None,
-            bulkhead: None,
-        }
-    }
-
-    /// Fails a call of this tier that takes longer than `timeout`: the call
-    /// is dropped and counts as a failure of the tier (R55, R56).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Retries failed calls of this tier as `retry` says, before moving on.
-    pub fn retry(mut self, retry: impl TierRetry) -> Self {
-        self.retry = Some(Arc::new(retry));
-        self
-    }
-
-    /// Like [`retry`](Self::retry), sharing a policy between tiers.
-    pub fn retry_shared(mut self, retry: Arc<dyn TierRetry>) -> Self {
-        self.retry = Some(retry);
-        self
-    }
-
-    /// The tier's name: its breaker's name.
-    pub fn name(&self) -> &str {
-        self.breaker.name()
-    }
-
-    /// The tier's breaker.
-    pub fn breaker(&self) -> &CircuitBreaker {
-        &self.breaker
-    }
-
-    /// Retries failed calls of this tier with a cb-core [`RetryPolicy`]
-    /// (backoff, jitter, `Retry-After` hints, `max_elapsed`, budget): see
-    /// [`PolicyRetry`](crate::PolicyRetry).
-    pub fn retry_policy(self, policy: RetryPolicy) -> Self {
-        self.retry(crate::policy::PolicyRetry::new(policy))
-    }
-
-    /// Runs this tier's calls through `bulkhead` (a private or a named,
-    /// shared pool). A call that finds no slot within the bulkhead's queue
-    /// timeout skips the tier (`skipped_bulkhead_full`, R63) without touching
-    /// the breaker's statistics (R53).
-    pub fn bulkhead(mut self, bulkhead: Bulkhead) -> Self {
-        self.bulkhead = Some(Ok(bulkhead));
-        self
-    }
-
-    /// Admits at most `n` calls of this tier at once, without a queue: a
-    /// shorthand for [`bulkhead`](Self::bulkhead) with a private pool named
-    /// after the tier. `n = 0` is reported by [`TierChain::new`].
-    pub fn max_concurrent(mut self, n: usize) -> Self {
-        let n = u32::try_from(n).unwrap_or(u32::MAX);
-        self.bulkhead = Some(
-            Bulkhead::builder(self.breaker.name_handle().clone())
-                .max_concurrent(n)
-                .build(),
-        );
-        self
-    }
-
-    /// The per-call timeout, if any.
-    pub fn call_timeout(&self) -> Option<Duration> {
-        self.timeout
-    }
-}
+use crate::judge::{ByClassifier, Judge, Verdict};
+use crate::tier::Tier;
+use crate::tier_retry::{Retry, TierRetry};
 
 /// A successful chain call: the value and the tier that served it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,15 +101,21 @@ enum Order<'a> {
     Custom(&'a [usize]),
 }
 
+/// How one tier's turn ended.
 enum TierEnd<T, E> {
     Served(T),
     Returned(E),
-    Failed(TierAttempt<E>),
+    /// A failed call. The tier's retry may repeat it, judging by the verdict.
+    Failed(TierAttempt<E>, Verdict),
+    /// Refused admission: a skip, or a refused retry, which ends the tier
+    /// with the failure before it.
+    Refused(TierAttempt<E>),
 }
 
 impl TierChain {
     /// A chain of `tiers`, in this order. Errors when there are no tiers, when
-    /// two tiers share a name, or when a timeout is zero.
+    /// two tiers share a name, or when a tier's timeout, breaker
+    /// configuration or concurrency limit is invalid.
     pub fn new(tiers: impl IntoIterator<Item = Tier>) -> Result<Self, ConfigError> {
         let tiers: Vec<Tier> = tiers.into_iter().collect();
         let mut v = Violations::new();
@@ -290,12 +130,7 @@ impl TierChain {
                     "must be unique within the chain",
                 );
             }
-            if let Some(d) = t.timeout {
-                v.positive(&format!("tiers.{}.timeout", t.name()), d);
-            }
-            if let Some(Err(e)) = &t.bulkhead {
-                v.extend(e.clone().prefixed(&format!("tiers.{}.bulkhead", t.name())));
-            }
+            t.check(&mut v);
         }
         v.finish()?;
         Ok(Self { tiers: tiers.into() })
@@ -475,7 +310,7 @@ impl TierChain {
                         error,
                     });
                 }
-                TierEnd::Failed(attempt) => {
+                TierEnd::Failed(attempt, _) | TierEnd::Refused(attempt) => {
                     tracing::debug!(
                         tier = %attempt.name,
                         kind = attempt.kind.as_str(),
@@ -493,32 +328,85 @@ impl TierChain {
     }
 }
 
-/// Runs one tier: admission, the call under the timeout, the verdict, the
-/// open duration from `Retry-After`, and the optional retry.
+/// Runs one tier's turn, retrying on the tier breaker's clock:
+/// admission, the call under the timeout, the verdict, the open duration
+/// from `Retry-After`, and the tier's retry, if it has one.
 async fn run_tier<T, E, F, Fut, J>(i: usize, tier: &Tier, call: &mut F, judge: &J) -> TierEnd<T, E>
 where
     F: FnMut(usize) -> Fut,
     Fut: Future<Output = Result<T, E>>,
     J: Judge<T, E> + ?Sized,
 {
-    let mut calls = 0u32;
-    let mut last: Option<(AttemptKind<E>, Option<Duration>)> = None;
-    // When the first attempt began: the clock is read only if a retry needs it.
-    let started = tier
-        .retry
-        .as_ref()
-        .filter(|r| r.needs_elapsed())
-        .map(|_| tokio::time::Instant::now());
+    let schedule = match &tier.retry {
+        None => TierSchedule::Once,
+        Some(Retry::Policy { policy, random }) => TierSchedule::Policy(policy.schedule(&**random)),
+        Some(Retry::Custom(retry)) => TierSchedule::Custom(&**retry),
+    };
+    let mut tries = TierTries {
+        i,
+        tier,
+        call,
+        judge,
+        calls: 0,
+        last: None,
+    };
+    let mut retrying = Retrying::start(RetryClock::of(&tier.breaker), schedule);
     loop {
+        retrying.begin();
+        let attempt = tries.attempt().await;
+        match retrying.after(attempt) {
+            Next::Stop(ran) => return ran.result,
+            Next::Retry { failed, delay } => {
+                tries.retrying(failed);
+                retrying.wait(delay).await;
+            }
+        }
+    }
+}
+
+/// The attempts of one tier's turn.
+struct TierTries<'a, E, F, J: ?Sized> {
+    i: usize,
+    tier: &'a Tier,
+    call: &'a mut F,
+    judge: &'a J,
+    /// Calls made: attempts that were admitted.
+    calls: u32,
+    /// The failure being retried, and its wait: what the tier ends with if
+    /// the breaker refuses the retry.
+    last: Option<(AttemptKind<E>, Option<Duration>)>,
+}
+
+impl<E, F, J: ?Sized> TierTries<'_, E, F, J> {
+    /// How the tier's turn ended, after the calls made so far.
+    fn ended(&self, kind: AttemptKind<E>, retry_after: Option<Duration>) -> TierAttempt<E> {
+        TierAttempt {
+            tier: self.i,
+            name: self.tier.breaker.name_handle().clone(),
+            kind,
+            retry_after,
+            calls: self.calls,
+        }
+    }
+
+    /// One attempt: admission (bulkhead, then breaker), the call under the
+    /// timeout, the verdict, and the open duration from `Retry-After`.
+    async fn attempt<T, Fut>(&mut self) -> Attempt<TierEnd<T, E>>
+    where
+        F: FnMut(usize) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        J: Judge<T, E>,
+    {
+        let tier = self.tier;
         // The bulkhead first: a full bulkhead says nothing about the
         // downstream's health, so it must not take a breaker permit (R53).
-        let slot = match &tier.bulkhead {
-            Some(Ok(bulkhead)) => bulkhead
+        let slot = match tier.pool() {
+            Some(pool) => pool
                 .acquire()
                 .await
                 .map(Some)
                 .map_err(|r| (RejectReason::BulkheadFull, r.retry_after())),
-            _ => Ok(None),
+            None => Ok(None),
         };
         let admitted = slot.and_then(|slot| {
             tier.breaker
@@ -529,32 +417,29 @@ where
         let (_slot, permit) = match admitted {
             Ok(admitted) => admitted,
             Err((reason, wait)) => {
-                let (kind, retry_after) = match last {
+                let (kind, retry_after) = match self.last.take() {
                     // A retry refused admission ends the tier with its last failure.
                     Some((kind, hint)) => (kind, hint.or(wait)),
                     None => (AttemptKind::Skipped(reason), wait),
                 };
-                return TierEnd::Failed(TierAttempt {
-                    tier: i,
-                    name: tier.breaker.name_handle().clone(),
-                    kind,
-                    retry_after,
-                    calls,
-                });
+                return Attempt::Refused {
+                    result: TierEnd::Refused(self.ended(kind, retry_after)),
+                    retry_after: wait,
+                };
             }
         };
-        calls = calls.saturating_add(1);
-        let (ran, verdict) = guarded(permit, call(i), tier.timeout, judge).await;
+        self.calls = self.calls.saturating_add(1);
+        let (ran, verdict) = guarded(permit, (self.call)(self.i), tier.timeout, self.judge).await;
         let kind = match ran {
             Some(Ok(value))
                 if verdict.outcome != Outcome::Failure && verdict.outcome != Outcome::Panicked =>
             {
-                return TierEnd::Served(value);
+                return Attempt::Done(TierEnd::Served(value));
             }
             Some(Err(error))
                 if verdict.outcome != Outcome::Failure && verdict.outcome != Outcome::Panicked =>
             {
-                return TierEnd::Returned(error);
+                return Attempt::Done(TierEnd::Returned(error));
             }
             Some(Ok(_)) => AttemptKind::FailedValue,
             Some(Err(error)) => AttemptKind::Failure(error),
@@ -566,24 +451,48 @@ where
             tier.breaker.set_retry_after(wait);
         }
         let retry_after = verdict.retry_after.or_else(|| tier.breaker.retry_after());
-        let delay = tier.retry.as_ref().and_then(|r| {
-            let elapsed = started.map_or(Duration::ZERO, |t| t.elapsed());
-            r.next_delay(calls, &verdict, elapsed)
-        });
-        match delay {
-            Some(d) => {
-                last = Some((kind, retry_after));
-                tokio::time::sleep(d).await;
-            }
-            None => {
-                return TierEnd::Failed(TierAttempt {
-                    tier: i,
-                    name: tier.breaker.name_handle().clone(),
-                    kind,
-                    retry_after,
-                    calls,
-                });
-            }
+        Attempt::Retry {
+            result: TierEnd::Failed(self.ended(kind, retry_after), verdict),
+            retry_after: verdict.retry_after,
+        }
+    }
+
+    /// Keeps the failure being retried, for a refused retry to end with.
+    fn retrying<T>(&mut self, failed: TierEnd<T, E>) {
+        if let TierEnd::Failed(attempt, _) = failed {
+            self.last = Some((attempt.kind, attempt.retry_after));
+        }
+    }
+}
+
+/// When a tier retries, for one turn of the tier.
+enum TierSchedule<'a> {
+    /// No retry: one call.
+    Once,
+    Policy(PolicySchedule<'a>),
+    Custom(&'a dyn TierRetry),
+}
+
+impl<T, E> Schedule<TierEnd<T, E>> for TierSchedule<'_> {
+    fn next_delay(
+        &mut self,
+        attempt: u32,
+        failed: &TierEnd<T, E>,
+        retry_after: Option<Duration>,
+        elapsed: Duration,
+    ) -> Option<Duration> {
+        match (self, failed) {
+            (TierSchedule::Policy(p), _) => p.next_delay(attempt, failed, retry_after, elapsed),
+            (TierSchedule::Custom(r), TierEnd::Failed(_, verdict)) => r.next_delay(attempt, verdict, elapsed),
+            _ => None,
+        }
+    }
+
+    fn needs_elapsed(&self) -> bool {
+        match self {
+            TierSchedule::Once => false,
+            TierSchedule::Policy(p) => Schedule::<()>::needs_elapsed(p),
+            TierSchedule::Custom(r) => r.needs_elapsed(),
         }
     }
 }

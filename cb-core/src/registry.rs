@@ -241,6 +241,7 @@ pub fn config_errors() -> Vec<(String, ConfigError)> {
     CONFIG_ERRORS.lock_unpoisoned().clone()
 }
 
+#[cfg(feature = "macros")] // only the macros' breakers resolve late
 pub(crate) fn record_config_error(name: &str, error: ConfigError) {
     CONFIG_ERRORS.lock_unpoisoned().push((name.to_owned(), error));
 }

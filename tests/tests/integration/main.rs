@@ -23,5 +23,6 @@ pub mod config_validation;
 pub mod macros_tiered;
 pub mod registry;
 pub mod retry;
+pub mod rule_book;
 pub mod timeout_fallback;
 pub mod tower_http;

@@ -5,7 +5,7 @@
 //! the policies that compose with them into one [`Pipeline`]: retry with
 //! backoff and jitter, bulkheads, timeouts, fallbacks and adaptive
 //! protection (throttling, latency-relative slow calls, adaptive concurrency
-//! limits). With the `tower` feature, [`tower::PipelineLayer`] puts a
+//! limits). With the `tower` feature, `tower::PipelineLayer` puts a
 //! pipeline in front of any `tower::Service`.
 //!
 //! ```
@@ -39,11 +39,13 @@
 //! per service type, environments, YAML/TOML files, environment variables
 //! and code overrides, validated all at once and updatable at run time.
 //!
-//! The numbered rules (R1–R95) cited in these docs are in the project's
-//! `SEMANTICS.md`.
+//! The numbered rules (R1–R95) cited in these docs are collected in
+//! [`rules`], each with the tests that check it (in the repository:
+//! `docs/semantics.md`).
 //!
-//! ## The project README
-#![doc = include_str!("../../README.md")]
+// The README's examples use the attribute macros, so it is shown (and its
+// examples tested) only with the `macros` feature.
+#![cfg_attr(feature = "macros", doc = "## The project README\n", doc = include_str!("../../README.md"))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod adaptive;
@@ -64,11 +66,19 @@ pub mod registry;
 pub mod retry;
 mod state;
 pub mod sync;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
 pub mod timeout;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
+
+/// The rule book: what the breakers, policies and tiers promise, rule by
+/// rule, with the tests that check each rule. Documentation only.
+pub mod rules {
+    #![doc = include_str!("../../docs/semantics.md")]
+}
 
 pub use breaker::{
     BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, DefaultClassifier, Permit, Window,

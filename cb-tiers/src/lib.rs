@@ -42,7 +42,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The rules cited as R62–R75 are in the project's `SEMANTICS.md`.
+//! The rules cited as R62–R75 are in cb-core's rule book, [`cb_core::rules`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod chain;

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use cb_core::{CircuitBreaker, Error};
 
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
+use cb_tests::alloc as counting_alloc;
+
+#[global_allocator]
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 const CALLS: usize = 10_000;
 

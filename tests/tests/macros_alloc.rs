@@ -5,8 +5,10 @@
 
 use cb_core::circuit_breaker;
 
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
+use cb_tests::alloc as counting_alloc;
+
+#[global_allocator]
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 #[circuit_breaker(name = "alloc.async")]
 async fn answer(x: u64) -> Result<u64, std::io::Error> {

@@ -6,8 +6,10 @@ use cb_core::retry::{Backoff, RetryPolicy};
 use cb_core::{Bulkhead, CircuitBreaker, Pipeline};
 use std::time::Duration;
 
-#[path = "support/counting_alloc.rs"]
-mod counting_alloc;
+use cb_tests::alloc as counting_alloc;
+
+#[global_allocator]
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 #[test]
 fn full_pipeline_success_path_allocates_nothing_per_call() {

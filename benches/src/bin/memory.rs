@@ -4,59 +4,21 @@
 //! cargo run -p cb-bench --release --bin memory
 //! ```
 //!
-//! Heap figures come from a counting global allocator: the live bytes a
+//! Heap figures come from the counting global allocator the tests use
+//! (`cb_tests::alloc`), which counts the main thread: the live bytes a
 //! breaker holds after it is built and its window has been filled with
 //! successful calls, so lazily grown buffers are included. For cb-core they
 //! are shown next to what `memory_usage()` reports.
 
-// The only unsafe code in this package: a `GlobalAlloc` that forwards every
-// request unchanged to `System` and counts it. Counting needs a global
-// allocator, and implementing `GlobalAlloc` is `unsafe` by definition.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::mem::size_of;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use cb_bench::subject::{
     BareService, FailsafeConsecutive, FailsafeDefaultPolicy, OPEN_FOR, TowerBreaker, op,
 };
 use cb_bench::{Kind, Start, Subject, Visit, build};
+use cb_tests::alloc::{Counting, allocs_per_call, measure};
 use failsafe::CircuitBreaker as _;
-
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-static LIVE: AtomicI64 = AtomicI64::new(0);
-
-// SAFETY: every method forwards its arguments unchanged to `System`, which
-// upholds the `GlobalAlloc` contract; the counters only observe sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged; `ptr` came from this allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        LIVE.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -70,10 +32,12 @@ fn heap_of<T>(make: impl Fn() -> T, fill: impl Fn(&T)) -> (T, i64) {
     let warm = make();
     fill(&warm);
     drop(warm);
-    let before = LIVE.load(Ordering::Relaxed);
-    let t = make();
-    fill(&t);
-    (t, LIVE.load(Ordering::Relaxed) - before)
+    let (t, counts) = measure(|| {
+        let t = make();
+        fill(&t);
+        t
+    });
+    (t, counts.net_bytes)
 }
 
 fn cb(window: Option<u32>) -> cb_core::CircuitBreaker {
@@ -226,15 +190,9 @@ impl Visit for Allocs {
     type Out = f64;
 
     fn visit<S: Subject>(self, mut s: S) -> f64 {
-        for _ in 0..1_000 {
+        allocs_per_call(|| {
             black_box(s.call(black_box(1)));
-        }
-        let n = 100_000;
-        let before = ALLOCS.load(Ordering::Relaxed);
-        for _ in 0..n {
-            black_box(s.call(black_box(1)));
-        }
-        (ALLOCS.load(Ordering::Relaxed) - before) as f64 / n as f64
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 //! path: cb's `Pipeline`, the same four layers of tower-resilience 0.13, and
 //! a bare call, in one run. Also counts heap allocations per call.
 //!
-//! `cargo bench -p cb-core --bench pipeline`; results in `PIPELINE.md`.
+//! `cargo bench -p cb-bench --bench pipeline`; results in `benches/PIPELINE.md`.
 
 #![allow(clippy::unwrap_used)] // a benchmark: a bad setup should stop it loudly
 
@@ -14,9 +14,10 @@ use cb_core::{Bulkhead, CircuitBreaker, Pipeline};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::{Service, ServiceBuilder, ServiceExt};
 
-#[path = "support/alloc_count.rs"]
-mod alloc_count;
-use alloc_count::allocs_per_call;
+use cb_tests::alloc::allocs_per_call;
+
+#[global_allocator]
+static GLOBAL: cb_tests::alloc::Counting = cb_tests::alloc::Counting;
 
 #[derive(Debug, Clone)]
 struct DownstreamError;

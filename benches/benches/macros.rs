@@ -2,7 +2,7 @@
 //! the hand-written `breaker.call(...)` on a breaker held in a static, and a
 //! bare call, in one run (async and blocking). Also counts heap allocations.
 //!
-//! `cargo bench -p cb-core --bench macros`; results in `MACROS.md`.
+//! `cargo bench -p cb-bench --bench macros`; results in `benches/MACROS.md`.
 
 #![allow(clippy::unwrap_used, missing_docs)] // a benchmark: a bad setup should stop it loudly
 
@@ -12,9 +12,10 @@ use std::sync::OnceLock;
 use cb_core::{CircuitBreaker, Registry, circuit_breaker};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-#[path = "support/alloc_count.rs"]
-mod alloc_count;
-use alloc_count::allocs_per_call;
+use cb_tests::alloc::allocs_per_call;
+
+#[global_allocator]
+static GLOBAL: cb_tests::alloc::Counting = cb_tests::alloc::Counting;
 
 #[derive(Debug)]
 struct DownstreamError;

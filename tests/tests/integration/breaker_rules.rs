@@ -1,5 +1,5 @@
-//! One test (at least) per breaker rule of SEMANTICS.md (R1–R43, R93–R95),
-//! named after the rule, on the manual clock.
+//! One test (at least) per breaker rule of the rule book (docs/semantics.md,
+//! R1–R43, R93–R95), named after the rule, on the manual clock.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};

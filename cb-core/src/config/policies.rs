@@ -67,6 +67,7 @@ impl BulkheadSettings {
     /// asked for it, and without an `isolation_pool_name` the process-wide
     /// pool named `owner`, so every function of one breaker shares its slots
     /// as it shares the breaker.
+    #[cfg(feature = "macros")]
     pub(crate) fn shared_by_owner(&self, owner: &str) -> Result<Bulkhead, ConfigError> {
         self.build(owner, Pool::Owner)
     }
@@ -83,6 +84,7 @@ impl BulkheadSettings {
         };
         let bulkhead = match (&self.isolation_pool_name, unnamed) {
             (Some(pool), _) => BulkheadPools::global().get_or_create(pool.clone(), configure),
+            #[cfg(feature = "macros")]
             (None, Pool::Owner) => BulkheadPools::global().get_or_create(owner.to_string(), configure),
             (None, Pool::Private) => configure(Bulkhead::builder(owner.to_string())).build(),
         };
@@ -96,6 +98,7 @@ enum Pool {
     /// Its own.
     Private,
     /// The process-wide pool named after its owner.
+    #[cfg(feature = "macros")]
     Owner,
 }
 

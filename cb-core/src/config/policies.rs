@@ -153,6 +153,7 @@ impl Settings {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "macros")]
     #[test]
     fn a_functions_bulkhead_is_shared_by_its_breaker_name_and_a_files_is_private() {
         let s = BulkheadSettings {

@@ -109,25 +109,23 @@ fn a_slow_listener_holds_no_call_and_the_queue_stays_bounded_while_transitions_a
         max_backlog.fetch_max(backlog_at_most(&b, &seen), SeqCst);
     };
 
-    let per_thread: Vec<(u64, u64, Duration)> = std::thread::scope(|s| {
+    let per_thread: Vec<(u64, u64)> = std::thread::scope(|s| {
         let storm: Vec<_> = (0..THREADS)
             .map(|_| {
                 let (b, seen, failing, stop, start) = (&b, &seen, &failing, &stop, &start);
                 s.spawn(move || {
-                    let (mut calls, mut most_runs, mut longest) = (0u64, 0u64, Duration::ZERO);
+                    let (mut calls, mut most_runs) = (0u64, 0u64);
                     start.wait();
                     while !stop.load(SeqCst) {
                         let slow = seen.slow.load(SeqCst);
                         let runs = SLOW_RUNS.with(Cell::get);
-                        let t = Instant::now();
                         let _ = b.call_sync(|| if failing.load(SeqCst) { Err(()) } else { Ok(()) });
                         if slow {
-                            longest = longest.max(t.elapsed());
                             most_runs = most_runs.max(SLOW_RUNS.with(Cell::get) - runs);
                         }
                         calls += 1;
                     }
-                    (calls, most_runs, longest)
+                    (calls, most_runs)
                 })
             })
             .collect();
@@ -172,7 +170,6 @@ fn a_slow_listener_holds_no_call_and_the_queue_stays_bounded_while_transitions_a
     let m = b.metrics();
     let calls: u64 = per_thread.iter().map(|t| t.0).sum();
     let most_runs = per_thread.iter().map(|t| t.1).max().unwrap();
-    let longest = per_thread.iter().map(|t| t.2).max().unwrap();
 
     assert!(
         m.dropped_events > 0,
@@ -189,14 +186,11 @@ fn a_slow_listener_holds_no_call_and_the_queue_stays_bounded_while_transitions_a
     // Bounded caller latency: a call delivers the few events queued when it
     // found delivery idle, at most one more past its budget, and hands over;
     // a call that finds delivery busy runs no listener at all. Before, one
-    // call delivered for the whole storm.
+    // call delivered for the whole storm. Counted, not timed: the time a
+    // call takes is these runs plus whatever the host's scheduler adds.
     assert!(
         most_runs <= 10,
         "a call sat through {most_runs} slow listener runs"
-    );
-    assert!(
-        longest <= 10 * PERIOD,
-        "a call took {longest:?}, {most_runs} slow listener runs at most"
     );
     // Exact transitions: all of them, in order.
     let expected: Vec<(State, State)> = (0..CYCLES)

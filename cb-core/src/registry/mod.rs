@@ -1,6 +1,6 @@
 //! Named handles: [`Named`], the one get-or-create-by-name registry, and
 //! [`Registry`], the breakers' (get-or-create, lookup, list, reset and
-//! snapshot all); plus what the macros [`declared`].
+//! snapshot all); plus, with the `macros` feature, `declared()`: what the macros declared.
 
 use crate::sync::RwLockExt;
 use std::sync::{Arc, OnceLock, RwLock};

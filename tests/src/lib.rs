@@ -1,9 +1,12 @@
 //! Support code shared by the workspace's test binaries and benchmarks.
 //!
-//! The tests themselves are in `tests/tests/`: the runtime's behaviour
-//! through cb-core's public API, the macros' behaviour, and everything that
-//! spans crates. cb-tiers' own behaviour is tested in `cb-tiers/tests`. What
-//! several of those binaries (and the benches) need, such as counting heap
-//! allocations, lives here once.
+//! A crate's own behaviour is tested in `<crate>/tests`, cross-crate and
+//! macro behaviour in this package's `tests/`, and a package's integration
+//! tests that need no allocator or process of their own share one test
+//! binary (`tests/integration/main.rs`). So cb-core's behaviour through its
+//! public API is in `cb-core/tests` and cb-tiers' in `cb-tiers/tests`; the
+//! macros, what spans crates, and the binaries that count heap allocations
+//! are tested here. What several of those binaries (and the benches) need,
+//! such as counting heap allocations, lives here once.
 
 pub mod alloc;

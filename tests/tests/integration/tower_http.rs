@@ -1,5 +1,9 @@
 //! The tower layer in front of a real axum server, through real HTTP on
 //! 127.0.0.1 and real time (paused time never meets real sockets).
+//!
+//! Only cb-core's layer is under test, yet the file lives here, not in
+//! `cb-core/tests`: the axum server and reqwest client it needs would
+//! otherwise become cb-core's dev-dependencies, built for every cb-core test.
 #![allow(clippy::unwrap_used)] // helpers shared by the tests unwrap like the tests do
 
 use std::convert::Infallible;

@@ -268,8 +268,8 @@ fn to_toml(d: &Doc) -> String {
     }
 }
 
-const SEED_YAML: &str = include_str!("../../fixtures/claude_production.yaml");
-const SEED_TOML: &str = include_str!("../../fixtures/claude_production.toml");
+const SEED_YAML: &str = include_str!("../fixtures/claude_production.yaml");
+const SEED_TOML: &str = include_str!("../fixtures/claude_production.toml");
 const NOISE: &[char] = &[
     ':', '-', ' ', '\n', '\t', '[', ']', '{', '}', '"', '\'', '#', '&', '*', '!', '|', '>', '=', ',', '.',
     '$', '%', '@', '`', '?', '0', '1', 'a', 'é', '\u{0}', '\u{feff}',

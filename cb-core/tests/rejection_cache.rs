@@ -3,8 +3,9 @@
 //! storm, never admits a call early, never reports a short `retry_after`, and
 //! stops when turned off. The cache's decision rule, pressure detection, idle
 //! stop and fork reset are unit-tested on injected time in
-//! `cb-core/src/clock/recent.rs`; this file checks the real thread and the
-//! breaker together. Its own test binary, because the cache is process-wide.
+//! `cb-core/src/clock/rejection_cache.rs`; this file checks the real thread
+//! and the breaker together. Its own test binary, because the cache is
+//! process-wide.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

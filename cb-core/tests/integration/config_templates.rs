@@ -92,7 +92,7 @@ fn service_types_get_their_distinguishing_defaults() {
 /// compared cell by cell with what the layers resolve.
 #[test]
 fn the_docs_table_of_every_combination_matches_resolution() {
-    let page = include_str!("../../../cb-core/docs/configuration.md");
+    let page = include_str!("../../docs/configuration.md");
     let section = page
         .split("### Every template in every environment")
         .nth(1)

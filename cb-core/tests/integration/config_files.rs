@@ -8,7 +8,7 @@ use cb_core::config::{ConfigFile, ConfigLayers, Detector, Environment, Format, L
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
+        .join("tests/fixtures")
         .join(name)
 }
 

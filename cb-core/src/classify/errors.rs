@@ -69,24 +69,3 @@ impl<T, E: Classify> Classifier<T, E> for ByClassify {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    struct Mine;
-    impl Classify for Mine {
-        fn outcome(&self) -> Outcome {
-            Outcome::Excluded
-        }
-        fn retryable(&self) -> bool {
-            false
-        }
-    }
-
-    #[test]
-    fn ok_succeeds_and_an_error_counts_as_it_says() {
-        assert_eq!(ByClassify.classify(&Ok::<(), Mine>(())), Outcome::Success);
-        assert_eq!(ByClassify.classify(&Err::<(), _>(Mine)), Outcome::Excluded);
-    }
-}

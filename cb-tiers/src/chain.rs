@@ -253,6 +253,29 @@ impl TierChain {
 
     /// Like [`call_in`](Self::call_in), with a classifier as in
     /// [`call_with`](Self::call_with).
+    ///
+    /// ```
+    /// # use cb_core::{CircuitBreaker, Outcome};
+    /// # use cb_tiers::{ChainError, Tier, TierChain};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let chain = TierChain::new([
+    /// #     Tier::new(CircuitBreaker::builder("primary").build()?),
+    /// #     Tier::new(CircuitBreaker::builder("secondary").build()?),
+    /// # ])?;
+    /// let cheap_first = chain.sequence(["secondary", "primary"])?;
+    /// // A 404 is the caller's problem: it ends the chain instead of moving on.
+    /// let not_found = |r: &Result<(), u16>| match r {
+    ///     Err(404) => Outcome::Excluded,
+    ///     Err(_) => Outcome::Failure,
+    ///     Ok(()) => Outcome::Success,
+    /// };
+    /// let err = chain
+    ///     .call_in_with(&cheap_first, |_tier| async { Err(404) }, &not_found)
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(matches!(err, ChainError::Returned { tier: 1, error: 404, .. }));
+    /// # Ok(()) }
+    /// ```
     pub async fn call_in_with<T, E, F, Fut, C>(
         &self,
         sequence: &Sequence,

@@ -478,6 +478,10 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Collects violations, then turns them into a `ConfigError` if there are any.
+///
+/// Public on purpose, not only for macros: crates built on cb-core (cb-tiers'
+/// chains, tiers and health checks) check their own settings with it, so
+/// every configuration problem is reported the same way, all at once (R76).
 #[derive(Debug, Default)]
 pub struct Violations(Vec<Violation>);
 

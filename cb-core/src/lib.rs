@@ -80,9 +80,7 @@ pub mod rules {
     #![doc = include_str!("../../docs/semantics.md")]
 }
 
-pub use breaker::{
-    BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, DefaultClassifier, Permit, Window,
-};
+pub use breaker::{BreakerBuilder, BreakerConfig, CircuitBreaker, Permit, Window};
 pub use error::{ConfigError, Error, Name, RejectReason, Rejected, Violation};
 pub use event::{EVENT_QUEUE_BOUND, Event, EventKind, Listener};
 pub use metrics::{LifetimeCounters, MemoryUsage, MetricsSnapshot};
@@ -91,7 +89,7 @@ pub use state::{Outcome, State, TransitionReason};
 
 pub use adaptive::{AdaptiveThrottle, ConcurrencyLimit, LatencyBaseline};
 pub use bulkhead::{Bulkhead, BulkheadPermit, BulkheadPools};
-pub use classify::{ByClassify, Classify};
+pub use classify::{ByClassify, Classifier, Classify, DefaultClassifier, Predicates, Verdict};
 pub use fallback::{Cause, CauseKind, FailureKind, Fallback};
 pub use pipeline::{Pipeline, PipelineBuilder};
 pub use retry::{Backoff, Jitter, RetryBudget, RetryPolicy};
@@ -109,14 +107,15 @@ pub use cb_macros::{Classify, bulkhead, circuit_breaker, retry, template, timeou
 #[cfg(feature = "macros")]
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::breaker::{CircuitBreaker, Classifier, DefaultClassifier, Outcome};
-    pub use crate::classify::{ByClassify, Classify, IntoRetryAfter, Probe, ViaClassify, ViaDefault};
+    pub use crate::breaker::CircuitBreaker;
+    pub use crate::classify::dispatch::{Dispatch, IntoRetryAfter, ViaClassify, ViaDefault};
     pub use crate::config::{Environment, Overrides, StaticTemplate, StaticValue, Value};
     pub use crate::error::{Error, Rejected};
     pub use crate::fallback::Cause;
     pub use crate::macro_support::{StageSpec, build_pipeline, resolve_breaker, run_fallback};
     pub use crate::pipeline::Pipeline;
     pub use crate::registry::Declared;
+    pub use crate::state::Outcome;
     pub use ::core::convert::From;
     pub use ::core::convert::Infallible;
     pub use ::core::future::Future;

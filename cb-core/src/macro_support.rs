@@ -220,12 +220,7 @@ where
     let err = match result {
         Ok(v) => return Ok(v),
         Err(crate::Error::Inner(inner)) => {
-            let r: Result<std::convert::Infallible, E> = Err(inner);
-            let outcome = classifier.classify(&r);
-            let inner = match r {
-                Err(e) => e,
-                Ok(never) => match never {},
-            };
+            let (outcome, inner) = crate::classify::error_outcome(classifier, inner);
             if outcome == crate::Outcome::Excluded {
                 return Err(crate::Error::Inner(inner));
             }

@@ -26,13 +26,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::adaptive::{AdaptiveThrottle, ConcurrencyLimit, LatencyBaseline, LimitOutcome, LimitPermit};
-use crate::breaker::{CircuitBreaker, Classifier, DefaultClassifier, Outcome};
+use crate::breaker::CircuitBreaker;
 use crate::bulkhead::{Bulkhead, BulkheadPermit};
+use crate::classify::{Classifier, DefaultClassifier};
 use crate::clock::{Clock, ClockHandle, Nanos};
 use crate::error::{ConfigError, Error, Name, Rejected, Violations};
 use crate::fallback::Fallback;
 use crate::random::{Random, SplitMix64};
 use crate::retry::{Attempt, Next, RetryClock, RetryPolicy, Retrying};
+use crate::state::Outcome;
 
 type RetryIf<E> = dyn Fn(&Error<E>) -> bool + Send + Sync;
 type RetryOnResult<T> = dyn Fn(&T) -> bool + Send + Sync;
@@ -278,17 +280,16 @@ impl<T, E> Stages<T, E> {
     }
 
     fn classify_err(&self, e: E) -> (Outcome, E) {
-        let r: Result<T, E> = Err(e);
-        let outcome = self.classify(&r);
-        match r {
-            Err(e) => (outcome, e),
-            Ok(_) => unreachable!("built as Err"),
+        match &self.classifier {
+            Some(c) => crate::classify::error_outcome(&**c, e),
+            None => crate::classify::error_outcome::<T, E, _>(&DefaultClassifier, e),
         }
     }
 
     /// Side effects of an attempt's end (latency baseline, throttle accepts)
-    /// and the outcome the breaker records.
-    fn judge(&self, r: &Result<Result<T, E>, Local>, start: Nanos) -> Outcome {
+    /// and the outcome the breaker records: the classifier's, except for the
+    /// pipeline's own timeouts and refusals, and for slow successes.
+    fn attempt_outcome(&self, r: &Result<Result<T, E>, Local>, start: Nanos) -> Outcome {
         match r {
             Err(Local::Timeout(_)) => Outcome::Failure, // R55
             Err(Local::Full(_)) => Outcome::Excluded,   // R53
@@ -375,16 +376,15 @@ impl<T, E> Stages<T, E> {
         let out = match &self.breaker {
             Some(b) => {
                 let permit = b.try_acquire()?;
-                let judge = Judge {
-                    stages: self,
-                    start: if timed { self.clock.now() } else { 0 },
-                };
-                crate::breaker::run_guarded(permit, self.bounded(op()), &judge).await
+                let start = if timed { self.clock.now() } else { 0 };
+                permit
+                    .run(self.bounded(op()), |r| self.attempt_outcome(r, start))
+                    .await
             }
             None if timed || self.throttle.is_some() => {
                 let start = if timed { self.clock.now() } else { 0 };
                 let r = self.bounded(op()).await;
-                self.judge(&r, start);
+                self.attempt_outcome(&r, start);
                 r
             }
             None => self.bounded(op()).await,
@@ -461,17 +461,6 @@ impl<T, E> Stages<T, E> {
             Error::Inner(inner) => self.retry_after_hint.as_ref().and_then(|h| h(inner)),
             e => e.retry_after(),
         }
-    }
-}
-
-struct Judge<'a, T, E> {
-    stages: &'a Stages<T, E>,
-    start: Nanos,
-}
-
-impl<T, E> Classifier<Result<T, E>, Local> for Judge<'_, T, E> {
-    fn classify(&self, r: &Result<Result<T, E>, Local>) -> Outcome {
-        self.stages.judge(r, self.start)
     }
 }
 

@@ -1,8 +1,9 @@
 //! `#[derive(Classify)]`: one `#[classify(...)]` per variant, the single
 //! source of truth for how an error counts.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
+use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Ident, Lit, LitBool, Member};
 
 use crate::breaker::args::{ArgValue, Args};
@@ -15,7 +16,9 @@ struct Variant {
     pattern: TokenStream,
     outcome: TokenStream,
     retryable: bool,
-    retry_after: Option<TokenStream>,
+    /// The bound field, and the user's field token: a field of the wrong
+    /// type is reported there.
+    retry_after: Option<(TokenStream, Span)>,
 }
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
@@ -168,7 +171,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                         );
                         continue;
                     }
-                    retry_after = Some(member);
+                    retry_after = Some((member, a.value.spanned().span()));
                 }
                 other => {
                     bad = true;
@@ -195,12 +198,12 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         let retryable = retryable.unwrap_or(outcome.to_string() == "Failure");
         let (pattern, retry_after) = match (&v.fields, &retry_after) {
             (Fields::Unit, _) => (quote!(Self::#ident), None),
-            (Fields::Named(_), Some(Member::Named(m))) => (
+            (Fields::Named(_), Some((Member::Named(m), at))) => (
                 quote!(Self::#ident { #m: __cb_field, .. }),
-                Some(quote!(__cb_field)),
+                Some((quote!(__cb_field), *at)),
             ),
             (Fields::Named(_), _) => (quote!(Self::#ident { .. }), None),
-            (Fields::Unnamed(u), Some(Member::Unnamed(i))) => {
+            (Fields::Unnamed(u), Some((Member::Unnamed(i), at))) => {
                 let pats = (0..u.unnamed.len()).map(|j| {
                     if j == i.index as usize {
                         quote!(__cb_field)
@@ -208,7 +211,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                         quote!(_)
                     }
                 });
-                (quote!(Self::#ident(#(#pats),*)), Some(quote!(__cb_field)))
+                (quote!(Self::#ident(#(#pats),*)), Some((quote!(__cb_field), *at)))
             }
             (Fields::Unnamed(_), _) => (quote!(Self::#ident(..)), None),
         };
@@ -235,7 +238,12 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let after_arms = variants.iter().map(|v| {
         let p = &v.pattern;
         match &v.retry_after {
-            Some(f) => quote!(#p => #k::__private::IntoRetryAfter::to_retry_after(#f),),
+            Some((f, at)) => {
+                // Spanned at the user's field token, so that a field of the
+                // wrong type is reported where the attribute names it.
+                let hint = respan(quote!(#k::__private::IntoRetryAfter::to_retry_after(#f)), *at);
+                quote!(#p => #hint,)
+            }
             None => quote!(#p => ::core::option::Option::None,),
         }
     });
@@ -286,4 +294,22 @@ fn flags(input: syn::parse::ParseStream<'_>) -> syn::Result<Args> {
         }
     }
     Ok(Args(out))
+}
+
+/// `tokens` with every span set to `at`, inside groups too.
+fn respan(tokens: TokenStream, at: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|t| match t {
+            TokenTree::Group(g) => {
+                let mut g = Group::new(g.delimiter(), respan(g.stream(), at));
+                g.set_span(at);
+                TokenTree::Group(g)
+            }
+            mut t => {
+                t.set_span(at);
+                t
+            }
+        })
+        .collect()
 }

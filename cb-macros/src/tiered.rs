@@ -200,7 +200,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 async fn #ident(&self, #(#typed),*) -> ::core::result::Result<#ok, #tk::ChainError<#err>> {
                     #[allow(unused_imports)]
                     use #tk::__private::cb_core::__private::{ViaClassify as _, ViaDefault as _};
-                    let __cb_classifier = (&#tk::__private::cb_core::__private::Probe::<#err>::new()).__cb_classifier();
+                    let __cb_classifier = (&#tk::__private::cb_core::__private::Dispatch::<#err>::new()).__cb_classifier();
                     let __cb_services = self.services();
                     self.call_with(#index, |__cb_tier: usize| {
                         #( let #args = ::core::clone::Clone::clone(&#args); )*

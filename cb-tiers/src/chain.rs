@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use cb_core::error::Violations;
 use cb_core::retry::{Attempt, Next, PolicySchedule, RetryClock, Retrying, Schedule};
-use cb_core::{Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, RejectReason};
+use cb_core::{Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, RejectReason, Verdict};
 
 use crate::error::{AllTiersFailed, AttemptKind, ChainError, TierAttempt};
-use crate::judge::{ByClassifier, Judge, Verdict};
 use crate::tier::Tier;
 use crate::tier_retry::{Retry, TierRetry};
 
@@ -216,14 +215,15 @@ impl TierChain {
         F: FnMut(usize) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.run(Order::Declared, call, &ByClassifier(&DefaultClassifier))
-            .await
+        self.run(Order::Declared, call, &DefaultClassifier).await
     }
 
     /// Like [`call`](Self::call), with a classifier deciding from the whole
     /// `Result` what is a failure (R4). An `Ok` classified as excluded still
     /// serves the call; an `Err` that is not a failure ends the chain with
-    /// [`ChainError::Returned`].
+    /// [`ChainError::Returned`]. A wait hint in the classifier's
+    /// [`verdict`](Classifier::verdict) becomes the open duration of the
+    /// tier it tripped and the delay hint of the tier's retry.
     pub async fn call_with<T, E, F, Fut, C>(
         &self,
         call: F,
@@ -234,7 +234,7 @@ impl TierChain {
         Fut: Future<Output = Result<T, E>>,
         C: Classifier<T, E> + ?Sized,
     {
-        self.run(Order::Declared, call, &ByClassifier(classifier)).await
+        self.run(Order::Declared, call, classifier).await
     }
 
     /// Like [`call`](Self::call), trying only the tiers of `sequence`, in its order.
@@ -247,40 +247,59 @@ impl TierChain {
         F: FnMut(usize) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.run(
-            Order::Custom(&sequence.order),
-            call,
-            &ByClassifier(&DefaultClassifier),
-        )
-        .await
+        self.run(Order::Custom(&sequence.order), call, &DefaultClassifier)
+            .await
     }
 
-    /// The general form: an optional per-call sequence and a [`Judge`].
-    pub async fn call_judged<T, E, F, Fut, J>(
+    /// Like [`call_in`](Self::call_in), with a classifier as in
+    /// [`call_with`](Self::call_with).
+    ///
+    /// ```
+    /// # use cb_core::{CircuitBreaker, Outcome};
+    /// # use cb_tiers::{ChainError, Tier, TierChain};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let chain = TierChain::new([
+    /// #     Tier::new(CircuitBreaker::builder("primary").build()?),
+    /// #     Tier::new(CircuitBreaker::builder("secondary").build()?),
+    /// # ])?;
+    /// let cheap_first = chain.sequence(["secondary", "primary"])?;
+    /// // A 404 is the caller's problem: it ends the chain instead of moving on.
+    /// let not_found = |r: &Result<(), u16>| match r {
+    ///     Err(404) => Outcome::Excluded,
+    ///     Err(_) => Outcome::Failure,
+    ///     Ok(()) => Outcome::Success,
+    /// };
+    /// let err = chain
+    ///     .call_in_with(&cheap_first, |_tier| async { Err(404) }, &not_found)
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(matches!(err, ChainError::Returned { tier: 1, error: 404, .. }));
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_in_with<T, E, F, Fut, C>(
         &self,
-        sequence: Option<&Sequence>,
+        sequence: &Sequence,
         call: F,
-        judge: &J,
+        classifier: &C,
     ) -> Result<Served<T>, ChainError<E>>
     where
         F: FnMut(usize) -> Fut,
         Fut: Future<Output = Result<T, E>>,
-        J: Judge<T, E> + ?Sized,
+        C: Classifier<T, E> + ?Sized,
     {
-        let order = sequence.map_or(Order::Declared, |s| Order::Custom(&s.order));
-        self.run(order, call, judge).await
+        self.run(Order::Custom(&sequence.order), call, classifier).await
     }
 
-    async fn run<T, E, F, Fut, J>(
+    async fn run<T, E, F, Fut, C>(
         &self,
         order: Order<'_>,
         mut call: F,
-        judge: &J,
+        classifier: &C,
     ) -> Result<Served<T>, ChainError<E>>
     where
         F: FnMut(usize) -> Fut,
         Fut: Future<Output = Result<T, E>>,
-        J: Judge<T, E> + ?Sized,
+        C: Classifier<T, E> + ?Sized,
     {
         let n = match order {
             Order::Declared => self.tiers.len(),
@@ -295,7 +314,7 @@ impl TierChain {
             };
             // A sequence made by another chain may name positions this one lacks.
             let Some(tier) = self.tiers.get(i) else { continue };
-            match run_tier(i, tier, &mut call, judge).await {
+            match run_tier(i, tier, &mut call, classifier).await {
                 TierEnd::Served(value) => {
                     return Ok(Served {
                         value,
@@ -331,11 +350,11 @@ impl TierChain {
 /// Runs one tier's turn, retrying on the tier breaker's clock:
 /// admission, the call under the timeout, the verdict, the open duration
 /// from `Retry-After`, and the tier's retry, if it has one.
-async fn run_tier<T, E, F, Fut, J>(i: usize, tier: &Tier, call: &mut F, judge: &J) -> TierEnd<T, E>
+async fn run_tier<T, E, F, Fut, C>(i: usize, tier: &Tier, call: &mut F, classifier: &C) -> TierEnd<T, E>
 where
     F: FnMut(usize) -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    J: Judge<T, E> + ?Sized,
+    C: Classifier<T, E> + ?Sized,
 {
     let schedule = match &tier.retry {
         None => TierSchedule::Once,
@@ -346,7 +365,7 @@ where
         i,
         tier,
         call,
-        judge,
+        classifier,
         calls: 0,
         last: None,
     };
@@ -365,11 +384,11 @@ where
 }
 
 /// The attempts of one tier's turn.
-struct TierTries<'a, E, F, J: ?Sized> {
+struct TierTries<'a, E, F, C: ?Sized> {
     i: usize,
     tier: &'a Tier,
     call: &'a mut F,
-    judge: &'a J,
+    classifier: &'a C,
     /// Calls made: attempts that were admitted.
     calls: u32,
     /// The failure being retried, and its wait: what the tier ends with if
@@ -377,7 +396,7 @@ struct TierTries<'a, E, F, J: ?Sized> {
     last: Option<(AttemptKind<E>, Option<Duration>)>,
 }
 
-impl<E, F, J: ?Sized> TierTries<'_, E, F, J> {
+impl<E, F, C: ?Sized> TierTries<'_, E, F, C> {
     /// How the tier's turn ended, after the calls made so far.
     fn ended(&self, kind: AttemptKind<E>, retry_after: Option<Duration>) -> TierAttempt<E> {
         TierAttempt {
@@ -395,7 +414,7 @@ impl<E, F, J: ?Sized> TierTries<'_, E, F, J> {
     where
         F: FnMut(usize) -> Fut,
         Fut: Future<Output = Result<T, E>>,
-        J: Judge<T, E>,
+        C: Classifier<T, E>,
     {
         let tier = self.tier;
         // The bulkhead first: a full bulkhead says nothing about the
@@ -429,7 +448,7 @@ impl<E, F, J: ?Sized> TierTries<'_, E, F, J> {
             }
         };
         self.calls = self.calls.saturating_add(1);
-        let (ran, verdict) = guarded(permit, (self.call)(self.i), tier.timeout, self.judge).await;
+        let (ran, verdict) = guarded(permit, (self.call)(self.i), tier.timeout, self.classifier).await;
         let kind = match ran {
             Some(Ok(value))
                 if verdict.outcome != Outcome::Failure && verdict.outcome != Outcome::Panicked =>
@@ -502,17 +521,17 @@ impl<T, E> Schedule<TierEnd<T, E>> for TierSchedule<'_> {
 /// caller drops this future, the permit records `cancelled` (R5); if polling
 /// `fut` panics, `panicked` (R6), even when the runtime catches the panic and
 /// drops the future later.
-async fn guarded<T, E, Fut, J>(
+async fn guarded<T, E, Fut, C>(
     permit: Permit<'_>,
     fut: Fut,
     timeout: Option<Duration>,
-    judge: &J,
+    classifier: &C,
 ) -> (Option<Result<T, E>>, Verdict)
 where
     Fut: Future<Output = Result<T, E>>,
-    J: Judge<T, E> + ?Sized,
+    C: Classifier<T, E> + ?Sized,
 {
-    let mut verdict = Verdict::new(Outcome::Failure);
+    let mut verdict = Verdict::failure();
     let ran = permit
         .run(
             async {
@@ -523,9 +542,9 @@ where
             },
             |ran| {
                 if let Some(result) = ran {
-                    verdict = judge.judge(result);
+                    verdict = classifier.verdict(result);
                 }
-                // A judge has no business saying "cancelled": the call finished.
+                // A classifier has no business saying "cancelled": the call finished.
                 if verdict.outcome == Outcome::Cancelled {
                     verdict.outcome = Outcome::Excluded;
                 }

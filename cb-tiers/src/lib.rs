@@ -54,14 +54,12 @@ pub mod health;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
-mod judge;
 mod tier;
 mod tier_retry;
 mod tiered;
 
 pub use chain::{Sequence, Served, TierChain};
 pub use error::{AllTiersFailed, AttemptKind, ChainError, TierAttempt};
-pub use judge::{ByClassifier, Judge, Verdict};
 pub use tier::Tier;
 pub use tier_retry::TierRetry;
 pub use tiered::{Tiered, TieredBuilder};

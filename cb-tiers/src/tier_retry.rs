@@ -6,10 +6,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cb_core::Verdict;
 use cb_core::random::Random;
 use cb_core::retry::RetryPolicy;
-
-use crate::judge::Verdict;
 
 /// The seam for a retry policy of your own inside one tier. For cb-core's
 /// [`RetryPolicy`], use [`Tier::retry_policy`](crate::Tier::retry_policy).
@@ -20,7 +19,8 @@ use crate::judge::Verdict;
 /// its last failure.
 ///
 /// ```
-/// use cb_tiers::{TierRetry, Verdict};
+/// use cb_core::Verdict;
+/// use cb_tiers::TierRetry;
 /// use std::time::Duration;
 ///
 /// /// Up to 3 calls, 10 ms apart, or as long as the downstream asked.

@@ -20,7 +20,6 @@
 
 mod admit;
 mod builder;
-mod classify;
 mod config;
 mod control;
 mod decide;
@@ -40,13 +39,12 @@ use std::time::Duration;
 
 pub use crate::state::{Outcome, State, TransitionReason};
 pub use builder::BreakerBuilder;
-pub use classify::Predicates;
 pub use config::{BreakerConfig, Window};
-pub(crate) use permit::run_guarded;
-pub use permit::{Classifier, DefaultClassifier, Permit};
+pub use permit::Permit;
 
 use self::window::Window as WindowStats;
 use self::word::Word;
+use crate::classify::{Classifier, DefaultClassifier};
 use crate::clock::{ClockHandle, Nanos, to_nanos};
 use crate::error::{Error, Name, RejectReason, Rejected};
 use crate::event::{Event, EventHub, EventKind, Listener};

@@ -1,43 +1,16 @@
-//! Admission permits and outcome classification.
+//! Admission permits: a call's right to run once, and how its end is recorded.
 
 use std::future::Future;
 use std::pin::pin;
 
 use super::Shared;
 use super::word::Word;
+use crate::classify::Classifier;
 use crate::clock::Nanos;
 use crate::state::Outcome;
 
 pub(crate) const NO_PROBE: u32 = u32::MAX;
 pub(crate) const NO_START: Nanos = u64::MAX;
-
-/// Decides from a call's whole `Result` how it counts (R4).
-///
-/// Closures `Fn(&Result<T, E>) -> Outcome` implement it.
-pub trait Classifier<T, E> {
-    /// The outcome of `result`: `Success`, `Failure` or `Excluded`.
-    fn classify(&self, result: &Result<T, E>) -> Outcome;
-}
-
-impl<T, E, F: Fn(&Result<T, E>) -> Outcome + ?Sized> Classifier<T, E> for F {
-    fn classify(&self, result: &Result<T, E>) -> Outcome {
-        self(result)
-    }
-}
-
-/// `Ok` is a success and `Err` a failure.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DefaultClassifier;
-
-impl<T, E> Classifier<T, E> for DefaultClassifier {
-    #[inline]
-    fn classify(&self, result: &Result<T, E>) -> Outcome {
-        match result {
-            Ok(_) => Outcome::Success,
-            Err(_) => Outcome::Failure,
-        }
-    }
-}
 
 /// Admission to call the protected operation once (R94).
 ///

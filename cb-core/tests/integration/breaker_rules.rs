@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cb_core::breaker::Predicates;
+use cb_core::Predicates;
 use cb_core::clock::ManualClock;
 use cb_core::testing::Timeline;
 use cb_core::{

@@ -50,7 +50,7 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
     let classifier = quote! {
         #[allow(unused_imports)]
         use #k::__private::{ViaClassify as _, ViaDefault as _};
-        let __cb_classifier = (&#k::__private::Probe::<#err>::new()).__cb_classifier();
+        let __cb_classifier = (&#k::__private::Dispatch::<#err>::new()).__cb_classifier();
     };
     let fallback_fn = plan.fallback.as_ref().map(|fb| {
         if shape.impl_in_result {
@@ -142,15 +142,15 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
             static __CB_PIPELINE: #k::__private::OnceLock<#k::__private::Pipeline<#ok, #err>> = #k::__private::OnceLock::new();
             let __cb_pipeline = __CB_PIPELINE.get_or_init(|| {
                 #classifier
-                let __cb_probe = &#k::__private::Probe::<#err>::new();
+                let __cb_dispatch = &#k::__private::Dispatch::<#err>::new();
                 #k::__private::build_pipeline::<#ok, #err, _>(
                     #k::__private::resolve_breaker(#name, #overrides, #template_arg),
                     #overrides,
                     #template_arg,
                     #k::__private::StageSpec { retry: #retry, retry_rejections: #rr, bulkhead: #bh, call_timeout: #ct },
                     __cb_classifier,
-                    __cb_probe.__cb_retryable(),
-                    __cb_probe.__cb_retry_after(),
+                    __cb_dispatch.__cb_retryable(),
+                    __cb_dispatch.__cb_retry_after(),
                     #fallback,
                 )
             });

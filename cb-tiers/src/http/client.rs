@@ -9,7 +9,7 @@ use reqwest::{Method, RequestBuilder, Response, Url};
 
 use super::{HttpError, StatusPolicy, retry_after_of};
 use crate::error::ChainError;
-use crate::{Judge, Served, Tier, TierChain, TierRetry, Verdict};
+use crate::{Served, Tier, TierChain, TierRetry};
 
 /// One HTTP tier: a base URL and its breaker, with an optional timeout and retry.
 #[derive(Debug, Clone)]
@@ -45,7 +45,7 @@ impl HttpTier {
     }
 
     /// Retries failed requests of this tier before moving on; the retry sees
-    /// the server's `Retry-After` as [`Verdict::retry_after`].
+    /// the server's `Retry-After` as [`Verdict::retry_after`](cb_core::Verdict::retry_after).
     pub fn retry(mut self, retry: impl TierRetry) -> Self {
         self.tier = self.tier.retry(retry);
         self
@@ -87,25 +87,6 @@ pub struct HttpTiers {
     bases: Arc<[HttpTier]>,
     client: reqwest::Client,
     policy: StatusPolicy,
-}
-
-struct HttpJudge<'a>(&'a StatusPolicy);
-
-impl Judge<Response, HttpError> for HttpJudge<'_> {
-    fn judge(&self, result: &Result<Response, HttpError>) -> Verdict {
-        match result {
-            Ok(response) => Verdict::new(match self.0.classify(response.status()) {
-                // Failing statuses were turned into errors already.
-                Outcome::Failure => Outcome::Success,
-                o => o,
-            }),
-            Err(e) if e.is_tier_failure() => Verdict {
-                outcome: Outcome::Failure,
-                retry_after: e.retry_after(),
-            },
-            Err(_) => Verdict::new(Outcome::Excluded),
-        }
-    }
 }
 
 impl HttpTiers {
@@ -202,11 +183,9 @@ impl HttpTiers {
     where
         F: Fn(RequestBuilder) -> RequestBuilder,
     {
-        let judge = HttpJudge(&self.policy);
         let (client, policy, bases) = (&self.client, &self.policy, &self.bases);
         self.chain
-            .call_judged(
-                None,
+            .call_with(
                 |i| {
                     let request = match bases.get(i).map(|t| t.url(path)) {
                         Some(Ok(url)) => Ok(build(client.request(method.clone(), url))),
@@ -219,7 +198,7 @@ impl HttpTiers {
                     async move {
                         let response = request?.send().await.map_err(HttpError::from_reqwest)?;
                         let status = response.status();
-                        if policy.classify(status) == Outcome::Failure {
+                        if policy.outcome(status) == Outcome::Failure {
                             return Err(HttpError::Status {
                                 status,
                                 retry_after: retry_after_of(response.headers()),
@@ -228,7 +207,7 @@ impl HttpTiers {
                         Ok(response)
                     }
                 },
-                &judge,
+                policy,
             )
             .await
     }

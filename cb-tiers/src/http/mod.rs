@@ -35,14 +35,15 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use cb_core::Outcome;
-use reqwest::StatusCode;
+use cb_core::{Classifier, Outcome, Verdict};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Response, StatusCode};
 
 pub use client::{HttpTier, HttpTiers};
 pub use error::HttpError;
 
-/// Decides how a response status counts for the tier's breaker.
+/// Decides how a response status counts for the tier's breaker: the
+/// [`Classifier`] of HTTP tiers.
 ///
 /// ```
 /// use cb_core::Outcome;
@@ -50,16 +51,35 @@ pub use error::HttpError;
 /// use reqwest::StatusCode;
 ///
 /// let default = StatusPolicy::default();
-/// assert_eq!(default.classify(StatusCode::SERVICE_UNAVAILABLE), Outcome::Failure);
-/// assert_eq!(default.classify(StatusCode::TOO_MANY_REQUESTS), Outcome::Failure);
-/// assert_eq!(default.classify(StatusCode::NOT_FOUND), Outcome::Excluded);
+/// assert_eq!(default.outcome(StatusCode::SERVICE_UNAVAILABLE), Outcome::Failure);
+/// assert_eq!(default.outcome(StatusCode::TOO_MANY_REQUESTS), Outcome::Failure);
+/// assert_eq!(default.outcome(StatusCode::NOT_FOUND), Outcome::Excluded);
 ///
 /// // Also treat 408 Request Timeout as a failure of the server.
 /// let strict = StatusPolicy::new(|s| match s.as_u16() {
 ///     408 => Outcome::Failure,
-///     _ => StatusPolicy::default().classify(s),
+///     _ => StatusPolicy::default().outcome(s),
 /// });
-/// assert_eq!(strict.classify(StatusCode::REQUEST_TIMEOUT), Outcome::Failure);
+/// assert_eq!(strict.outcome(StatusCode::REQUEST_TIMEOUT), Outcome::Failure);
+/// ```
+///
+/// As a [`Classifier`] of a tier's whole result, it passes on the server's
+/// `Retry-After` with a failure:
+///
+/// ```
+/// use cb_core::{Classifier, Verdict};
+/// use cb_tiers::http::{HttpError, StatusPolicy};
+/// use reqwest::{Response, StatusCode};
+/// use std::time::Duration;
+///
+/// let busy: Result<Response, HttpError> = Err(HttpError::Status {
+///     status: StatusCode::TOO_MANY_REQUESTS,
+///     retry_after: Some(Duration::from_secs(2)),
+/// });
+/// assert_eq!(
+///     StatusPolicy::default().verdict(&busy),
+///     Verdict::failure().with_retry_after(Some(Duration::from_secs(2))),
+/// );
 /// ```
 #[derive(Clone)]
 pub struct StatusPolicy {
@@ -75,8 +95,32 @@ impl StatusPolicy {
     }
 
     /// How `status` counts.
-    pub fn classify(&self, status: StatusCode) -> Outcome {
+    pub fn outcome(&self, status: StatusCode) -> Outcome {
         (self.classify)(status)
+    }
+}
+
+/// A response counts as its status does; an error counts against the tier
+/// when [`HttpError::is_tier_failure`] says so, and is excluded otherwise (a
+/// request the caller built wrongly says nothing about the server).
+impl Classifier<Response, HttpError> for StatusPolicy {
+    fn classify(&self, result: &Result<Response, HttpError>) -> Outcome {
+        match result {
+            Ok(response) => self.outcome(response.status()),
+            Err(e) if e.is_tier_failure() => Outcome::Failure,
+            Err(_) => Outcome::Excluded,
+        }
+    }
+
+    fn verdict(&self, result: &Result<Response, HttpError>) -> Verdict {
+        let verdict = Verdict::new(self.classify(result));
+        match result {
+            Ok(response) if verdict.outcome == Outcome::Failure => {
+                verdict.with_retry_after(retry_after_of(response.headers()))
+            }
+            Err(e) if verdict.outcome == Outcome::Failure => verdict.with_retry_after(e.retry_after()),
+            _ => verdict,
+        }
     }
 }
 

@@ -4,10 +4,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use cb_core::Verdict;
 use cb_core::{CircuitBreaker, Outcome, State};
 use cb_tiers::health::HealthMonitor;
 use cb_tiers::http::{HttpError, HttpTier, HttpTiers, StatusPolicy};
-use cb_tiers::{AttemptKind, TierRetry, Verdict};
+use cb_tiers::{AttemptKind, TierRetry};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -307,7 +308,7 @@ async fn other_4xx_are_not_failures_unless_the_policy_says_so() {
         if s.as_u16() == 404 {
             Outcome::Failure
         } else {
-            StatusPolicy::default().classify(s)
+            StatusPolicy::default().outcome(s)
         }
     }));
     let served = strict.get("/missing").await.unwrap();

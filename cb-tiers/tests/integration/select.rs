@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cb_core::{CircuitBreaker, Outcome, RejectReason, State};
-use cb_tiers::{AttemptKind, ChainError, Judge, Tier, TierChain, TierRetry, Verdict};
+use cb_core::{CircuitBreaker, Classifier, Outcome, RejectReason, State, Verdict};
+use cb_tiers::{AttemptKind, ChainError, Tier, TierChain, TierRetry};
 
 /// Counts the calls each fake tier receives.
 #[derive(Clone, Default)]
@@ -471,10 +471,13 @@ async fn r62_a_retry_refused_by_the_tripped_breaker_ends_the_tier_with_its_last_
     );
 }
 
-/// A judge that reads a wait hint out of the error, as the HTTP tiers do.
+/// A classifier that reads a wait hint out of the error, as the HTTP tiers do.
 struct Hinted;
-impl Judge<(), Duration> for Hinted {
-    fn judge(&self, result: &Result<(), Duration>) -> Verdict {
+impl Classifier<(), Duration> for Hinted {
+    fn classify(&self, result: &Result<(), Duration>) -> Outcome {
+        self.verdict(result).outcome
+    }
+    fn verdict(&self, result: &Result<(), Duration>) -> Verdict {
         match result {
             Ok(()) => Verdict::new(Outcome::Success),
             Err(d) => Verdict {
@@ -493,8 +496,7 @@ async fn retry_after_hint_sets_the_open_duration_of_the_tier_it_tripped() {
     ])
     .unwrap();
     let served = chain
-        .call_judged(
-            None,
+        .call_with(
             |i| async move {
                 if i == 0 {
                     Err(Duration::from_secs(2))

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::permit::Classifier;
+use super::Classifier;
 use crate::state::Outcome;
 
 type ErrPred<E> = Box<dyn Fn(&E) -> bool + Send + Sync>;
@@ -20,8 +20,7 @@ type OkPred<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
 ///   **failure** (R4: e.g. an HTTP 503 body), any other `Ok` a success.
 ///
 /// ```
-/// use cb_core::{Outcome, Classifier};
-/// use cb_core::breaker::Predicates;
+/// use cb_core::{Classifier, Outcome, Predicates};
 ///
 /// #[derive(Debug)]
 /// enum ApiError { NotFound, Unavailable, Timeout }

@@ -408,7 +408,16 @@ async fn http_tiers_add_a_health_check_per_tier() {
         .unwrap();
     let handle = monitor.start().unwrap();
     let deadline = Instant::now() + Duration::from_secs(3);
-    while tiers.chain().tiers()[0].breaker().state() != State::Open && Instant::now() < deadline {
+    // Both targets are checked concurrently: wait for the primary's trip and
+    // for the secondary's first completed check, whichever comes last.
+    let settled = || {
+        tiers.chain().tiers()[0].breaker().state() == State::Open
+            && monitor
+                .report()
+                .target("secondary")
+                .is_some_and(|t| t.checks_succeeded >= 1)
+    };
+    while !settled() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     handle.stop().await;

@@ -170,7 +170,7 @@ impl Shared {
                 let clean = count_size == Some(totals.calls) && totals.failures == 0 && totals.slow == 0;
                 self.hot.window_clean.store(clean, Ordering::Relaxed);
                 if trip.is_none() {
-                    trip = decide::rates_trip(&totals, min_calls, rate, slow_rate);
+                    trip = decide::rates_trip(&totals, min_calls, rate, slow_rate, failed, slow);
                 }
             }
             if let (Some(reason), true) = (trip, may_trip) {

@@ -194,7 +194,9 @@ impl CircuitBreaker {
         clock: ClockHandle,
         listeners: Vec<Arc<dyn Listener>>,
     ) -> Self {
-        let window = config.uses_window().then(|| WindowStats::new(config.window));
+        let window = config
+            .uses_window()
+            .then(|| WindowStats::new(config.window, clock.now()));
         let hot = Hot {
             word: AtomicU64::new(Word::new(State::Closed, 0).0),
             open_until: AtomicU64::new(0),

@@ -51,7 +51,7 @@ impl Shared {
         }
         // Every state starts with fresh statistics (R14, R28).
         if let Some(window) = core.window.as_mut() {
-            *window = WindowStats::new(core.config.window);
+            *window = WindowStats::new(core.config.window, now);
         }
         self.hot.window_clean.store(false, Ordering::Relaxed);
         core.probes.iter_mut().for_each(|p| *p = None);

@@ -226,7 +226,7 @@ pub static FIELDS: &[Field] = &[
         &[],
         DUR,
         true,
-        "Stuck-probe deadline (R25); unset = `recovery_timeout`",
+        "Stuck-probe deadline (R25), never off, so 0 is refused; unset = `recovery_timeout`",
     ),
     f(
         "tool_level_breakers",

@@ -138,7 +138,8 @@ impl BreakerBuilder {
         self
     }
 
-    /// A probe unresolved after `d` reopens the circuit (R25).
+    /// A probe unresolved after `d` reopens the circuit (R25). `d` must be
+    /// > 0: the deadline cannot be turned off, so zero is refused.
     pub fn half_open_max_wait(mut self, d: Duration) -> Self {
         self.config.half_open_max_wait = Some(d);
         self

@@ -61,7 +61,7 @@ pub struct BreakerConfig {
     /// Successful probes that close the circuit (R22).
     pub success_threshold: u32,
     /// A probe unresolved after this long reopens the circuit (R25); `None`
-    /// means `open_duration`.
+    /// means `open_duration`. Must be > 0: the deadline cannot be turned off.
     pub half_open_max_wait: Option<Duration>,
 }
 
@@ -131,8 +131,17 @@ impl BreakerConfig {
         }
         v.at_least_one("half_open_max_calls", self.half_open_max_calls.into());
         v.at_least_one("success_threshold", self.success_threshold.into());
-        if let Some(w) = self.half_open_max_wait {
-            v.positive("half_open_max_wait", w);
+        // Zero is refused rather than read as "no deadline": the stuck-probe
+        // guard cannot be turned off (R25), and a deadline of zero would
+        // reclaim every probe the moment it is admitted.
+        if let Some(w) = self.half_open_max_wait
+            && w.is_zero()
+        {
+            v.push(
+                "half_open_max_wait",
+                format_args!("{w:?}"),
+                "must be > 0: every half-open probe has a deadline (R25); leave it unset to use open_duration",
+            );
         }
         if self.failure_threshold.is_none()
             && self.failure_rate_threshold.is_none()

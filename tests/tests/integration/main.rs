@@ -20,6 +20,7 @@ pub mod config_live;
 pub mod config_policies;
 pub mod config_templates;
 pub mod config_validation;
+pub mod engine_rules;
 pub mod macros_tiered;
 pub mod registry;
 pub mod retry;

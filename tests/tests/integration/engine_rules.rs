@@ -1,0 +1,147 @@
+//! Behaviours a template user relies on, each named after its rule: what a
+//! breaker, a retry and a fallback do at the edges the rule book pins down
+//! (a retry around an opening breaker, a stuck probe nobody looks at, a
+//! window right after a close, ...), on the manual clock or paused time.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use cb_core::clock::ManualClock;
+use cb_core::config::{ConfigFile, LoadError};
+use cb_core::{BreakerBuilder, CircuitBreaker, Error, State};
+
+const SEC: Duration = Duration::from_secs(1);
+const MS: Duration = Duration::from_millis(1);
+
+fn breaker(clock: &ManualClock, configure: impl FnOnce(BreakerBuilder) -> BreakerBuilder) -> CircuitBreaker {
+    configure(CircuitBreaker::builder("engine").clock(clock.clone()))
+        .build()
+        .expect("valid test configuration")
+}
+
+fn fail(b: &CircuitBreaker) -> Result<(), Error<&'static str>> {
+    b.call_sync(|| Err("boom"))
+}
+
+fn succeed(b: &CircuitBreaker) -> Result<(), Error<&'static str>> {
+    b.call_sync(|| Ok(()))
+}
+
+// ------------------------------------------------------------ R25 stuck probe
+
+#[test]
+fn r25_a_stuck_probe_reopens_as_of_its_deadline_not_when_next_looked_at() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, |b| {
+        b.failure_threshold(1)
+            .open_duration(10 * SEC)
+            .half_open_max_calls(1)
+            .half_open_max_wait(5 * SEC)
+    });
+    let _ = fail(&b);
+    clock.advance(10 * SEC);
+    let _stuck = b.try_acquire().unwrap(); // t = 10 s; its deadline is t = 15 s
+    // Nobody looks until t = 20 s: the circuit reopened at 15 s, so its open
+    // period ends at 25 s, not 30 s.
+    clock.advance(10 * SEC);
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(b.retry_after(), Some(5 * SEC));
+    clock.advance(5 * SEC);
+    assert_eq!(b.state(), State::HalfOpen);
+}
+
+#[test]
+fn r25_a_stuck_probe_looked_at_after_the_next_open_period_half_opens() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, |b| {
+        b.failure_threshold(1)
+            .open_duration(10 * SEC)
+            .half_open_max_calls(1)
+            .half_open_max_wait(5 * SEC)
+    });
+    let _ = fail(&b);
+    clock.advance(10 * SEC);
+    let _stuck = b.try_acquire().unwrap();
+    // Reopened at 15 s, open until 25 s: at 30 s both lapses are due.
+    clock.advance(20 * SEC);
+    assert_eq!(b.state(), State::HalfOpen);
+    b.try_acquire().unwrap().success();
+}
+
+#[test]
+fn r25_a_zero_half_open_max_wait_is_refused_and_says_why() {
+    let err = CircuitBreaker::builder("zero")
+        .half_open_max_wait(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("half_open_max_wait = 0ns: must be > 0: every half-open probe has a deadline (R25)"),
+        "{text}"
+    );
+    // A file reads the same field table: zero is refused there too.
+    let file = ConfigFile::from_yaml("half_open_max_wait: 0", &HashMap::new());
+    let Err(LoadError::Invalid(e)) = file else {
+        panic!("a zero deadline in a file must be refused");
+    };
+    assert!(
+        e.to_string()
+            .contains("half_open_max_wait = 0: must be a duration > 0"),
+        "{e}"
+    );
+}
+
+// ---------------------------------------------------------- R8/R10 rate trips
+
+#[test]
+fn r10_a_success_never_trips_the_failure_rate() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, |b| {
+        b.no_failure_threshold()
+            .failure_rate_threshold(50.0)
+            .time_window(10 * SEC, 10)
+            .minimum_calls(3)
+    });
+    for _ in 0..3 {
+        let _ = succeed(&b); // t = 0: bucket [0, 1 s)
+    }
+    clock.advance(5 * SEC);
+    let _ = fail(&b);
+    let _ = fail(&b); // 2 of 5: 40 %
+    assert_eq!(b.state(), State::Closed);
+    // The three successes leave the window; the next success reads 2 of 3
+    // failed, but a success says nothing bad about the downstream.
+    clock.advance(5 * SEC);
+    assert!(succeed(&b).is_ok());
+    assert_eq!(b.state(), State::Closed);
+    // A failure, on the other hand, trips on that rate.
+    let _ = fail(&b);
+    assert_eq!(b.state(), State::Open);
+}
+
+#[test]
+fn r10_r14_a_time_window_right_after_a_close_is_as_long_as_configured() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, |b| {
+        b.no_failure_threshold()
+            .failure_rate_threshold(50.0)
+            .time_window(10 * SEC, 10)
+            .minimum_calls(2)
+            .open_duration(SEC)
+            .half_open_max_calls(1)
+            .success_threshold(1)
+    });
+    let _ = fail(&b);
+    let _ = fail(&b);
+    assert_eq!(b.state(), State::Open);
+    clock.advance(1500 * MS);
+    b.try_acquire().unwrap().success(); // closes at t = 1.5 s: a fresh window
+    assert_eq!(b.state(), State::Closed);
+    clock.advance(100 * MS);
+    let _ = fail(&b); // t = 1.6 s
+    // 9.8 s later the first failure is still inside the 10 s window.
+    clock.advance(9800 * MS);
+    let _ = fail(&b);
+    assert_eq!(b.state(), State::Open, "two failures within 10 s");
+}

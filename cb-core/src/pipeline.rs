@@ -410,6 +410,9 @@ impl<T, E> Stages<T, E> {
             }
         };
         let mut retrying = Retrying::start(RetryClock::new(&self.clock), policy.schedule(&*self.random));
+        if let Some(breaker) = &self.breaker {
+            retrying = retrying.through(breaker);
+        }
         let ran = loop {
             // Counted before the attempt: the fallback reads it if a total
             // timeout cancels the call mid-attempt.

@@ -5,11 +5,14 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use cb_core::clock::ManualClock;
 use cb_core::config::{ConfigFile, LoadError};
-use cb_core::{BreakerBuilder, CircuitBreaker, Error, State};
+use cb_core::retry::{Backoff, RetryPolicy};
+use cb_core::{BreakerBuilder, CircuitBreaker, Error, Pipeline, RejectReason, State};
+use cb_tiers::{Tier, TierChain};
 
 const SEC: Duration = Duration::from_secs(1);
 const MS: Duration = Duration::from_millis(1);
@@ -144,4 +147,126 @@ fn r10_r14_a_time_window_right_after_a_close_is_as_long_as_configured() {
     clock.advance(9800 * MS);
     let _ = fail(&b);
     assert_eq!(b.state(), State::Open, "two failures within 10 s");
+}
+
+// ------------------------------------------------- R48a retry around a breaker
+
+fn constant_retry(max_attempts: u32, delay: Duration, rejections: bool) -> RetryPolicy {
+    RetryPolicy::builder()
+        .max_attempts(max_attempts)
+        .backoff(Backoff::constant(delay).build().unwrap())
+        .retry_rejections(rejections)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn r48a_a_retry_does_not_sleep_before_an_attempt_the_open_breaker_refuses() {
+    let b = CircuitBreaker::builder("r48a")
+        .failure_threshold(2)
+        .open_duration(60 * SEC)
+        .build()
+        .unwrap();
+    let calls = AtomicU32::new(0);
+    let p: Pipeline<(), &str> = Pipeline::builder("r48a")
+        .retry(constant_retry(5, SEC, false))
+        .breaker(b.clone())
+        .build()
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    let err = p
+        .call(|| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            async { Err("down") }
+        })
+        .await
+        .unwrap_err();
+    // One backoff between the two failures; none after the second opened
+    // the circuit: the refusal comes at once, as R48 returns it.
+    assert_eq!(start.elapsed(), SEC);
+    assert_eq!(calls.load(Ordering::Relaxed), 2);
+    assert_eq!(err.rejection().unwrap().reason(), RejectReason::CircuitOpen);
+    assert_eq!(b.state(), State::Open);
+}
+
+#[tokio::test(start_paused = true)]
+async fn r48a_a_retry_around_a_forced_open_breaker_returns_at_once() {
+    let b = CircuitBreaker::builder("r48a-forced").build().unwrap();
+    let p: Pipeline<(), &str> = Pipeline::builder("r48a-forced")
+        .retry(constant_retry(5, SEC, false))
+        .breaker(b.clone())
+        .build()
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    let forced = b.clone();
+    let err = p
+        .call(move || {
+            forced.force_open(); // the first attempt runs, then the circuit is forced open
+            async { Err("down") }
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(err.rejection().unwrap().reason(), RejectReason::ForcedOpen);
+}
+
+#[tokio::test(start_paused = true)]
+async fn r48a_with_the_opt_in_a_retry_waits_the_open_period_not_the_backoff() {
+    let b = CircuitBreaker::builder("r48a-opt-in")
+        .failure_threshold(1)
+        .open_duration(5 * SEC)
+        .success_threshold(1)
+        .build()
+        .unwrap();
+    let calls = AtomicU32::new(0);
+    let p: Pipeline<u32, &str> = Pipeline::builder("r48a-opt-in")
+        .retry(constant_retry(2, SEC, true))
+        .breaker(b.clone())
+        .build()
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    let served = p
+        .call(|| {
+            let n = calls.fetch_add(1, Ordering::Relaxed);
+            async move { if n == 0 { Err("down") } else { Ok(n) } }
+        })
+        .await;
+    // The second attempt is the half-open probe, admitted after 5 s: not
+    // refused after a 1 s backoff, which would have used the last attempt.
+    assert_eq!(served.unwrap(), 1);
+    assert_eq!(start.elapsed(), 5 * SEC);
+    assert_eq!(b.state(), State::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn r48a_a_tier_whose_breaker_opens_hands_over_without_sleeping() {
+    let primary = CircuitBreaker::builder("r48a-primary")
+        .failure_threshold(1)
+        .open_duration(60 * SEC)
+        .build()
+        .unwrap();
+    let chain = TierChain::new([
+        Tier::new(primary.clone()).retry_policy(constant_retry(3, SEC, false)),
+        Tier::new(CircuitBreaker::builder("r48a-secondary").build().unwrap()),
+    ])
+    .unwrap();
+    let primary_calls = AtomicU32::new(0);
+    let start = tokio::time::Instant::now();
+    let served = chain
+        .call(|tier| {
+            if tier == 0 {
+                primary_calls.fetch_add(1, Ordering::Relaxed);
+            }
+            async move { if tier == 0 { Err("primary down") } else { Ok(tier) } }
+        })
+        .await
+        .unwrap();
+    assert_eq!(served.tier, 1);
+    assert_eq!(primary_calls.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        start.elapsed(),
+        Duration::ZERO,
+        "no backoff before a refused retry"
+    );
+    assert_eq!(primary.state(), State::Open);
 }

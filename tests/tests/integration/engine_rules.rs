@@ -10,8 +10,11 @@ use std::time::Duration;
 
 use cb_core::clock::ManualClock;
 use cb_core::config::{ConfigFile, LoadError};
+use cb_core::fallback::Cause;
 use cb_core::retry::{Backoff, RetryPolicy};
-use cb_core::{BreakerBuilder, CircuitBreaker, Error, Pipeline, RejectReason, State};
+use cb_core::{
+    BreakerBuilder, CircuitBreaker, Error, Fallback, FallbackError, Pipeline, RejectReason, State,
+};
 use cb_tiers::{Tier, TierChain};
 
 const SEC: Duration = Duration::from_secs(1);
@@ -269,4 +272,44 @@ async fn r48a_a_tier_whose_breaker_opens_hands_over_without_sleeping() {
         "no backoff before a refused retry"
     );
     assert_eq!(primary.state(), State::Open);
+}
+
+// ------------------------------------------------------ R59 failing fallback
+
+#[derive(Debug)]
+struct Down(&'static str);
+
+impl std::fmt::Display for Down {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Down {}
+
+#[tokio::test(start_paused = true)]
+async fn r59_both_errors_of_a_failed_fallback_are_on_the_source_chain() {
+    let p: Pipeline<u32, Down> = Pipeline::builder("r59")
+        .retry(constant_retry(2, MS, false))
+        .fallback(Fallback::from_fn(|_: &Cause<'_, Down>| Err(Down("cache down"))))
+        .build()
+        .unwrap();
+    let err = p.call(|| async { Err(Down("primary down")) }).await.unwrap_err();
+    let chain: Vec<String> = std::iter::successors(std::error::Error::source(&err), |e| e.source())
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            "cache down",
+            "gave up after 2 attempts: primary down",
+            "primary down"
+        ],
+        "the fallback's error, then the call's, with its own chain"
+    );
+    // Each is also reachable as a value, not only as text.
+    let fallback = std::error::Error::source(&err).unwrap();
+    assert!(fallback.downcast_ref::<FallbackError<Down>>().is_some());
+    let primary = fallback.source().unwrap().downcast_ref::<Error<Down>>().unwrap();
+    assert_eq!(primary.attempts(), Some(2));
 }

@@ -11,7 +11,7 @@
 //! | [`throttle`](PipelineBuilder::throttle) | every attempt | `Rejected(Throttled)` | — |
 //! | [`breaker`](PipelineBuilder::breaker) | every attempt | `Rejected(CircuitOpen, ...)` | — |
 //! | [`timeout`](PipelineBuilder::timeout) | every attempt | `Timeout` | failure (R55) |
-//! | [`bulkhead`](PipelineBuilder::bulkhead) or [`concurrency_limit`](PipelineBuilder::concurrency_limit) | every attempt | `Rejected(BulkheadFull)` | excluded (R53) |
+//! | [`bulkhead`](PipelineBuilder::bulkhead) or [`concurrency_limit`](PipelineBuilder::concurrency_limit) | every attempt | `Rejected(BulkheadFull)` | not at all: no breaker call, the downstream never saw it (R53) |
 //!
 //! The bulkhead sits inside the per-attempt timeout, so time spent queueing
 //! for a slot counts toward the timeout; turn that off with
@@ -375,11 +375,15 @@ impl<T, E> Stages<T, E> {
         let out = match &self.breaker {
             Some(b) => {
                 let permit = b.try_acquire()?;
-                let judge = Judge {
-                    stages: self,
-                    start: if timed { self.clock.now() } else { 0 },
+                let start = if timed { self.clock.now() } else { 0 };
+                // A full bulkhead (or concurrency limit) behind the breaker
+                // refused the call before the downstream saw it: that is no
+                // breaker call, so the permit is withdrawn, not recorded (R53).
+                let judge = |r: &Result<Result<T, E>, Local>| match r {
+                    Err(Local::Full(_)) => None,
+                    r => Some(self.judge(r, start)),
                 };
-                crate::breaker::run_guarded(permit, self.bounded(op()), &judge).await
+                permit.run_or_withdraw(self.bounded(op()), judge).await
             }
             None if timed || self.throttle.is_some() => {
                 let start = if timed { self.clock.now() } else { 0 };
@@ -464,17 +468,6 @@ impl<T, E> Stages<T, E> {
             Error::Inner(inner) => self.retry_after_hint.as_ref().and_then(|h| h(inner)),
             e => e.retry_after(),
         }
-    }
-}
-
-struct Judge<'a, T, E> {
-    stages: &'a Stages<T, E>,
-    start: Nanos,
-}
-
-impl<T, E> Classifier<Result<T, E>, Local> for Judge<'_, T, E> {
-    fn classify(&self, r: &Result<Result<T, E>, Local>) -> Outcome {
-        self.stages.judge(r, self.start)
     }
 }
 

@@ -42,7 +42,6 @@ pub use crate::state::{Outcome, State, TransitionReason};
 pub use builder::BreakerBuilder;
 pub use classify::Predicates;
 pub use config::{BreakerConfig, Window};
-pub(crate) use permit::run_guarded;
 pub use permit::{Classifier, DefaultClassifier, Permit};
 
 use self::window::Window as WindowStats;

@@ -195,6 +195,25 @@ impl Shared {
         self.publish(pending);
     }
 
+    /// Takes back a permit whose call never reached the downstream: no
+    /// counter, no detector, no event; only a probe slot, if it held one
+    /// and its half-open episode is still on, is freed.
+    #[cold]
+    pub(super) fn withdraw(&self, permit_word: Word, probe: u32) {
+        if probe == permit::NO_PROBE {
+            return;
+        }
+        let mut core = self.lock();
+        if self.hot.word.load(Ordering::Acquire) != permit_word.0 {
+            return; // a transition already freed every slot
+        }
+        if let Some(slot) = core.probes.get_mut(probe as usize) {
+            *slot = None;
+        }
+        core.probes_in_flight = core.probes_in_flight.saturating_sub(1);
+        self.refresh_probe_deadline(&core);
+    }
+
     #[cold]
     fn record_probe(&self, w: Word, probe: u32, outcome: Outcome, slow: bool, now: Nanos) {
         let now = if now == 0 { self.hot.clock.now() } else { now };

@@ -13,7 +13,7 @@ use cb_core::config::{ConfigFile, LoadError};
 use cb_core::fallback::Cause;
 use cb_core::retry::{Backoff, RetryPolicy};
 use cb_core::{
-    BreakerBuilder, CircuitBreaker, Error, Fallback, FallbackError, Pipeline, RejectReason, State,
+    BreakerBuilder, Bulkhead, CircuitBreaker, Error, Fallback, FallbackError, Pipeline, RejectReason, State,
 };
 use cb_tiers::{Tier, TierChain};
 
@@ -312,4 +312,61 @@ async fn r59_both_errors_of_a_failed_fallback_are_on_the_source_chain() {
     assert!(fallback.downcast_ref::<FallbackError<Down>>().is_some());
     let primary = fallback.source().unwrap().downcast_ref::<Error<Down>>().unwrap();
     assert_eq!(primary.attempts(), Some(2));
+}
+
+// ------------------------------------------ R53 bulkhead refusal in a pipeline
+
+#[tokio::test(start_paused = true)]
+async fn r53_a_bulkhead_refusal_inside_a_pipeline_is_not_a_breaker_call() {
+    let b = CircuitBreaker::builder("r53")
+        .failure_threshold(1)
+        .open_duration(SEC)
+        .half_open_max_calls(1)
+        .success_threshold(1)
+        .build()
+        .unwrap();
+    let pool = Bulkhead::builder("r53-pool").max_concurrent(1).build().unwrap();
+    let p: Pipeline<(), &str> = Pipeline::builder("r53")
+        .breaker(b.clone())
+        .bulkhead(pool.clone())
+        .build()
+        .unwrap();
+    let seen = AtomicU32::new(0);
+    let call = |fail: bool| {
+        let seen = &seen;
+        p.call(move || async move {
+            seen.fetch_add(1, Ordering::Relaxed);
+            if fail { Err("down") } else { Ok(()) }
+        })
+    };
+    let held = pool.try_acquire().unwrap();
+    let err = call(false).await.unwrap_err();
+    assert_eq!(err.rejection().unwrap().reason(), RejectReason::BulkheadFull);
+    drop(held);
+    assert!(call(false).await.is_ok());
+    let _ = call(true).await; // trips
+    clock_skip(SEC).await;
+    // Half-open with one probe slot: a bulkhead refusal must not use it up.
+    let held = pool.try_acquire().unwrap();
+    assert!(call(false).await.unwrap_err().rejection().is_some());
+    assert_eq!(b.state(), State::HalfOpen);
+    drop(held);
+    assert!(call(false).await.is_ok(), "the probe slot is still free");
+    assert_eq!(b.state(), State::Closed);
+
+    let c = b.metrics().calls;
+    assert_eq!((c.successes, c.failures, c.excluded, c.rejected()), (2, 1, 0, 0));
+    assert_eq!(
+        c.calls_total(),
+        c.successes + c.failures + c.excluded + c.cancelled + c.panicked + c.rejected()
+    );
+    assert_eq!(
+        c.downstream_invocations(),
+        u64::from(seen.load(Ordering::Relaxed)),
+        "the breaker counts what the downstream saw"
+    );
+}
+
+async fn clock_skip(d: Duration) {
+    tokio::time::sleep(d).await;
 }

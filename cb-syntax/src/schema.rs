@@ -229,6 +229,13 @@ pub static FIELDS: &[Field] = &[
         "Stuck-probe deadline (R25), never off, so 0 is refused; unset = `recovery_timeout`",
     ),
     f(
+        "closed_count_interval",
+        &[],
+        DUR,
+        true,
+        "Silence after which a failure streak and a count window start over; unset = never",
+    ),
+    f(
         "tool_level_breakers",
         &["enable_tool_level_breakers"],
         Kind::Bool,

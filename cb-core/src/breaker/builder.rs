@@ -145,6 +145,14 @@ impl BreakerBuilder {
         self
     }
 
+    /// A failure `d` or more after the previous one starts the closed
+    /// state's counts over: the consecutive-failure streak and a count
+    /// window (gobreaker's `Interval`). Off by default.
+    pub fn closed_count_interval(mut self, d: Duration) -> Self {
+        self.config.closed_count_interval = Some(d);
+        self
+    }
+
     /// The clock the breaker reads (see [`crate::clock`]).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Some(ClockHandle::from_clock(clock));

@@ -34,6 +34,14 @@ pub(super) fn streak_trips(streak: u32, threshold: u32) -> Option<TransitionReas
     (streak >= threshold).then_some(TransitionReason::ConsecutiveFailures)
 }
 
+/// Whether a failure at `now` finds the closed state's counts expired: the
+/// previous failure (`previous`, [`u64::MAX`] for none) was `interval` or
+/// more ago, inclusive, so the streak and a count window start over.
+#[inline]
+pub(super) fn counts_expired(previous: Nanos, now: Nanos, interval: Nanos) -> bool {
+    previous != Nanos::MAX && now.saturating_sub(previous) >= interval
+}
+
 /// Whether a window's totals trip a closed circuit: a rate is judged only
 /// from `min_calls` recorded calls on (R9, R11), and trips when it reaches its
 /// threshold, inclusive (R8, R10, R12). A failure rate wins over a slow-call
@@ -162,6 +170,18 @@ mod tests {
         assert_eq!(streak_trips(3, 3), Some(TransitionReason::ConsecutiveFailures));
         assert_eq!(streak_trips(4, 3), Some(TransitionReason::ConsecutiveFailures));
         assert_eq!(streak_trips(1, 1), Some(TransitionReason::ConsecutiveFailures));
+    }
+
+    #[test]
+    fn closed_counts_expire_after_the_interval_of_silence_inclusive() {
+        let hour = 3_600_000 * MS;
+        assert!(!counts_expired(Nanos::MAX, 5 * hour, hour), "no previous failure");
+        assert!(!counts_expired(0, hour - 1, hour));
+        assert!(counts_expired(0, hour, hour));
+        assert!(
+            !counts_expired(hour, 0, hour),
+            "a clock that reads earlier never expires"
+        );
     }
 
     #[test]

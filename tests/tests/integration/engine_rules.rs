@@ -370,3 +370,90 @@ async fn r53_a_bulkhead_refusal_inside_a_pipeline_is_not_a_breaker_call() {
 async fn clock_skip(d: Duration) {
     tokio::time::sleep(d).await;
 }
+
+// ------------------------------------------- closed counts expire (interval)
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+#[test]
+fn r7_a_failure_streak_starts_over_after_the_closed_count_interval() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, |b| b.failure_threshold(5).closed_count_interval(HOUR));
+    for _ in 0..4 {
+        let _ = fail(&b);
+    }
+    clock.advance(HOUR);
+    let _ = fail(&b);
+    assert_eq!(b.state(), State::Closed, "four old failures and one new one");
+    assert_eq!(b.metrics().consecutive_failures, 1);
+    // Within the interval, failures add up as usual.
+    for _ in 0..3 {
+        clock.advance(HOUR - MS);
+        let _ = fail(&b);
+    }
+    assert_eq!(b.state(), State::Closed);
+    let _ = fail(&b);
+    assert_eq!(b.state(), State::Open);
+}
+
+#[test]
+fn r7_without_the_interval_counts_never_expire() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, |b| b.failure_threshold(5));
+    for _ in 0..4 {
+        let _ = fail(&b);
+    }
+    clock.advance(HOUR * 24);
+    let _ = fail(&b);
+    assert_eq!(b.state(), State::Open);
+}
+
+#[test]
+fn r8_a_count_window_starts_over_after_the_closed_count_interval() {
+    let rate = |b: BreakerBuilder| {
+        b.no_failure_threshold()
+            .failure_rate_threshold(50.0)
+            .count_window(10)
+            .minimum_calls(4)
+    };
+    let clock = ManualClock::new();
+    let plain = breaker(&clock, rate);
+    let expiring = breaker(&clock, |b| rate(b).closed_count_interval(HOUR));
+    for b in [&plain, &expiring] {
+        let _ = succeed(b);
+        let _ = succeed(b);
+        let _ = fail(b);
+    }
+    clock.advance(HOUR);
+    for b in [&plain, &expiring] {
+        let _ = fail(b);
+    }
+    assert_eq!(plain.state(), State::Open, "2 of 4 failed");
+    assert_eq!(expiring.state(), State::Closed, "the window started over: 1 call");
+    assert_eq!(expiring.metrics().buffered_calls, 1);
+}
+
+#[test]
+fn closed_count_interval_is_settable_by_builder_and_file_and_zero_is_refused() {
+    let b = CircuitBreaker::builder("interval")
+        .closed_count_interval(HOUR)
+        .build()
+        .unwrap();
+    assert_eq!(b.config().closed_count_interval, Some(HOUR));
+    assert_eq!(
+        cb_core::BreakerConfig::default().closed_count_interval,
+        None,
+        "off by default"
+    );
+    let err = CircuitBreaker::builder("interval")
+        .closed_count_interval(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("closed_count_interval = 0ns: must be > 0"),
+        "{err}"
+    );
+    let file = ConfigFile::from_yaml("closed_count_interval: 0", &HashMap::new());
+    assert!(matches!(file, Err(LoadError::Invalid(_))));
+}

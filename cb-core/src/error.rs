@@ -284,13 +284,67 @@ pub enum Error<E> {
         /// The last attempt's error.
         last: Box<Error<E>>,
     },
-    /// The call failed, then its fallback failed too; both causes are kept (R59).
-    FallbackFailed {
-        /// Why the fallback ran.
-        primary: Box<Error<E>>,
-        /// The fallback's own error.
-        fallback: E,
-    },
+    /// The call failed, then its fallback failed too; both causes are kept,
+    /// and both are reachable through [`source`](std::error::Error::source):
+    /// first the fallback's error, then the call's (R59).
+    FallbackFailed(FallbackError<E>),
+}
+
+/// The error a fallback returned, holding the call's error it ran for.
+///
+/// A `source()` chain is a single line, so the two errors are linked in the
+/// order `Display` tells them: the fallback's error, then, as its source,
+/// the call's error with its own chain (R59).
+///
+/// ```
+/// use cb_core::{Error, FallbackError};
+/// use std::{error::Error as _, io};
+///
+/// let primary = Error::Inner(io::Error::other("primary down"));
+/// let err = Error::FallbackFailed(FallbackError::new(io::Error::other("cache down"), primary));
+/// let fallback = err.source().unwrap();
+/// assert_eq!(fallback.to_string(), "cache down");
+/// assert_eq!(fallback.source().unwrap().to_string(), "primary down");
+/// ```
+#[derive(Debug)]
+pub struct FallbackError<E> {
+    fallback: E,
+    primary: Box<Error<E>>,
+}
+
+impl<E> FallbackError<E> {
+    /// The fallback's error `fallback`, for a call that failed with `primary`.
+    pub fn new(fallback: E, primary: Error<E>) -> Self {
+        Self {
+            fallback,
+            primary: Box::new(primary),
+        }
+    }
+    /// The fallback's own error.
+    pub fn fallback(&self) -> &E {
+        &self.fallback
+    }
+    /// Why the fallback ran: the call's error.
+    pub fn primary(&self) -> &Error<E> {
+        &self.primary
+    }
+    /// The fallback's error and the call's, in that order.
+    pub fn into_parts(self) -> (E, Error<E>) {
+        (self.fallback, *self.primary)
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for FallbackError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.fallback, f)
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for FallbackError<E> {
+    /// The call's error the fallback ran for.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.primary)
+    }
 }
 
 impl<E> From<Rejected> for Error<E> {
@@ -312,8 +366,12 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                     if *attempts == 1 { "" } else { "s" }
                 )
             }
-            Error::FallbackFailed { primary, fallback } => {
-                write!(f, "the fallback failed: {fallback}; it ran because: {primary}")
+            Error::FallbackFailed(e) => {
+                write!(
+                    f,
+                    "the fallback failed: {}; it ran because: {}",
+                    e.fallback, e.primary
+                )
             }
         }
     }
@@ -322,15 +380,15 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
 impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
     /// `Rejected` and `Inner` are transparent (their own source);
     /// `RetriesExhausted` leads to the last attempt's error and
-    /// `FallbackFailed` to the primary error (the fallback's error is in
-    /// `Display` and the variant).
+    /// `FallbackFailed` to the fallback's error, whose source is the call's
+    /// error (see [`FallbackError`]).
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Rejected(r) => std::error::Error::source(r),
             Error::Inner(e) => e.source(),
             Error::Timeout { .. } => None,
             Error::RetriesExhausted { last, .. } => Some(&**last),
-            Error::FallbackFailed { primary, .. } => Some(&**primary),
+            Error::FallbackFailed(e) => Some(e),
         }
     }
 }
@@ -352,7 +410,7 @@ impl<E> Error<E> {
     pub fn root(&self) -> &Error<E> {
         match self {
             Error::RetriesExhausted { last, .. } => last.root(),
-            Error::FallbackFailed { primary, .. } => primary.root(),
+            Error::FallbackFailed(e) => e.primary.root(),
             other => other,
         }
     }
@@ -387,7 +445,7 @@ impl<E> Error<E> {
     pub fn attempts(&self) -> Option<u32> {
         match self {
             Error::RetriesExhausted { attempts, .. } => Some(*attempts),
-            Error::FallbackFailed { primary, .. } => primary.attempts(),
+            Error::FallbackFailed(e) => e.primary.attempts(),
             _ => None,
         }
     }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::error::{Error, RejectReason};
+use crate::error::{Error, FallbackError, RejectReason};
 
 /// Why the call did not produce a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -259,10 +259,7 @@ impl<T, E> Fallback<T, E> {
             Some(Ok(done)) => done,
             Some(Err(fut)) => fut.await,
         };
-        result.map_err(|fallback| Error::FallbackFailed {
-            primary: Box::new(error),
-            fallback,
-        })
+        result.map_err(|fallback| Error::FallbackFailed(FallbackError::new(fallback, error)))
     }
 
     /// Times the fallback ran.

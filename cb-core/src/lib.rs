@@ -81,7 +81,7 @@ pub mod rules {
 }
 
 pub use breaker::{BreakerBuilder, BreakerConfig, CircuitBreaker, Permit, Window};
-pub use error::{ConfigError, Error, Name, RejectReason, Rejected, Violation};
+pub use error::{ConfigError, Error, FallbackError, Name, RejectReason, Rejected, Violation};
 pub use event::{EVENT_QUEUE_BOUND, Event, EventKind, Listener};
 pub use metrics::{LifetimeCounters, MemoryUsage, MetricsSnapshot};
 pub use registry::{ConfigSource, Registry};

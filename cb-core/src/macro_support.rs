@@ -230,9 +230,8 @@ where
     };
     match fallback(&crate::fallback::Cause::new(&err, 1)) {
         Ok(v) => Ok(v),
-        Err(fallback) => Err(crate::Error::FallbackFailed {
-            primary: Box::new(err),
-            fallback,
-        }),
+        Err(fallback) => Err(crate::Error::FallbackFailed(crate::FallbackError::new(
+            fallback, err,
+        ))),
     }
 }

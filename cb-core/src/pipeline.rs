@@ -11,7 +11,7 @@
 //! | [`throttle`](PipelineBuilder::throttle) | every attempt | `Rejected(Throttled)` | — |
 //! | [`breaker`](PipelineBuilder::breaker) | every attempt | `Rejected(CircuitOpen, ...)` | — |
 //! | [`timeout`](PipelineBuilder::timeout) | every attempt | `Timeout` | failure (R55) |
-//! | [`bulkhead`](PipelineBuilder::bulkhead) or [`concurrency_limit`](PipelineBuilder::concurrency_limit) | every attempt | `Rejected(BulkheadFull)` | excluded (R53) |
+//! | [`bulkhead`](PipelineBuilder::bulkhead) or [`concurrency_limit`](PipelineBuilder::concurrency_limit) | every attempt | `Rejected(BulkheadFull)` | not at all: no breaker call, the downstream never saw it (R53) |
 //!
 //! The bulkhead sits inside the per-attempt timeout, so time spent queueing
 //! for a slot counts toward the timeout; turn that off with
@@ -377,9 +377,14 @@ impl<T, E> Stages<T, E> {
             Some(b) => {
                 let permit = b.try_acquire()?;
                 let start = if timed { self.clock.now() } else { 0 };
-                permit
-                    .run(self.bounded(op()), |r| self.attempt_outcome(r, start))
-                    .await
+                // A full bulkhead (or concurrency limit) behind the breaker
+                // refused the call before the downstream saw it: that is no
+                // breaker call, so the permit is withdrawn, not recorded (R53).
+                let judge = |r: &Result<Result<T, E>, Local>| match r {
+                    Err(Local::Full(_)) => None,
+                    r => Some(self.attempt_outcome(r, start)),
+                };
+                permit.run_or_withdraw(self.bounded(op()), judge).await
             }
             None if timed || self.throttle.is_some() => {
                 let start = if timed { self.clock.now() } else { 0 };
@@ -410,6 +415,9 @@ impl<T, E> Stages<T, E> {
             }
         };
         let mut retrying = Retrying::start(RetryClock::new(&self.clock), policy.schedule(&*self.random));
+        if let Some(breaker) = &self.breaker {
+            retrying = retrying.through(breaker);
+        }
         let ran = loop {
             // Counted before the attempt: the fallback reads it if a total
             // timeout cancels the call mid-attempt.

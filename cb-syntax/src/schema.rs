@@ -226,7 +226,14 @@ pub static FIELDS: &[Field] = &[
         &[],
         DUR,
         true,
-        "Stuck-probe deadline (R25); unset = `recovery_timeout`",
+        "Stuck-probe deadline (R25), never off, so 0 is refused; unset = `recovery_timeout`",
+    ),
+    f(
+        "closed_count_interval",
+        &[],
+        DUR,
+        true,
+        "Silence after which a failure streak and a count window start over; unset = never",
     ),
     f(
         "tool_level_breakers",

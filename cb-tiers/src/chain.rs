@@ -369,7 +369,7 @@ where
         calls: 0,
         last: None,
     };
-    let mut retrying = Retrying::start(RetryClock::of(&tier.breaker), schedule);
+    let mut retrying = Retrying::start(RetryClock::of(&tier.breaker), schedule).through(&tier.breaker);
     loop {
         retrying.begin();
         let attempt = tries.attempt().await;

@@ -138,9 +138,18 @@ impl BreakerBuilder {
         self
     }
 
-    /// A probe unresolved after `d` reopens the circuit (R25).
+    /// A probe unresolved after `d` reopens the circuit (R25). `d` must be
+    /// > 0: the deadline cannot be turned off, so zero is refused.
     pub fn half_open_max_wait(mut self, d: Duration) -> Self {
         self.config.half_open_max_wait = Some(d);
+        self
+    }
+
+    /// A failure `d` or more after the previous one starts the closed
+    /// state's counts over: the consecutive-failure streak and a count
+    /// window (gobreaker's `Interval`). Off by default.
+    pub fn closed_count_interval(mut self, d: Duration) -> Self {
+        self.config.closed_count_interval = Some(d);
         self
     }
 

@@ -61,8 +61,15 @@ pub struct BreakerConfig {
     /// Successful probes that close the circuit (R22).
     pub success_threshold: u32,
     /// A probe unresolved after this long reopens the circuit (R25); `None`
-    /// means `open_duration`.
+    /// means `open_duration`. Must be > 0: the deadline cannot be turned off.
     pub half_open_max_wait: Option<Duration>,
+    /// Counts in the closed state expire: a failure recorded at least this
+    /// long after the previous one starts the consecutive-failure streak,
+    /// and a count window, over (gobreaker's `Interval`), so old failures
+    /// separated by a long silence do not add up to a trip. A time window
+    /// expires by itself and is left alone. `None` (the default): counts
+    /// never expire.
+    pub closed_count_interval: Option<Duration>,
 }
 
 impl Default for BreakerConfig {
@@ -82,6 +89,7 @@ impl Default for BreakerConfig {
             half_open_max_calls: 3,
             success_threshold: 3,
             half_open_max_wait: None,
+            closed_count_interval: None,
         }
     }
 }
@@ -131,8 +139,20 @@ impl BreakerConfig {
         }
         v.at_least_one("half_open_max_calls", self.half_open_max_calls.into());
         v.at_least_one("success_threshold", self.success_threshold.into());
-        if let Some(w) = self.half_open_max_wait {
-            v.positive("half_open_max_wait", w);
+        // Zero is refused rather than read as "no deadline": the stuck-probe
+        // guard cannot be turned off (R25), and a deadline of zero would
+        // reclaim every probe the moment it is admitted.
+        if let Some(w) = self.half_open_max_wait
+            && w.is_zero()
+        {
+            v.push(
+                "half_open_max_wait",
+                format_args!("{w:?}"),
+                "must be > 0: every half-open probe has a deadline (R25); leave it unset to use open_duration",
+            );
+        }
+        if let Some(i) = self.closed_count_interval {
+            v.positive("closed_count_interval", i);
         }
         if self.failure_threshold.is_none()
             && self.failure_rate_threshold.is_none()
@@ -208,6 +228,7 @@ mod tests {
             half_open_max_calls: 0,
             success_threshold: 0,
             half_open_max_wait: Some(Duration::ZERO),
+            closed_count_interval: Some(Duration::ZERO),
         };
         let err = cfg.validate().unwrap_err();
         let fields: Vec<_> = err.violations().iter().map(|v| v.field.as_str()).collect();
@@ -225,6 +246,7 @@ mod tests {
                 "half_open_max_calls",
                 "success_threshold",
                 "half_open_max_wait",
+                "closed_count_interval",
             ]
         );
         assert!(

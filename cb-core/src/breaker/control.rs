@@ -142,7 +142,7 @@ impl Shared {
             let reshape =
                 core.config.window != config.window || core.window.is_some() != config.uses_window();
             if reshape {
-                core.window = config.uses_window().then(|| WindowStats::new(config.window));
+                core.window = config.uses_window().then(|| WindowStats::new(config.window, now));
             }
             let slots = (config.half_open_max_calls as usize).max(core.probes.len());
             core.probes.resize(slots, None);

@@ -34,21 +34,38 @@ pub(super) fn streak_trips(streak: u32, threshold: u32) -> Option<TransitionReas
     (streak >= threshold).then_some(TransitionReason::ConsecutiveFailures)
 }
 
+/// Whether a failure at `now` finds the closed state's counts expired: the
+/// previous failure (`previous`, [`u64::MAX`] for none) was `interval` or
+/// more ago, inclusive, so the streak and a count window start over.
+#[inline]
+pub(super) fn counts_expired(previous: Nanos, now: Nanos, interval: Nanos) -> bool {
+    previous != Nanos::MAX && now.saturating_sub(previous) >= interval
+}
+
 /// Whether a window's totals trip a closed circuit: a rate is judged only
 /// from `min_calls` recorded calls on (R9, R11), and trips when it reaches its
 /// threshold, inclusive (R8, R10, R12). A failure rate wins over a slow-call
 /// rate when both trip. `None` thresholds are detectors that are off.
+///
+/// Only the outcome just recorded can trip: a failure (`failed`) the failure
+/// rate, a slow call (`slow`) the slow-call rate. A fast success never opens
+/// the circuit, even when old successes leaving a time window raise the rate
+/// it would read.
 pub(super) fn rates_trip(
     totals: &Totals,
     min_calls: u32,
     failure_rate_threshold: Option<f64>,
     slow_rate_threshold: Option<f64>,
+    failed: bool,
+    slow: bool,
 ) -> Option<TransitionReason> {
-    if let (Some(t), Some(r)) = (failure_rate_threshold, totals.failure_rate(min_calls))
+    if failed
+        && let (Some(t), Some(r)) = (failure_rate_threshold, totals.failure_rate(min_calls))
         && r >= t
     {
         Some(TransitionReason::FailureRate)
-    } else if let (Some(t), Some(r)) = (slow_rate_threshold, totals.slow_rate(min_calls))
+    } else if slow
+        && let (Some(t), Some(r)) = (slow_rate_threshold, totals.slow_rate(min_calls))
         && r >= t
     {
         Some(TransitionReason::SlowCallRate)
@@ -156,37 +173,69 @@ mod tests {
     }
 
     #[test]
+    fn closed_counts_expire_after_the_interval_of_silence_inclusive() {
+        let hour = 3_600_000 * MS;
+        assert!(!counts_expired(Nanos::MAX, 5 * hour, hour), "no previous failure");
+        assert!(!counts_expired(0, hour - 1, hour));
+        assert!(counts_expired(0, hour, hour));
+        assert!(
+            !counts_expired(hour, 0, hour),
+            "a clock that reads earlier never expires"
+        );
+    }
+
+    #[test]
     fn r8_a_failure_rate_trips_at_its_threshold_inclusive() {
         // 3 failures in 5: 60 %.
         let t = totals(5, 3, 0);
         assert_eq!(
-            rates_trip(&t, 5, Some(60.0), None),
+            rates_trip(&t, 5, Some(60.0), None, true, true),
             Some(TransitionReason::FailureRate)
         );
-        assert_eq!(rates_trip(&t, 5, Some(60.1), None), None);
+        assert_eq!(rates_trip(&t, 5, Some(60.1), None, true, true), None);
         // A detector that is off never trips.
-        assert_eq!(rates_trip(&t, 5, None, None), None);
+        assert_eq!(rates_trip(&t, 5, None, None, true, true), None);
     }
 
     #[test]
     fn r11_no_rate_is_judged_below_minimum_calls() {
         let t = totals(4, 4, 4);
-        assert_eq!(rates_trip(&t, 5, Some(50.0), Some(50.0)), None);
-        assert_eq!(rates_trip(&totals(0, 0, 0), 0, Some(0.0), Some(0.0)), None);
+        assert_eq!(rates_trip(&t, 5, Some(50.0), Some(50.0), true, true), None);
+        assert_eq!(
+            rates_trip(&totals(0, 0, 0), 0, Some(0.0), Some(0.0), true, true),
+            None
+        );
     }
 
     #[test]
     fn r12_a_slow_call_rate_trips_even_when_every_call_succeeded() {
         let t = totals(5, 0, 3);
         assert_eq!(
-            rates_trip(&t, 5, Some(50.0), Some(60.0)),
+            rates_trip(&t, 5, Some(50.0), Some(60.0), true, true),
             Some(TransitionReason::SlowCallRate)
         );
-        assert_eq!(rates_trip(&t, 5, Some(50.0), Some(61.0)), None);
+        assert_eq!(rates_trip(&t, 5, Some(50.0), Some(61.0), true, true), None);
         // Both over their thresholds: the failure rate is the reason.
         let both = totals(5, 5, 5);
         assert_eq!(
-            rates_trip(&both, 5, Some(50.0), Some(50.0)),
+            rates_trip(&both, 5, Some(50.0), Some(50.0), true, true),
+            Some(TransitionReason::FailureRate)
+        );
+    }
+
+    #[test]
+    fn r8_r10_r12_a_fast_success_never_trips_a_rate() {
+        // 3 failures in 5 read 60 %, but the call just recorded succeeded
+        // fast: only a failure trips the failure rate, only a slow call the
+        // slow-call rate.
+        let t = totals(5, 3, 3);
+        assert_eq!(rates_trip(&t, 5, Some(50.0), Some(50.0), false, false), None);
+        assert_eq!(
+            rates_trip(&t, 5, Some(50.0), Some(50.0), false, true),
+            Some(TransitionReason::SlowCallRate)
+        );
+        assert_eq!(
+            rates_trip(&t, 5, Some(50.0), None, true, false),
             Some(TransitionReason::FailureRate)
         );
     }

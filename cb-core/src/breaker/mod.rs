@@ -58,6 +58,8 @@ const F_WINDOW: u32 = 2;
 const F_TIME_WINDOW: u32 = 4;
 
 const NO_DEADLINE: u64 = u64::MAX;
+/// No failure recorded yet (see [`Hot::last_failure`]).
+const NO_FAILURE: u64 = u64::MAX;
 /// A refusal without a `retry_after`.
 const NO_RETRY_AFTER: u64 = Rejected::NO_RETRY_AFTER;
 
@@ -98,6 +100,12 @@ struct Hot {
     slow_threshold: AtomicU64,
     /// The earliest moment a half-open probe counts as stuck (R25).
     probe_deadline: AtomicU64,
+    /// `closed_count_interval` in nanoseconds, 0 when counts never expire;
+    /// read only on the failure-recording path.
+    count_interval: AtomicU64,
+    /// When the last failure was recorded, `NO_FAILURE` before the first;
+    /// kept only while `count_interval` is set.
+    last_failure: AtomicU64,
     clock: ClockHandle,
     /// The clock's resolution in nanoseconds, read once at build time.
     resolution: Nanos,
@@ -177,6 +185,10 @@ impl Hot {
         self.slow_threshold
             .store(to_nanos(config.slow_call_duration_threshold), Ordering::Relaxed);
         self.flags.store(flags_of(config), Ordering::Relaxed);
+        self.count_interval.store(
+            config.closed_count_interval.map_or(0, to_nanos),
+            Ordering::Relaxed,
+        );
     }
 }
 
@@ -192,7 +204,9 @@ impl CircuitBreaker {
         clock: ClockHandle,
         listeners: Vec<Arc<dyn Listener>>,
     ) -> Self {
-        let window = config.uses_window().then(|| WindowStats::new(config.window));
+        let window = config
+            .uses_window()
+            .then(|| WindowStats::new(config.window, clock.now()));
         let hot = Hot {
             word: AtomicU64::new(Word::new(State::Closed, 0).0),
             open_until: AtomicU64::new(0),
@@ -201,6 +215,8 @@ impl CircuitBreaker {
             flags: AtomicU32::new(0),
             slow_threshold: AtomicU64::new(0),
             probe_deadline: AtomicU64::new(NO_DEADLINE),
+            count_interval: AtomicU64::new(0),
+            last_failure: AtomicU64::new(NO_FAILURE),
             resolution: clock.resolution(),
             clock,
             window_clean: AtomicBool::new(false),

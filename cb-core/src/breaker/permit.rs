@@ -68,6 +68,14 @@ impl<'a> Permit<'a> {
         self.record(Outcome::Excluded)
     }
 
+    /// Gives the permit back unused: the call never reached the downstream
+    /// (a bulkhead behind the breaker refused it), so it is no breaker call.
+    /// It counts nothing and frees its half-open probe slot (R53).
+    pub(crate) fn withdraw(self) {
+        let this = std::mem::ManuallyDrop::new(self);
+        this.shared.withdraw(this.word, this.probe);
+    }
+
     /// Records `result` as classified by `classifier`.
     pub fn record_result<T, E, C: Classifier<T, E> + ?Sized>(self, result: &Result<T, E>, classifier: &C) {
         self.record(classifier.classify(result))
@@ -133,6 +141,17 @@ impl Permit<'_> {
     /// # }
     /// ```
     pub async fn run<F: Future>(self, fut: F, decide: impl FnOnce(&F::Output) -> Outcome) -> F::Output {
+        self.run_or_withdraw(fut, |out| Some(decide(out))).await
+    }
+
+    /// Like [`run`](Self::run), where `decide` may also say `None`: the
+    /// call never reached the downstream, and the permit is withdrawn
+    /// instead of recording an outcome.
+    pub(crate) async fn run_or_withdraw<F: Future>(
+        self,
+        fut: F,
+        decide: impl FnOnce(&F::Output) -> Option<Outcome>,
+    ) -> F::Output {
         struct Guard<'a> {
             permit: Option<Permit<'a>>,
             panicked: bool,
@@ -173,7 +192,10 @@ impl Permit<'_> {
             .await
         };
         if let Some(p) = guard.permit.take() {
-            p.record(decide(&output));
+            match decide(&output) {
+                Some(outcome) => p.record(outcome),
+                None => p.withdraw(),
+            }
         }
         output
     }

@@ -5,8 +5,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::word::Word;
-use super::{Core, F_TIME_WINDOW, F_WINDOW, Pending, Shared, Window, streak_count, streak_tag};
+use super::{Core, F_TIME_WINDOW, F_WINDOW, Pending, Shared, Window, WindowStats};
 use super::{decide, permit};
+use super::{streak_count, streak_tag};
 use crate::clock::Nanos;
 use crate::event::EventKind;
 use crate::metrics::Counter;
@@ -113,6 +114,10 @@ impl Shared {
         let Some(failed) = decide::failed(outcome) else {
             return; // excluded and cancelled are neutral (R2, R5)
         };
+        // Only a failure can find the counts expired: a success resets the
+        // streak anyway, and the success path stays free of clock reads.
+        let mut now = now;
+        let restart = failed && self.counts_expired(&mut now);
         let mut trip = None;
         let threshold = self.hot.failure_threshold.load(Ordering::Relaxed);
         if threshold > 0 {
@@ -121,7 +126,7 @@ impl Shared {
             if failed {
                 let mut s = streak.load(Ordering::Relaxed);
                 loop {
-                    let count = streak_count(s, w);
+                    let count = if restart { 0 } else { streak_count(s, w) };
                     let next = (tag << 32) | u64::from(count.saturating_add(1));
                     match streak.compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Relaxed) {
                         Ok(_) => {
@@ -141,10 +146,28 @@ impl Shared {
         if window && trip.is_none() && !failed && !slow && self.hot.window_clean.load(Ordering::Relaxed) {
             return; // a full window of fast successes: one more changes nothing
         }
-        self.record_window_and_trip(w, failed, slow, now, trip, may_trip);
+        self.record_window_and_trip(w, failed, slow, now, trip, may_trip, restart);
+    }
+
+    /// Whether a failure at `now` comes `closed_count_interval` or more
+    /// after the previous failure, so the closed state's counts start over
+    /// (gobreaker's `Interval`). Notes the failure's time. Reads the clock
+    /// into `now` (0: not read yet) only when the interval is set.
+    #[inline]
+    fn counts_expired(&self, now: &mut Nanos) -> bool {
+        let interval = self.hot.count_interval.load(Ordering::Relaxed);
+        if interval == 0 {
+            return false;
+        }
+        if *now == 0 {
+            *now = self.hot.clock.now();
+        }
+        let previous = self.hot.last_failure.swap(*now, Ordering::Relaxed);
+        decide::counts_expired(previous, *now, interval)
     }
 
     #[cold]
+    #[allow(clippy::too_many_arguments)]
     fn record_window_and_trip(
         &self,
         w: Word,
@@ -153,6 +176,7 @@ impl Shared {
         now: Nanos,
         mut trip: Option<TransitionReason>,
         may_trip: bool,
+        restart: bool,
     ) {
         // The hot path reads the clock only when something needs it.
         let now = if now == 0 { self.hot.clock.now() } else { now };
@@ -164,13 +188,17 @@ impl Shared {
                 Window::Count { size } => Some(size),
                 Window::Time { .. } => None,
             };
+            let config_window = core.config.window;
             if let Some(window) = core.window.as_mut() {
+                if restart && count_size.is_some() {
+                    *window = WindowStats::new(config_window, now);
+                }
                 window.record(now, failed, slow);
                 let totals = window.totals(now);
                 let clean = count_size == Some(totals.calls) && totals.failures == 0 && totals.slow == 0;
                 self.hot.window_clean.store(clean, Ordering::Relaxed);
                 if trip.is_none() {
-                    trip = decide::rates_trip(&totals, min_calls, rate, slow_rate);
+                    trip = decide::rates_trip(&totals, min_calls, rate, slow_rate, failed, slow);
                 }
             }
             if let (Some(reason), true) = (trip, may_trip) {
@@ -193,6 +221,25 @@ impl Shared {
             f(&mut core, &mut pending);
         }
         self.publish(pending);
+    }
+
+    /// Takes back a permit whose call never reached the downstream: no
+    /// counter, no detector, no event; only a probe slot, if it held one
+    /// and its half-open episode is still on, is freed.
+    #[cold]
+    pub(super) fn withdraw(&self, permit_word: Word, probe: u32) {
+        if probe == permit::NO_PROBE {
+            return;
+        }
+        let mut core = self.lock();
+        if self.hot.word.load(Ordering::Acquire) != permit_word.0 {
+            return; // a transition already freed every slot
+        }
+        if let Some(slot) = core.probes.get_mut(probe as usize) {
+            *slot = None;
+        }
+        core.probes_in_flight = core.probes_in_flight.saturating_sub(1);
+        self.refresh_probe_deadline(&core);
     }
 
     #[cold]

@@ -51,7 +51,7 @@ impl Shared {
         }
         // Every state starts with fresh statistics (R14, R28).
         if let Some(window) = core.window.as_mut() {
-            *window = WindowStats::new(core.config.window);
+            *window = WindowStats::new(core.config.window, now);
         }
         self.hot.window_clean.store(false, Ordering::Relaxed);
         core.probes.iter_mut().for_each(|p| *p = None);
@@ -90,17 +90,20 @@ impl Shared {
     }
 
     /// Brings `w` up to date under the lock: makes the transitions its state
-    /// is due to make by itself at `now` (R18). At most two, in this order:
-    /// an open period that is over half-opens (R17), then a half-open state
-    /// whose probe is stuck reopens (R25). Never a cycle, even at the end of
-    /// time, when every moment has passed.
+    /// is due to make by itself by `now` (R18), each as of the moment it was
+    /// due, not as of whenever somebody looked: a stuck probe reopens the
+    /// circuit at its deadline (R25), so the open period counts from there,
+    /// and if that period is over by `now` too, the circuit half-opens (R17).
+    /// At most two transitions: a half-open state entered here has no probe,
+    /// so no deadline. Never a cycle, even at the end of time, when every
+    /// moment has passed.
     pub(super) fn catch_up(&self, core: &mut Core, mut w: Word, now: Nanos, pending: &mut Pending) -> Word {
-        for from in [State::Open, State::HalfOpen] {
+        for from in [State::Open, State::HalfOpen, State::Open] {
             if w.state() == from
                 && let Some(at) = self.lapses_at(from)
                 && let Some((to, reason)) = decide::lapse(from, now, at)
             {
-                w = self.transition(core, w, to, reason, now, pending);
+                w = self.transition(core, w, to, reason, at, pending);
             }
         }
         w

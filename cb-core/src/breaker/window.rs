@@ -76,29 +76,37 @@ struct Bucket {
 }
 
 /// Outcomes of the last `length`, in `buckets` buckets of width `length / buckets`.
-/// An outcome at time `t` lands in bucket epoch `k = t / width` and is counted
-/// while `now / width < k + buckets` (R10).
+/// An outcome at time `t` lands in bucket epoch `k = (t - start) / width` and
+/// is counted while `(now - start) / width < k + buckets` (R10).
+///
+/// Buckets are measured from `start`, the moment the window started (the
+/// breaker's build or its last transition), not from the clock's zero: a
+/// bucket aligned to the clock could have begun before the window did, and
+/// its outcomes would then leave early, making a window right after a close
+/// shorter than configured.
 #[derive(Debug)]
 pub(crate) struct TimeWindow {
     buckets: Box<[Bucket]>,
     width: Nanos,
+    start: Nanos,
     epoch: u64,
     totals: Totals,
 }
 
 impl TimeWindow {
-    fn new(length: std::time::Duration, buckets: u32) -> Self {
+    fn new(length: std::time::Duration, buckets: u32, start: Nanos) -> Self {
         let n = buckets.max(1);
         Self {
             buckets: vec![Bucket::default(); n as usize].into_boxed_slice(),
             width: (to_nanos(length) / u64::from(n)).max(1),
+            start,
             epoch: 0,
             totals: Totals::default(),
         }
     }
     /// Moves the window to `now`, evicting buckets that fell out of it.
     fn advance(&mut self, now: Nanos) {
-        let epoch = now / self.width;
+        let epoch = now.saturating_sub(self.start) / self.width;
         if epoch <= self.epoch {
             return;
         }
@@ -127,10 +135,11 @@ pub(crate) enum Window {
 }
 
 impl Window {
-    pub(crate) fn new(config: WindowConfig) -> Self {
+    /// An empty window that starts at `start`.
+    pub(crate) fn new(config: WindowConfig, start: Nanos) -> Self {
         match config {
             WindowConfig::Count { size } => Window::Count(CountWindow::new(size)),
-            WindowConfig::Time { length, buckets } => Window::Time(TimeWindow::new(length, buckets)),
+            WindowConfig::Time { length, buckets } => Window::Time(TimeWindow::new(length, buckets, start)),
         }
     }
 
@@ -172,7 +181,7 @@ mod tests {
 
     #[test]
     fn r8_count_window_keeps_the_last_n_outcomes() {
-        let mut w = Window::new(WindowConfig::Count { size: 5 });
+        let mut w = Window::new(WindowConfig::Count { size: 5 }, 0);
         for failed in [true, true, true, false, false] {
             w.record(0, failed, false);
         }
@@ -189,7 +198,7 @@ mod tests {
 
     #[test]
     fn r40_rate_is_unknown_below_minimum_calls() {
-        let mut w = Window::new(WindowConfig::Count { size: 10 });
+        let mut w = Window::new(WindowConfig::Count { size: 10 }, 0);
         w.record(0, true, false);
         assert_eq!(w.totals(0).failure_rate(2), None);
         w.record(0, true, false);
@@ -200,10 +209,13 @@ mod tests {
     fn r10_time_window_counts_until_the_bucket_expires() {
         // The R4J example: a 5 s window of 5 buckets; calls at 0.0..0.8 s are
         // still counted at +4.8 s and gone at +5.8 s.
-        let mut w = Window::new(WindowConfig::Time {
-            length: Duration::from_secs(5),
-            buckets: 5,
-        });
+        let mut w = Window::new(
+            WindowConfig::Time {
+                length: Duration::from_secs(5),
+                buckets: 5,
+            },
+            0,
+        );
         for i in 0..5 {
             w.record(i * 200 * MS, true, i % 2 == 0);
         }
@@ -215,10 +227,13 @@ mod tests {
 
     #[test]
     fn r10_time_window_evicts_bucket_by_bucket() {
-        let mut w = Window::new(WindowConfig::Time {
-            length: Duration::from_secs(10),
-            buckets: 10,
-        });
+        let mut w = Window::new(
+            WindowConfig::Time {
+                length: Duration::from_secs(10),
+                buckets: 10,
+            },
+            0,
+        );
         w.record(500 * MS, true, false); // epoch 0
         w.record(3_500 * MS, false, false); // epoch 3
         assert_eq!(w.totals(9_999 * MS).calls, 2);
@@ -231,8 +246,25 @@ mod tests {
     }
 
     #[test]
+    fn r10_r14_a_time_window_is_never_shorter_than_configured_after_it_starts() {
+        // A 10 s window of 10 buckets that starts at 2.5 s: an outcome at
+        // 2.6 s is counted for the full 10 s, until 12.5 s, not evicted at
+        // 12 s as a bucket aligned to the clock's zero would have it.
+        let mut w = Window::new(
+            WindowConfig::Time {
+                length: Duration::from_secs(10),
+                buckets: 10,
+            },
+            2_500 * MS,
+        );
+        w.record(2_600 * MS, true, false);
+        assert_eq!(w.totals(12_499 * MS).calls, 1);
+        assert_eq!(w.totals(12_500 * MS).calls, 0);
+    }
+
+    #[test]
     fn count_window_costs_one_byte_per_outcome() {
-        let w = Window::new(WindowConfig::Count { size: 1000 });
+        let w = Window::new(WindowConfig::Count { size: 1000 }, 0);
         assert_eq!(w.heap_bytes(), 1000);
     }
 }

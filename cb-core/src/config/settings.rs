@@ -191,6 +191,10 @@ settings! {
         max_recovery_timeout: Option<Duration> = None,
         /// Stuck-probe deadline (R25); `None` (the default) = `recovery_timeout`.
         half_open_max_wait: Option<Duration> = None,
+        /// A failure this long after the previous one starts the closed
+        /// state's counts over (gobreaker's `Interval`); `None` (the
+        /// default) = never.
+        closed_count_interval: Option<Duration> = None,
         /// One breaker per MCP tool instead of one per server (default off).
         tool_level_breakers: bool = false,
         /// A free label such as `ai` (default none).
@@ -340,6 +344,7 @@ impl Settings {
             half_open_max_calls: b.half_open_max_calls,
             success_threshold: b.success_threshold,
             half_open_max_wait: b.half_open_max_wait,
+            closed_count_interval: b.closed_count_interval,
         }
     }
 }
@@ -394,6 +399,7 @@ mod tests {
         s.breaker.slow_call_rate_threshold = Some(0.8);
         s.breaker.max_recovery_timeout = Some(Duration::from_secs(600));
         s.breaker.half_open_max_wait = Some(Duration::from_secs(9));
+        s.breaker.closed_count_interval = Some(Duration::from_secs(3600));
         s.breaker.service_category = Some("ai".into());
         s.breaker.priority = Some(2);
         s.retry.max_elapsed = Some(Duration::from_secs(9));

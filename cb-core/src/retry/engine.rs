@@ -5,15 +5,16 @@
 //! next one. It measures `max_elapsed` from the first attempt on an
 //! injected clock, and it does not retry a refused admission unless the
 //! schedule asks for that (R48). It does not sleep after the last attempt
-//! (R47). It waits with `tokio::time::sleep`, so paused time applies, and
-//! dropping the call during a wait stops it (R49).
+//! (R47). It does not wait before an attempt that the breaker it goes
+//! through would refuse (R48a). It waits with `tokio::time::sleep`, so paused time
+//! applies, and dropping the call during a wait stops it (R49).
 
 use std::marker::PhantomData;
 use std::time::Duration;
 
 use super::RetryPolicy;
 use super::backoff::Delays;
-use crate::breaker::CircuitBreaker;
+use crate::breaker::{CircuitBreaker, State};
 use crate::clock::{ClockHandle, Nanos};
 use crate::random::Random;
 
@@ -215,6 +216,9 @@ pub struct Retrying<'a, R, S> {
     /// When the first attempt began, if the schedule reads the elapsed time.
     started: Option<Nanos>,
     attempts: u32,
+    /// The breaker every attempt goes through, if any: a retry does not
+    /// wait for an attempt it would refuse (R48a).
+    breaker: Option<&'a CircuitBreaker>,
     results: PhantomData<fn(R)>,
 }
 
@@ -228,8 +232,21 @@ impl<'a, R, S: Schedule<R>> Retrying<'a, R, S> {
             schedule,
             started,
             attempts: 0,
+            breaker: None,
             results: PhantomData,
         }
+    }
+
+    /// Names the breaker every attempt goes through. After a failed attempt
+    /// that left it open (or forced open) for longer than the next delay,
+    /// the next attempt is made at once instead of after the delay: the
+    /// breaker refuses it without calling the downstream, and the refusal
+    /// ends the call as it would have one delay later (R48), so the call
+    /// ends when the breaker opened. A schedule that retries refusals waits
+    /// the open circuit's `retry_after` instead (R48a).
+    pub fn through(mut self, breaker: &'a CircuitBreaker) -> Self {
+        self.breaker = Some(breaker);
+        self
     }
 
     /// Counts an attempt about to be made, and returns its number (1 is the
@@ -270,13 +287,35 @@ impl<'a, R, S: Schedule<R>> Retrying<'a, R, S> {
         let elapsed = self.started.map_or(Duration::ZERO, |t| {
             Duration::from_nanos(self.clock.now().saturating_sub(t))
         });
-        match self.schedule.next_delay(n, &result, retry_after, elapsed) {
-            Some(delay) => Next::Retry {
-                failed: result,
-                delay,
-            },
-            None => stop(result, true),
+        let Some(delay) = self.schedule.next_delay(n, &result, retry_after, elapsed) else {
+            return stop(result, true);
+        };
+        // R48a: no wait before an attempt the breaker would refuse. Its
+        // refusal is made at once, and ends the call as R48 says; with the
+        // opt-in of R48 the wait is the open circuit's own instead.
+        let delay = match self.refused_after(delay) {
+            Some(Some(open_for)) if self.schedule.retries_refusals() => open_for,
+            Some(_) if !self.schedule.retries_refusals() => Duration::ZERO,
+            _ => delay,
+        };
+        Next::Retry {
+            failed: result,
+            delay,
         }
+    }
+
+    /// Whether an attempt made `delay` from now would be refused by the
+    /// breaker the attempts go through: `Some(Some(open_for))` while its
+    /// circuit stays open longer than `delay` (an open circuit admits at
+    /// `retry_after`, inclusive: R17), `Some(None)` while it is forced open,
+    /// `None` if it would admit or there is no breaker. Read only after a
+    /// failed attempt, never on a call's first.
+    fn refused_after(&self, delay: Duration) -> Option<Option<Duration>> {
+        let breaker = self.breaker?;
+        if let Some(open_for) = breaker.retry_after() {
+            return (open_for > delay).then_some(Some(open_for));
+        }
+        (breaker.state() == State::ForcedOpen).then_some(None)
     }
 
     /// Waits `delay` on tokio's timer, so paused time applies and dropping

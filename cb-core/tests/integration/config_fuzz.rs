@@ -60,6 +60,7 @@ const KEYS: &[&str] = &[
     "recovery_timeout_multiplier",
     "max_recovery_timeout",
     "half_open_max_wait",
+    "closed_count_interval",
     "tool_level_breakers",
     "service_category",
     "priority",

@@ -24,6 +24,7 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("recovery_timeout_multiplier", "1.5", "3"),
     ("max_recovery_timeout", "120s", "240s"),
     ("half_open_max_wait", "7s", "9s"),
+    ("closed_count_interval", "3600s", "7200s"),
     ("tool_level_breakers", "true", "false"),
     ("service_category", "ai", "ml"),
     ("priority", "2", "3"),

@@ -294,16 +294,21 @@ async fn r59_a_failing_fallback_keeps_both_causes() {
         .build()
         .unwrap();
     let err = p.call(|| async { Err(Boom("primary down")) }).await.unwrap_err();
-    let Error::FallbackFailed { primary, fallback } = &err else {
+    let Error::FallbackFailed(failed) = &err else {
         panic!("{err:?}")
     };
-    assert!(matches!(**primary, Error::Inner(Boom("primary down"))));
-    assert_eq!(*fallback, Boom("cache down"));
+    assert!(matches!(failed.primary(), Error::Inner(Boom("primary down"))));
+    assert_eq!(*failed.fallback(), Boom("cache down"));
     assert_eq!(
         err.to_string(),
         "the fallback failed: cache down; it ran because: primary down"
     );
-    assert_eq!(err.source().unwrap().to_string(), "primary down");
+    // Both through `source()`, in the order `Display` tells them.
+    assert_eq!(err.source().unwrap().to_string(), "cache down");
+    assert_eq!(
+        err.source().unwrap().source().unwrap().to_string(),
+        "primary down"
+    );
     // The fallback's failure is not recorded by the primary's breaker (R59).
     assert_eq!(b.metrics().calls.failures, 1);
 }

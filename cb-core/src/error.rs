@@ -406,11 +406,11 @@ impl<E> Error<E> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     /// The field's path, e.g. `failure_rate_threshold` or
-    /// `breakers.payments.window.size`.
+    /// `instances.payments.sliding_window_size`.
     pub field: String,
     /// The rejected value as written (secrets are replaced by `<redacted>`).
     pub value: String,
-    /// What the field accepts, e.g. `must be > 0 and <= 100`.
+    /// What the field accepts, e.g. `must be an integer >= 1`.
     pub allowed: String,
 }
 
@@ -500,10 +500,11 @@ impl Violations {
             self.push(field, value, "must be an integer >= 1");
         }
     }
-    /// Requires a finite percentage in `(0, 100]`.
-    pub fn percent(&mut self, field: &str, value: f64) {
-        if !(value.is_finite() && value > 0.0 && value <= 100.0) {
-            self.push(field, value, "must be > 0 and <= 100");
+    /// Requires a rate: a finite fraction in `(0, 1]`, worded as files'
+    /// rates are, so `40` meant as 40 % is caught wherever it was written.
+    pub fn rate(&mut self, field: &str, value: f64) {
+        if !(value.is_finite() && value > 0.0 && value <= 1.0) {
+            self.push(field, value, cb_syntax::schema::FRACTION_ALLOWED);
         }
     }
     /// Requires a finite number `>= 1` (backoff multipliers).

@@ -40,7 +40,7 @@ template! {
     pub const LLM = { base = "ai_provider", success_threshold = 1, minimum_calls = 2 };
 }
 
-#[circuit_breaker(name = "claude", template = LLM, failure_threshold = 2, timeout = "30s",
+#[circuit_breaker(name = "claude", template = LLM, failure_threshold = 2, open_duration = "30s",
                   circuit_type = "count_based", fallback = cached_answer)]
 async fn ask_claude(prompt: &str) -> Result<String, AiError> {
     if prompt.is_empty() {
@@ -62,7 +62,7 @@ fn cached_answer(cause: &Cause<'_, AiError>) -> Result<String, AiError> {
     name = "claude-tiered",
     circuit_type = "count_based",
     failure_threshold = 1,
-    timeout = "30s"
+    open_duration = "30s"
 )]
 async fn ask_any(prompt: &str) -> Result<String, AiError> {
     if CLAUDE_UP.load(Ordering::SeqCst) {

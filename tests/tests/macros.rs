@@ -34,7 +34,7 @@ fn breaker(name: &str) -> cb_core::CircuitBreaker {
     name = "m.trips",
     circuit_type = "count_based",
     failure_threshold = 2,
-    timeout = "30s"
+    open_duration = "30s"
 )]
 async fn trips(fail: bool) -> Result<u32, AiError> {
     if fail { Err(AiError::Overloaded) } else { Ok(7) }
@@ -71,7 +71,7 @@ fn cached_answer(cause: &Cause<'_, AiError>) -> Result<String, AiError> {
     Ok("cached".into())
 }
 
-#[circuit_breaker(name = "m.fallback", circuit_type = "count_based", failure_threshold = 1, timeout = "10s", fallback = cached_answer)]
+#[circuit_breaker(name = "m.fallback", circuit_type = "count_based", failure_threshold = 1, open_duration = "10s", fallback = cached_answer)]
 async fn with_fallback(fail: bool) -> Result<String, AiError> {
     if fail {
         Err(AiError::Overloaded)
@@ -105,7 +105,7 @@ static PRIMARY_DOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
     name = "m.claude",
     circuit_type = "count_based",
     failure_threshold = 1,
-    timeout = "20s"
+    open_duration = "20s"
 )]
 async fn ask_claude(prompt: &str) -> Result<String, AiError> {
     TIER_CALLS.lock().unwrap().push("claude");
@@ -271,7 +271,7 @@ template! {
     pub const PAYMENTS = { base = "external_api", circuit_type = "count_based", success_threshold = 4, half_open_max_calls = 3 };
 }
 
-#[circuit_breaker(name = "m.payments", template = PAYMENTS, failure_threshold = 1, timeout = "5s")]
+#[circuit_breaker(name = "m.payments", template = PAYMENTS, failure_threshold = 1, open_duration = "5s")]
 async fn charge(fail: bool) -> Result<(), AiError> {
     if fail { Err(AiError::Overloaded) } else { Ok(()) }
 }

@@ -37,10 +37,11 @@ impl Default for Window {
 pub struct BreakerConfig {
     /// Trip after this many consecutive failures (R7). `None` disables the detector.
     pub failure_threshold: Option<u32>,
-    /// Trip when the window's failure rate, in percent, reaches this (R8, R10).
+    /// Trip when the window's failure rate reaches this fraction in (0, 1]
+    /// (R8, R10): 0.4 is 40 %, as in files.
     /// `None` disables the detector.
     pub failure_rate_threshold: Option<f64>,
-    /// Trip when the window's slow-call rate, in percent, reaches this (R12).
+    /// Trip when the window's slow-call rate reaches this fraction in (0, 1] (R12).
     /// `None` disables slow-call detection.
     pub slow_call_rate_threshold: Option<f64>,
     /// A call is slow when it takes strictly longer than this (R12).
@@ -66,7 +67,7 @@ pub struct BreakerConfig {
 }
 
 impl Default for BreakerConfig {
-    /// The seeds' defaults: 5 consecutive failures, 60 s open, 3 successful
+    /// The Python services' defaults: 5 consecutive failures, 60 s open, 3 successful
     /// probes of at most 3 at once, a 100-call window judged from 10 calls.
     fn default() -> Self {
         Self {
@@ -95,19 +96,19 @@ impl BreakerConfig {
             v.at_least_one("failure_threshold", n.into());
         }
         if let Some(r) = self.failure_rate_threshold {
-            v.percent("failure_rate_threshold", r);
+            v.rate("failure_rate_threshold", r);
         }
         if let Some(r) = self.slow_call_rate_threshold {
-            v.percent("slow_call_rate_threshold", r);
+            v.rate("slow_call_rate_threshold", r);
         }
         v.positive("slow_call_duration_threshold", self.slow_call_duration_threshold);
         match self.window {
-            Window::Count { size } => v.at_least_one("window.size", size.into()),
+            Window::Count { size } => v.at_least_one("sliding_window_size", size.into()),
             Window::Time { length, buckets } => {
-                v.at_least_one("window.buckets", buckets.into());
+                v.at_least_one("window_buckets", buckets.into());
                 if buckets >= 1 && length < Duration::from_millis(u64::from(buckets)) {
                     v.push(
-                        "window.length",
+                        "window_duration",
                         format_args!("{length:?}"),
                         format!("must be >= 1ms per bucket ({buckets} buckets => >= {buckets}ms)"),
                     );
@@ -198,7 +199,7 @@ mod tests {
         let cfg = BreakerConfig {
             failure_threshold: Some(0),
             failure_rate_threshold: Some(f64::NAN),
-            slow_call_rate_threshold: Some(100.5),
+            slow_call_rate_threshold: Some(1.005),
             slow_call_duration_threshold: Duration::ZERO,
             window: Window::Count { size: 0 },
             minimum_calls: 0,
@@ -218,7 +219,7 @@ mod tests {
                 "failure_rate_threshold",
                 "slow_call_rate_threshold",
                 "slow_call_duration_threshold",
-                "window.size",
+                "sliding_window_size",
                 "minimum_calls",
                 "open_duration",
                 "open_duration_multiplier",
@@ -229,14 +230,14 @@ mod tests {
         );
         assert!(
             err.to_string()
-                .contains("failure_rate_threshold = NaN: must be > 0 and <= 100")
+                .contains("failure_rate_threshold = NaN: must be > 0 and <= 1 (a fraction: 0.4 means 40%)")
         );
     }
 
     #[test]
     fn r77_boundary_values_are_accepted() {
         let cfg = BreakerConfig {
-            failure_rate_threshold: Some(100.0),
+            failure_rate_threshold: Some(1.0),
             half_open_max_calls: 1,
             minimum_calls: 500,
             window: Window::Count { size: 10 },
@@ -263,7 +264,7 @@ mod tests {
             msg.contains("max_open_duration = 1s: must be >= open_duration (60s)"),
             "{msg}"
         );
-        assert!(msg.contains("window.length = 5ms"), "{msg}");
+        assert!(msg.contains("window_duration = 5ms"), "{msg}");
         assert!(msg.contains("at least one detector"), "{msg}");
     }
 

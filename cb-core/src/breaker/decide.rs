@@ -157,13 +157,13 @@ mod tests {
 
     #[test]
     fn r8_a_failure_rate_trips_at_its_threshold_inclusive() {
-        // 3 failures in 5: 60 %.
+        // 3 failures in 5: 0.6.
         let t = totals(5, 3, 0);
         assert_eq!(
-            rates_trip(&t, 5, Some(60.0), None),
+            rates_trip(&t, 5, Some(0.6), None),
             Some(TransitionReason::FailureRate)
         );
-        assert_eq!(rates_trip(&t, 5, Some(60.1), None), None);
+        assert_eq!(rates_trip(&t, 5, Some(0.601), None), None);
         // A detector that is off never trips.
         assert_eq!(rates_trip(&t, 5, None, None), None);
     }
@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn r11_no_rate_is_judged_below_minimum_calls() {
         let t = totals(4, 4, 4);
-        assert_eq!(rates_trip(&t, 5, Some(50.0), Some(50.0)), None);
+        assert_eq!(rates_trip(&t, 5, Some(0.5), Some(0.5)), None);
         assert_eq!(rates_trip(&totals(0, 0, 0), 0, Some(0.0), Some(0.0)), None);
     }
 
@@ -179,14 +179,14 @@ mod tests {
     fn r12_a_slow_call_rate_trips_even_when_every_call_succeeded() {
         let t = totals(5, 0, 3);
         assert_eq!(
-            rates_trip(&t, 5, Some(50.0), Some(60.0)),
+            rates_trip(&t, 5, Some(0.5), Some(0.6)),
             Some(TransitionReason::SlowCallRate)
         );
-        assert_eq!(rates_trip(&t, 5, Some(50.0), Some(61.0)), None);
+        assert_eq!(rates_trip(&t, 5, Some(0.5), Some(0.61)), None);
         // Both over their thresholds: the failure rate is the reason.
         let both = totals(5, 5, 5);
         assert_eq!(
-            rates_trip(&both, 5, Some(50.0), Some(50.0)),
+            rates_trip(&both, 5, Some(0.5), Some(0.5)),
             Some(TransitionReason::FailureRate)
         );
     }

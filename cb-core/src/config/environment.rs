@@ -16,10 +16,10 @@ pub const ENV_VAR: &str = "CB_ENVIRONMENT";
 pub const SEED_ENV_VAR: &str = "ENVIRONMENT";
 
 /// A deployment environment. Each sets the three values of the seeds' table
-/// (failure threshold, recovery timeout, failure rate), which override the
+/// (failure threshold, open duration, failure rate), which override the
 /// template's (see [`ConfigLayers`](super::ConfigLayers) for the order).
 ///
-/// | environment | failure_threshold | recovery_timeout | failure_rate_threshold |
+/// | environment | failure_threshold | open_duration | failure_rate_threshold |
 /// |---|---|---|---|
 /// | development | 10 | 180 s | 0.7 |
 /// | staging | 5 | 90 s | 0.5 |
@@ -69,7 +69,7 @@ impl Environment {
         };
         [
             ("failure_threshold", Value::Int(threshold)),
-            ("recovery_timeout", Value::Duration(Duration::from_secs(secs))),
+            ("open_duration", Value::Duration(Duration::from_secs(secs))),
             ("failure_rate_threshold", Value::Float(rate)),
         ]
     }

@@ -99,7 +99,7 @@ pub(crate) struct Body {
 ///   default: { retry: { max_attempts: 2 } }   # applies to every breaker
 ///   critical: { template: chat_llm, failure_threshold: 2 }
 /// instances:            # per-breaker overrides (the file layer, highest)
-///   claude: { base_config: critical, recovery_timeout: 30s }
+///   claude: { base_config: critical, open_duration: 30s }
 /// ```
 ///
 /// ```

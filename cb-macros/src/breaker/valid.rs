@@ -58,7 +58,10 @@ pub(crate) fn check(args: Args, shape: &Shape, errors: &mut Errors) -> Plan {
             Some((_, checker)) => checker(&mut d, arg, errors),
             None => match fields::find(None, &key) {
                 Some(f) => field::breaker_field(&mut d, f, arg, errors),
-                None => unknown(&arg.key, errors),
+                None => match fields::alias(None, &key) {
+                    Some(msg) => errors.push(&arg.key, msg),
+                    None => unknown(&arg.key, errors),
+                },
             },
         }
     }

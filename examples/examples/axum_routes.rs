@@ -1,5 +1,5 @@
 //! Route-level protection for an axum app: each protected route gets its own
-//! breaker, concurrency limit and fallback response (the seeds' FastAPI
+//! breaker, concurrency limit and fallback response (the Python services' FastAPI
 //! middleware, as a tower layer).
 //!
 //! Run with `cargo run -p cb-examples --example axum_routes`. It serves on

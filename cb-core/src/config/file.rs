@@ -79,7 +79,7 @@ pub enum LoadError {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Body {
     pub(crate) entries: Vec<Entry>,
-    /// `template:`, else `metadata.template:` (the seeds write it there).
+    /// `template:`, else `metadata.template:` (the Python services' example file writes it there).
     pub(crate) template: Option<String>,
     /// `base_config:` (configs and instances) or `base:` (templates).
     pub(crate) base: Option<String>,
@@ -87,7 +87,7 @@ pub(crate) struct Body {
 
 /// A parsed, checked configuration file.
 ///
-/// Two shapes are accepted. A *single* configuration (the seeds' shape)
+/// Two shapes are accepted. A *single* configuration (the Python services' shape)
 /// holds a breaker's keys at the top level; its `name` says which breaker it
 /// configures, and without a `name` it applies to every breaker. A *multi*
 /// file has up to three sections:

@@ -142,8 +142,8 @@ impl ConfigLayers {
         }
     }
 
-    /// Layers whose environment comes from `CB_ENVIRONMENT` (or the seeds'
-    /// `ENVIRONMENT`; production when neither is set), reading the process
+    /// Layers whose environment comes from `CB_ENVIRONMENT` (or the legacy
+    /// `ENVIRONMENT` variable; production when neither is set), reading the process
     /// environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_env_source(ProcessEnv)

@@ -8,7 +8,7 @@
 //! 2. templates ([`Template`]: `default`, then `ai_provider`, `database`,
 //!    `mcp_server`, `external_api` or your own, with their bases);
 //! 3. the environment ([`Environment`], chosen by `CB_ENVIRONMENT`, else the
-//!    seeds' `ENVIRONMENT`, else **production**);
+//!    legacy `ENVIRONMENT` variable, else **production**);
 //! 4. the file ([`ConfigFile`], YAML or TOML: `configs.default`, shared
 //!    named configs via `base_config`, then the instance);
 //! 5. environment variables: `CIRCUIT_BREAKER_<FIELD>` for every breaker,
@@ -65,7 +65,7 @@
 //! an error naming the variable and the field. Unknown keys are errors with
 //! the nearest valid key suggested, except under `metadata:` (free-form).
 //! Writing a `bulkhead`, `call_timeout` or `health_check` section turns it
-//! on unless it says `enabled: false`. The seeds' example loads as written:
+//! on unless it says `enabled: false`. The Python services' example file loads as written:
 //!
 //! ```
 //! # #[cfg(feature = "yaml")] {
@@ -138,7 +138,7 @@ mod template;
 mod value;
 
 pub use env::{EnvSource, FnEnv, NoEnv, PREFIX, ProcessEnv, env_name};
-pub use environment::{ENV_VAR, Environment, SEED_ENV_VAR};
+pub use environment::{ENV_VAR, Environment, LEGACY_ENV_VAR};
 pub use explain::{Explained, Explanation};
 pub use file::{ConfigFile, Format, LoadError};
 pub use layers::{ConfigLayers, Overrides};

@@ -32,7 +32,7 @@ pub const BUILTIN_TEMPLATES: [&str; 5] = cb_syntax::names::TEMPLATES;
 /// A named set of values over a base template.
 ///
 /// The built-ins are `default` (empty: the built-in defaults) and one per
-/// service type of the seeds:
+/// service type of the Python services:
 ///
 /// - `ai_provider` — `adaptive`: failure rate over the last 20 calls, slow
 ///   calls (80 % slower than 30 s), an open period doubling up to 10 min,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::duration::format_duration;
 
-/// Which failure detector a breaker uses (the seeds' `circuit_type`).
+/// Which failure detector a breaker uses (`circuit_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Detector {

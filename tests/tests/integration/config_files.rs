@@ -1,4 +1,4 @@
-//! Files: the seeds' example, both formats, shared configs, interpolation (R80).
+//! Files: the Python services' example file, both formats, shared configs, interpolation (R80).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,7 +27,7 @@ fn layers_with(file: ConfigFile) -> ConfigLayers {
 }
 
 #[test]
-fn the_seeds_yaml_example_loads_as_written() {
+fn the_python_services_example_file_loads_as_written() {
     for name in ["claude_production.yaml", "claude_production.toml"] {
         let file = ConfigFile::load(fixture(name), &HashMap::new()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(file.instance_names().collect::<Vec<_>>(), ["claude_production"]);

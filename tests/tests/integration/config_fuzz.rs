@@ -1,7 +1,7 @@
 //! The loader never panics, whatever the document: a bounded random-document
 //! generator (structured documents, mutated real files and raw noise, in
 //! YAML and TOML) feeds `ConfigFile::parse`, and whatever parses is resolved
-//! and explained too. Deterministic seeds keep failures reproducible; set
+//! and explained too. A fixed RNG seed per run keeps failures reproducible; set
 //! `CB_FUZZ_ITERATIONS` to run longer.
 
 use std::collections::HashMap;
@@ -268,8 +268,8 @@ fn to_toml(d: &Doc) -> String {
     }
 }
 
-const SEED_YAML: &str = include_str!("../../fixtures/claude_production.yaml");
-const SEED_TOML: &str = include_str!("../../fixtures/claude_production.toml");
+const EXAMPLE_YAML: &str = include_str!("../../fixtures/claude_production.yaml");
+const EXAMPLE_TOML: &str = include_str!("../../fixtures/claude_production.toml");
 const NOISE: &[char] = &[
     ':', '-', ' ', '\n', '\t', '[', ']', '{', '}', '"', '\'', '#', '&', '*', '!', '|', '>', '=', ',', '.',
     '$', '%', '@', '`', '?', '0', '1', 'a', 'é', '\u{0}', '\u{feff}',
@@ -359,8 +359,8 @@ fn the_loader_never_panics_on_arbitrary_documents() {
         let doc = gen_doc(&mut rng, 0);
         accepted += usize::from(exercise(&to_yaml(&doc), Format::Yaml));
         accepted += usize::from(exercise(&to_toml(&doc), Format::Toml));
-        exercise(&mutate(&mut rng, SEED_YAML), Format::Yaml);
-        exercise(&mutate(&mut rng, SEED_TOML), Format::Toml);
+        exercise(&mutate(&mut rng, EXAMPLE_YAML), Format::Yaml);
+        exercise(&mutate(&mut rng, EXAMPLE_TOML), Format::Toml);
         if i % 4 == 0 {
             let n = noise(&mut rng);
             exercise(&n, Format::Yaml);

@@ -1,4 +1,4 @@
-//! Templates × environments (the seeds' tables) and template errors (R79).
+//! Templates × environments (the Python services' tables) and template errors (R79).
 
 use std::collections::HashMap;
 
@@ -8,15 +8,15 @@ fn layers(env: Environment) -> ConfigLayers {
     ConfigLayers::new(env).with_env_source(HashMap::new())
 }
 
-/// The seeds' environment table (002): threshold, open duration, failure rate.
-const SEED_ENVIRONMENTS: [(Environment, &str, &str, &str); 4] = [
+/// The Python services' environment table: threshold, open duration, failure rate.
+const PYTHON_ENVIRONMENTS: [(Environment, &str, &str, &str); 4] = [
     (Environment::Development, "10", "180s", "0.7"),
     (Environment::Staging, "5", "90s", "0.5"),
     (Environment::Production, "3", "60s", "0.4"),
     (Environment::Testing, "20", "300s", "0.9"),
 ];
 
-/// The detector each service type gets (issue 4 / seed 004's best practices).
+/// The detector each service type gets (the Python services' best practices per service type).
 const DETECTORS: [(&str, &str); 5] = [
     ("default", "count_based"),
     ("ai_provider", "adaptive"),
@@ -26,9 +26,9 @@ const DETECTORS: [(&str, &str); 5] = [
 ];
 
 #[test]
-fn every_template_in_every_environment_gets_the_seeds_values() {
+fn every_template_in_every_environment_gets_the_python_services_values() {
     for (template, detector) in DETECTORS {
-        for (env, threshold, recovery, rate) in SEED_ENVIRONMENTS {
+        for (env, threshold, recovery, rate) in PYTHON_ENVIRONMENTS {
             let e = layers(env)
                 .explain("svc", &Overrides::new().template(template))
                 .unwrap();

@@ -249,7 +249,7 @@ impl Rejected {
 
 /// The error of a protected call or of a [`Pipeline`](crate::Pipeline):
 /// the call was refused, or it ran and failed, timed out, used up its
-/// retries, or failed and so did its fallback.
+/// retries, or failed and so did its rescue.
 ///
 /// Rejections say when to come back ([`retry_after`](Error::retry_after));
 /// every variant keeps its cause reachable through
@@ -284,12 +284,12 @@ pub enum Error<E> {
         /// The last attempt's error.
         last: Box<Error<E>>,
     },
-    /// The call failed, then its fallback failed too; both causes are kept (R59).
-    FallbackFailed {
-        /// Why the fallback ran.
+    /// The call failed, then its rescue failed too; both causes are kept (R59).
+    RescueFailed {
+        /// Why the rescue ran.
         primary: Box<Error<E>>,
-        /// The fallback's own error.
-        fallback: E,
+        /// The rescue's own error.
+        rescue: E,
     },
 }
 
@@ -312,8 +312,8 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                     if *attempts == 1 { "" } else { "s" }
                 )
             }
-            Error::FallbackFailed { primary, fallback } => {
-                write!(f, "the fallback failed: {fallback}; it ran because: {primary}")
+            Error::RescueFailed { primary, rescue } => {
+                write!(f, "the rescue failed: {rescue}; it ran because: {primary}")
             }
         }
     }
@@ -322,7 +322,7 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
 impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
     /// `Rejected` and `Inner` are transparent (their own source);
     /// `RetriesExhausted` leads to the last attempt's error and
-    /// `FallbackFailed` to the primary error (the fallback's error is in
+    /// `RescueFailed` to the primary error (the rescue's error is in
     /// `Display` and the variant).
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -330,14 +330,14 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
             Error::Inner(e) => e.source(),
             Error::Timeout { .. } => None,
             Error::RetriesExhausted { last, .. } => Some(&**last),
-            Error::FallbackFailed { primary, .. } => Some(&**primary),
+            Error::RescueFailed { primary, .. } => Some(&**primary),
         }
     }
 }
 
 impl<E> Error<E> {
     /// The error that decided the outcome: the last attempt's error for
-    /// `RetriesExhausted`, the primary error for `FallbackFailed`, else `self`.
+    /// `RetriesExhausted`, the primary error for `RescueFailed`, else `self`.
     ///
     /// ```
     /// # use cb_core::Error;
@@ -352,12 +352,12 @@ impl<E> Error<E> {
     pub fn root(&self) -> &Error<E> {
         match self {
             Error::RetriesExhausted { last, .. } => last.root(),
-            Error::FallbackFailed { primary, .. } => primary.root(),
+            Error::RescueFailed { primary, .. } => primary.root(),
             other => other,
         }
     }
     /// Whether the call was refused without reaching the downstream (looking
-    /// through `RetriesExhausted` and `FallbackFailed` to the root cause).
+    /// through `RetriesExhausted` and `RescueFailed` to the root cause).
     pub fn is_rejection(&self) -> bool {
         matches!(self.root(), Error::Rejected(_))
     }
@@ -387,7 +387,7 @@ impl<E> Error<E> {
     pub fn attempts(&self) -> Option<u32> {
         match self {
             Error::RetriesExhausted { attempts, .. } => Some(*attempts),
-            Error::FallbackFailed { primary, .. } => primary.attempts(),
+            Error::RescueFailed { primary, .. } => primary.attempts(),
             _ => None,
         }
     }

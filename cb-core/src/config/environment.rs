@@ -151,7 +151,7 @@ mod tests {
     }
 
     #[test]
-    fn selected_by_variable_with_seed_fallback_and_default() {
+    fn selected_by_variable_with_legacy_fallback_and_default() {
         assert_eq!(
             Environment::from_env(&vars(&[])).unwrap(),
             Environment::Production

@@ -105,7 +105,7 @@ enum Pool {
 impl Settings {
     /// A pipeline builder with every configured stage around `breaker`: retry
     /// (when `max_attempts > 1`), the per-call timeout and the bulkhead (when
-    /// their sections are enabled). Add a fallback or classifier, then build.
+    /// their sections are enabled). Add a rescue or classifier, then build.
     ///
     /// ```
     /// use cb_core::config::{ConfigLayers, Environment, Overrides};

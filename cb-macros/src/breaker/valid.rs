@@ -39,7 +39,7 @@ const ARGUMENTS: [(&str, Checker); 10] = [
     ("name", own::name),
     ("template", template),
     ("environment", environment),
-    ("fallback", own::fallback),
+    ("rescue", own::rescue),
     ("error", own::error),
     ("crate", own::krate),
     ("call_timeout", call_timeout::call_timeout),
@@ -152,12 +152,15 @@ fn unknown(key: &Ident, errors: &mut Errors) {
         .into_iter()
         .find(|s| fields::find(Some(s), &k).is_some());
     let msg = match in_section {
+        None if k == "fallback" => "a value computed when the call is refused or fails is a rescue: \
+             write `rescue = path`; `#[fallback(tier2, tier3)]` is for a chain of tiers"
+            .to_owned(),
         Some(s) => format!(
             "`{k}` is a `{s}` setting: write `{s}({k} = ...)` or put `#[{s}({k} = ...)]` on the function"
         ),
         None => with_suggestion(
             format!(
-                "unknown argument `{k}`; expected `name`, `template`, `environment`, `fallback`, `error`, `crate`, `call_timeout`, `retry(..)`, `bulkhead(..)` or a breaker field such as `failure_threshold`"
+                "unknown argument `{k}`; expected `name`, `template`, `environment`, `rescue`, `error`, `crate`, `call_timeout`, `retry(..)`, `bulkhead(..)` or a breaker field such as `failure_threshold`"
             ),
             &k,
             &all_keys(),

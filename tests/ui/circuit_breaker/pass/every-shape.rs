@@ -1,5 +1,5 @@
 //! Every function shape `#[circuit_breaker]` wraps.
-use cb_core::fallback::Cause;
+use cb_core::rescue::Cause;
 use cb_core::{Error, circuit_breaker};
 use std::fmt::Display;
 
@@ -7,7 +7,7 @@ use std::fmt::Display;
 pub struct AiError;
 
 #[circuit_breaker(name = "claude", template = "ai_provider", environment = "production",
-                  failure_threshold = 2, open_duration = "30s", fallback = cached_answer)]
+                  failure_threshold = 2, open_duration = "30s", rescue = cached_answer)]
 async fn ask_claude(prompt: &str) -> Result<String, AiError> {
     Ok(prompt.to_owned())
 }

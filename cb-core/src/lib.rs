@@ -81,7 +81,7 @@ pub mod rules {
 }
 
 pub use breaker::{
-    BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, DefaultClassifier, Permit, Window,
+    BreakerConfig, CircuitBreaker, CircuitBreakerBuilder, Classifier, DefaultClassifier, Permit, Window,
 };
 pub use error::{ConfigError, Error, Name, RejectReason, Rejected, Violation};
 pub use event::{EVENT_QUEUE_BOUND, Event, EventKind, Listener};

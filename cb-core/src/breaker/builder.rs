@@ -46,16 +46,16 @@ const DEFAULT_WINDOW_DURATION: Duration = Duration::from_secs(60);
 /// # Ok::<(), cb_core::ConfigError>(())
 /// ```
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct BreakerBuilder {
+pub struct CircuitBreakerBuilder {
     name: Name,
     config: BreakerConfig,
     clock: Option<ClockHandle>,
     listeners: Vec<Arc<dyn Listener>>,
 }
 
-impl std::fmt::Debug for BreakerBuilder {
+impl std::fmt::Debug for CircuitBreakerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BreakerBuilder")
+        f.debug_struct("CircuitBreakerBuilder")
             .field("name", &self.name)
             .field("config", &self.config)
             .field("clock", &self.clock)
@@ -64,7 +64,7 @@ impl std::fmt::Debug for BreakerBuilder {
     }
 }
 
-impl BreakerBuilder {
+impl CircuitBreakerBuilder {
     pub(crate) fn new(name: Name) -> Self {
         Self {
             name,

@@ -28,7 +28,7 @@ impl Default for Window {
 }
 
 /// Everything that decides a breaker's behaviour. Plain data: build it by
-/// hand, from the [`BreakerBuilder`](crate::BreakerBuilder), or from
+/// hand, from the [`CircuitBreakerBuilder`](crate::CircuitBreakerBuilder), or from
 /// configuration files; [`BreakerConfig::validate`] reports every invalid
 /// field at once.
 ///

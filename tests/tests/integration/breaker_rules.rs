@@ -9,12 +9,16 @@ use cb_core::breaker::Predicates;
 use cb_core::clock::ManualClock;
 use cb_core::testing::Timeline;
 use cb_core::{
-    BreakerBuilder, CircuitBreaker, Error, Event, EventKind, Outcome, RejectReason, State, TransitionReason,
+    CircuitBreaker, CircuitBreakerBuilder, Error, Event, EventKind, Outcome, RejectReason, State,
+    TransitionReason,
 };
 
 const SEC: Duration = Duration::from_secs(1);
 
-fn breaker(clock: &ManualClock, configure: impl FnOnce(BreakerBuilder) -> BreakerBuilder) -> CircuitBreaker {
+fn breaker(
+    clock: &ManualClock,
+    configure: impl FnOnce(CircuitBreakerBuilder) -> CircuitBreakerBuilder,
+) -> CircuitBreaker {
     configure(CircuitBreaker::builder("test").clock(clock.clone()))
         .build()
         .expect("valid test configuration")

@@ -494,6 +494,19 @@ impl Violations {
             allowed: allowed.into(),
         });
     }
+    /// Checks every rule between fields ([`cb_syntax::rules::RULES`]) that
+    /// `fact` knows both sides of, so a rule broken in code reads exactly as
+    /// it does in a file. `section` (`"retry."`, or `""`) is removed from the
+    /// reported field, for a policy whose violations are reported without
+    /// its section and prefixed by whoever built it from settings.
+    pub fn rules<'a>(&mut self, section: &str, fact: impl Fn(&str) -> cb_syntax::rules::Fact<'a>) {
+        for rule in cb_syntax::rules::RULES {
+            if let Some(broken) = rule.check(&fact) {
+                let field = broken.field.strip_prefix(section).unwrap_or(broken.field);
+                self.push(field, broken.value, broken.requirement);
+            }
+        }
+    }
     /// Requires `value >= 1`.
     pub fn at_least_one(&mut self, field: &str, value: u64) {
         if value < 1 {

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use cb_syntax::rules::Fact;
+
 use crate::error::{ConfigError, Violations};
 
 /// The window that failure-rate and slow-call-rate detectors judge.
@@ -104,16 +106,7 @@ impl BreakerConfig {
         v.positive("slow_call_duration_threshold", self.slow_call_duration_threshold);
         match self.window {
             Window::Count { size } => v.at_least_one("sliding_window_size", size.into()),
-            Window::Time { length, buckets } => {
-                v.at_least_one("window_buckets", buckets.into());
-                if buckets >= 1 && length < Duration::from_millis(u64::from(buckets)) {
-                    v.push(
-                        "window_duration",
-                        format_args!("{length:?}"),
-                        format!("must be >= 1ms per bucket ({buckets} buckets => >= {buckets}ms)"),
-                    );
-                }
-            }
+            Window::Time { buckets, .. } => v.at_least_one("window_buckets", buckets.into()),
         }
         v.at_least_one("minimum_calls", self.minimum_calls.into());
         v.positive("open_duration", self.open_duration);
@@ -121,20 +114,12 @@ impl BreakerConfig {
         if !(m.is_finite() && m >= 1.0) {
             v.push("open_duration_multiplier", m, "must be a finite number >= 1");
         }
-        if let Some(max) = self.max_open_duration
-            && max < self.open_duration
-        {
-            v.push(
-                "max_open_duration",
-                format_args!("{max:?}"),
-                format!("must be >= open_duration ({:?})", self.open_duration),
-            );
-        }
         v.at_least_one("half_open_max_calls", self.half_open_max_calls.into());
         v.at_least_one("success_threshold", self.success_threshold.into());
         if let Some(w) = self.half_open_max_wait {
             v.positive("half_open_max_wait", w);
         }
+        v.rules("", |path| self.fact(path));
         if self.failure_threshold.is_none()
             && self.failure_rate_threshold.is_none()
             && self.slow_call_rate_threshold.is_none()
@@ -146,6 +131,19 @@ impl BreakerConfig {
             );
         }
         v.finish()
+    }
+
+    /// What the rules between fields know of the field at `path`: the
+    /// durations and counts they compare, under the files' names.
+    fn fact(&self, path: &str) -> Fact<'static> {
+        match (path, self.window) {
+            ("open_duration", _) => Fact::Duration(self.open_duration),
+            ("max_open_duration", _) => self.max_open_duration.map_or(Fact::Unset, Fact::Duration),
+            ("circuit_type", Window::Time { .. }) => Fact::Name("time_based"),
+            ("window_duration", Window::Time { length, .. }) => Fact::Duration(length),
+            ("window_buckets", Window::Time { buckets, .. }) => Fact::Count(buckets.into()),
+            _ => Fact::Unknown,
+        }
     }
 
     /// Whether any rate detector needs the window.

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use cb_syntax::rules::{Fact, RULES};
+use cb_syntax::rules::Fact;
 
 use super::schema::{Detector, Jitter, Kind, Value, coerce, field};
 use crate::breaker::{BreakerConfig, Window};
@@ -236,6 +236,8 @@ settings! {
     }
 
     /// Per-call timeout settings (R55–R57): off by default; when on, 30 s.
+    /// Code has no default deadline to agree with: `Pipeline::timeout` and
+    /// `#[timeout]` always name theirs.
     #[derive(Clone, PartialEq)]
     call_timeout: TimeoutSettings at "call_timeout." {
         /// Whether each call has a deadline.
@@ -360,11 +362,7 @@ fn cross_field(s: &Settings, v: &mut Violations) {
             _ => Fact::Set,
         },
     };
-    for rule in RULES {
-        if let Some(broken) = rule.check(fact) {
-            v.push(broken.field, broken.value, broken.requirement);
-        }
-    }
+    v.rules("", fact);
 }
 
 /// Every canonical path, for drift checks.

@@ -166,7 +166,8 @@ settings! {
         failure_threshold: u32 = 5,
         /// Successful probes that close it (R22; default 3).
         success_threshold: u32 = 3,
-        /// How long it stays open before a probe (`timeout` in older files; default 60 s).
+        /// How long it stays open before a probe (default 60 s); files and
+        /// variables also accept `recovery_timeout`, `timeout`, `reset_timeout`.
         open_duration: Duration = Duration::from_secs(60),
         /// Probes admitted at once while half-open (R21; default 3).
         half_open_max_calls: u32 = 3,

@@ -253,8 +253,8 @@ impl CbCore {
         let b = cb_core::CircuitBreaker::builder("bench");
         let b = if count_window {
             b.no_failure_threshold()
-                .failure_rate_threshold(50.0)
-                .count_window(100)
+                .failure_rate_threshold(0.5)
+                .sliding_window_size(100)
                 .minimum_calls(10)
         } else {
             b.failure_threshold(5)

@@ -58,6 +58,8 @@ impl std::fmt::Debug for Bulkhead {
         f.debug_struct("Bulkhead")
             .field("name", &self.inner.name)
             .field("max_concurrent", &self.inner.max_concurrent)
+            .field("queue_timeout", &self.inner.queue_timeout)
+            .field("max_queue_len", &self.inner.max_queue_len)
             .field("available", &self.available())
             .field("waiting", &self.waiting())
             .finish_non_exhaustive()

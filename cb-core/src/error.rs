@@ -249,7 +249,7 @@ impl Rejected {
 
 /// The error of a protected call or of a [`Pipeline`](crate::Pipeline):
 /// the call was refused, or it ran and failed, timed out, used up its
-/// retries, or failed and so did its fallback.
+/// retries, or failed and so did its rescue.
 ///
 /// Rejections say when to come back ([`retry_after`](Error::retry_after));
 /// every variant keeps its cause reachable through
@@ -284,64 +284,64 @@ pub enum Error<E> {
         /// The last attempt's error.
         last: Box<Error<E>>,
     },
-    /// The call failed, then its fallback failed too; both causes are kept,
+    /// The call failed, then its rescue failed too; both causes are kept,
     /// and both are reachable through [`source`](std::error::Error::source):
-    /// first the fallback's error, then the call's (R59).
-    FallbackFailed(FallbackError<E>),
+    /// first the rescue's error, then the call's (R59).
+    RescueFailed(RescueError<E>),
 }
 
-/// The error a fallback returned, holding the call's error it ran for.
+/// The error a rescue returned, holding the call's error it ran for.
 ///
 /// A `source()` chain is a single line, so the two errors are linked in the
-/// order `Display` tells them: the fallback's error, then, as its source,
+/// order `Display` tells them: the rescue's error, then, as its source,
 /// the call's error with its own chain (R59).
 ///
 /// ```
-/// use cb_core::{Error, FallbackError};
+/// use cb_core::{Error, RescueError};
 /// use std::{error::Error as _, io};
 ///
 /// let primary = Error::Inner(io::Error::other("primary down"));
-/// let err = Error::FallbackFailed(FallbackError::new(io::Error::other("cache down"), primary));
-/// let fallback = err.source().unwrap();
-/// assert_eq!(fallback.to_string(), "cache down");
-/// assert_eq!(fallback.source().unwrap().to_string(), "primary down");
+/// let err = Error::RescueFailed(RescueError::new(io::Error::other("cache down"), primary));
+/// let rescue = err.source().unwrap();
+/// assert_eq!(rescue.to_string(), "cache down");
+/// assert_eq!(rescue.source().unwrap().to_string(), "primary down");
 /// ```
 #[derive(Debug)]
-pub struct FallbackError<E> {
-    fallback: E,
+pub struct RescueError<E> {
+    rescue: E,
     primary: Box<Error<E>>,
 }
 
-impl<E> FallbackError<E> {
-    /// The fallback's error `fallback`, for a call that failed with `primary`.
-    pub fn new(fallback: E, primary: Error<E>) -> Self {
+impl<E> RescueError<E> {
+    /// The rescue's error `rescue`, for a call that failed with `primary`.
+    pub fn new(rescue: E, primary: Error<E>) -> Self {
         Self {
-            fallback,
+            rescue,
             primary: Box::new(primary),
         }
     }
-    /// The fallback's own error.
-    pub fn fallback(&self) -> &E {
-        &self.fallback
+    /// The rescue's own error.
+    pub fn rescue(&self) -> &E {
+        &self.rescue
     }
-    /// Why the fallback ran: the call's error.
+    /// Why the rescue ran: the call's error.
     pub fn primary(&self) -> &Error<E> {
         &self.primary
     }
-    /// The fallback's error and the call's, in that order.
+    /// The rescue's error and the call's, in that order.
     pub fn into_parts(self) -> (E, Error<E>) {
-        (self.fallback, *self.primary)
+        (self.rescue, *self.primary)
     }
 }
 
-impl<E: fmt::Display> fmt::Display for FallbackError<E> {
+impl<E: fmt::Display> fmt::Display for RescueError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.fallback, f)
+        fmt::Display::fmt(&self.rescue, f)
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for FallbackError<E> {
-    /// The call's error the fallback ran for.
+impl<E: std::error::Error + 'static> std::error::Error for RescueError<E> {
+    /// The call's error the rescue ran for.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.primary)
     }
@@ -366,11 +366,11 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                     if *attempts == 1 { "" } else { "s" }
                 )
             }
-            Error::FallbackFailed(e) => {
+            Error::RescueFailed(e) => {
                 write!(
                     f,
-                    "the fallback failed: {}; it ran because: {}",
-                    e.fallback, e.primary
+                    "the rescue failed: {}; it ran because: {}",
+                    e.rescue, e.primary
                 )
             }
         }
@@ -380,22 +380,22 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
 impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
     /// `Rejected` and `Inner` are transparent (their own source);
     /// `RetriesExhausted` leads to the last attempt's error and
-    /// `FallbackFailed` to the fallback's error, whose source is the call's
-    /// error (see [`FallbackError`]).
+    /// `RescueFailed` to the rescue's error, whose source is the call's
+    /// error (see [`RescueError`]).
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Rejected(r) => std::error::Error::source(r),
             Error::Inner(e) => e.source(),
             Error::Timeout { .. } => None,
             Error::RetriesExhausted { last, .. } => Some(&**last),
-            Error::FallbackFailed(e) => Some(e),
+            Error::RescueFailed(e) => Some(e),
         }
     }
 }
 
 impl<E> Error<E> {
     /// The error that decided the outcome: the last attempt's error for
-    /// `RetriesExhausted`, the primary error for `FallbackFailed`, else `self`.
+    /// `RetriesExhausted`, the primary error for `RescueFailed`, else `self`.
     ///
     /// ```
     /// # use cb_core::Error;
@@ -410,12 +410,12 @@ impl<E> Error<E> {
     pub fn root(&self) -> &Error<E> {
         match self {
             Error::RetriesExhausted { last, .. } => last.root(),
-            Error::FallbackFailed(e) => e.primary.root(),
+            Error::RescueFailed(e) => e.primary.root(),
             other => other,
         }
     }
     /// Whether the call was refused without reaching the downstream (looking
-    /// through `RetriesExhausted` and `FallbackFailed` to the root cause).
+    /// through `RetriesExhausted` and `RescueFailed` to the root cause).
     pub fn is_rejection(&self) -> bool {
         matches!(self.root(), Error::Rejected(_))
     }
@@ -445,7 +445,7 @@ impl<E> Error<E> {
     pub fn attempts(&self) -> Option<u32> {
         match self {
             Error::RetriesExhausted { attempts, .. } => Some(*attempts),
-            Error::FallbackFailed(e) => e.primary.attempts(),
+            Error::RescueFailed(e) => e.primary.attempts(),
             _ => None,
         }
     }
@@ -464,11 +464,11 @@ impl<E> Error<E> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     /// The field's path, e.g. `failure_rate_threshold` or
-    /// `breakers.payments.window.size`.
+    /// `instances.payments.sliding_window_size`.
     pub field: String,
     /// The rejected value as written (secrets are replaced by `<redacted>`).
     pub value: String,
-    /// What the field accepts, e.g. `must be > 0 and <= 100`.
+    /// What the field accepts, e.g. `must be an integer >= 1`.
     pub allowed: String,
 }
 
@@ -556,16 +556,30 @@ impl Violations {
             allowed: allowed.into(),
         });
     }
+    /// Checks every rule between fields ([`cb_syntax::rules::RULES`]) that
+    /// `fact` knows both sides of, so a rule broken in code reads exactly as
+    /// it does in a file. `section` (`"retry."`, or `""`) is removed from the
+    /// reported field, for a policy whose violations are reported without
+    /// its section and prefixed by whoever built it from settings.
+    pub fn rules<'a>(&mut self, section: &str, fact: impl Fn(&str) -> cb_syntax::rules::Fact<'a>) {
+        for rule in cb_syntax::rules::RULES {
+            if let Some(broken) = rule.check(&fact) {
+                let field = broken.field.strip_prefix(section).unwrap_or(broken.field);
+                self.push(field, broken.value, broken.requirement);
+            }
+        }
+    }
     /// Requires `value >= 1`.
     pub fn at_least_one(&mut self, field: &str, value: u64) {
         if value < 1 {
             self.push(field, value, "must be an integer >= 1");
         }
     }
-    /// Requires a finite percentage in `(0, 100]`.
-    pub fn percent(&mut self, field: &str, value: f64) {
-        if !(value.is_finite() && value > 0.0 && value <= 100.0) {
-            self.push(field, value, "must be > 0 and <= 100");
+    /// Requires a rate: a finite fraction in `(0, 1]`, worded as files'
+    /// rates are, so `40` meant as 40 % is caught wherever it was written.
+    pub fn rate(&mut self, field: &str, value: f64) {
+        if !(value.is_finite() && value > 0.0 && value <= 1.0) {
+            self.push(field, value, cb_syntax::schema::FRACTION_ALLOWED);
         }
     }
     /// Requires a finite number `>= 1` (backoff multipliers).

@@ -108,9 +108,21 @@ pub enum EventKind {
     ConfigUpdated,
 }
 
-/// Receives a breaker's events. Closures `Fn(&Event)` implement it.
+/// Receives events of type `E`: a breaker's [`Event`]s (the default), a
+/// live configuration's [`ConfigChange`](crate::config::ConfigChange)s or a
+/// dual path's aggregate transitions. Closures `Fn(&E)` implement it, and
+/// every source takes one the same way: `subscribe(impl Listener<E>)`
+/// (and `.listener(..)` on a [`CircuitBreakerBuilder`](crate::CircuitBreakerBuilder)).
 ///
-/// What a listener can rely on:
+/// Every source promises the same three things: a listener runs outside the
+/// source's locks (so it may call back into it), sees its events one at a
+/// time in the order they happened, and a panic in it is caught and logged
+/// without affecting other listeners or the source. What differs is when it
+/// runs: a live configuration's listeners run on the thread that applied
+/// the update, after it took effect; a dual path's on the thread that
+/// noticed the aggregate change. For a breaker's events:
+///
+/// What a breaker's listener can rely on:
 ///
 /// - **Order.** Events arrive one at a time, never concurrently, in the
 ///   order they were queued. Transitions are queued under the breaker's lock,
@@ -133,13 +145,13 @@ pub enum EventKind {
 /// - **Cost to callers.** A call waits for no other thread's listener; it
 ///   runs listeners itself only while delivery is idle, and for a bounded
 ///   time (see the [module docs](self)).
-pub trait Listener: Send + Sync + 'static {
-    /// Called once per event, in order, outside the breaker's lock.
-    fn on_event(&self, event: &Event);
+pub trait Listener<E = Event>: Send + Sync + 'static {
+    /// Called once per event, in order, outside the source's locks.
+    fn on_event(&self, event: &E);
 }
 
-impl<F: Fn(&Event) + Send + Sync + 'static> Listener for F {
-    fn on_event(&self, event: &Event) {
+impl<E, F: Fn(&E) + Send + Sync + 'static> Listener<E> for F {
+    fn on_event(&self, event: &E) {
         self(event)
     }
 }

@@ -3,7 +3,7 @@
 //! Circuit breakers with lock-free hot paths, typed rejections and injectable
 //! time; the registry of named breakers; events and metrics snapshots; and
 //! the policies that compose with them into one [`Pipeline`]: retry with
-//! backoff and jitter, bulkheads, timeouts, fallbacks and adaptive
+//! backoff and jitter, bulkheads, timeouts, rescue values and adaptive
 //! protection (throttling, latency-relative slow calls, adaptive concurrency
 //! limits). With the `tower` feature, `tower::PipelineLayer` puts a
 //! pipeline in front of any `tower::Service`.
@@ -56,13 +56,13 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod event;
-pub mod fallback;
 #[cfg(feature = "macros")]
 mod macro_support;
 pub mod metrics;
 pub mod pipeline;
 pub mod random;
 pub mod registry;
+pub mod rescue;
 pub mod retry;
 mod state;
 pub mod sync;
@@ -80,8 +80,8 @@ pub mod rules {
     #![doc = include_str!("../../docs/semantics.md")]
 }
 
-pub use breaker::{BreakerBuilder, BreakerConfig, CircuitBreaker, Permit, Window};
-pub use error::{ConfigError, Error, FallbackError, Name, RejectReason, Rejected, Violation};
+pub use breaker::{BreakerConfig, CircuitBreaker, CircuitBreakerBuilder, Permit, Window};
+pub use error::{ConfigError, Error, Name, RejectReason, Rejected, RescueError, Violation};
 pub use event::{EVENT_QUEUE_BOUND, Event, EventKind, Listener};
 pub use metrics::{LifetimeCounters, MemoryUsage, MetricsSnapshot};
 pub use registry::{ConfigSource, Registry};
@@ -90,8 +90,8 @@ pub use state::{Outcome, State, TransitionReason};
 pub use adaptive::{AdaptiveThrottle, ConcurrencyLimit, LatencyBaseline};
 pub use bulkhead::{Bulkhead, BulkheadPermit, BulkheadPools};
 pub use classify::{ByClassify, Classifier, Classify, DefaultClassifier, Predicates, Verdict};
-pub use fallback::{Cause, CauseKind, FailureKind, Fallback};
 pub use pipeline::{Pipeline, PipelineBuilder};
+pub use rescue::{Cause, CauseKind, FailureKind, Rescue};
 pub use retry::{Backoff, Jitter, RetryBudget, RetryPolicy};
 pub use timeout::Timeout;
 
@@ -111,10 +111,10 @@ pub mod __private {
     pub use crate::classify::dispatch::{Dispatch, IntoRetryAfter, ViaClassify, ViaDefault};
     pub use crate::config::{Environment, Overrides, StaticTemplate, StaticValue, Value};
     pub use crate::error::{Error, Rejected};
-    pub use crate::fallback::Cause;
-    pub use crate::macro_support::{StageSpec, build_pipeline, resolve_breaker, run_fallback};
+    pub use crate::macro_support::{StageSpec, build_pipeline, resolve_breaker, run_rescue};
     pub use crate::pipeline::Pipeline;
     pub use crate::registry::Declared;
+    pub use crate::rescue::Cause;
     pub use crate::state::Outcome;
     pub use ::core::convert::From;
     pub use ::core::convert::Infallible;

@@ -101,11 +101,11 @@ impl StageSpec {
     }
 }
 
-/// A `fallback = path` function.
-pub(crate) type FallbackFn<T, E> = fn(&crate::fallback::Cause<'_, E>) -> Result<T, E>;
+/// A `rescue = path` function.
+pub(crate) type RescueFn<T, E> = fn(&crate::rescue::Cause<'_, E>) -> Result<T, E>;
 
 /// The pipeline of a function with per-attempt stages, in the R61 order:
-/// fallback ∘ retry ∘ breaker ∘ timeout ∘ bulkhead. Stage values come from
+/// rescue ∘ retry ∘ breaker ∘ timeout ∘ bulkhead. Stage values come from
 /// the breaker's resolved settings (template, environment, file, variables,
 /// the macro's arguments); on a configuration error, from the declared
 /// values over the built-in layers, as for the breaker. The retry policy
@@ -123,7 +123,7 @@ pub fn build_pipeline<T: 'static, E: 'static, C>(
     classifier: C,
     retryable: Option<fn(&E) -> bool>,
     retry_after: Option<fn(&E) -> Option<std::time::Duration>>,
-    fallback: Option<FallbackFn<T, E>>,
+    rescue: Option<RescueFn<T, E>>,
 ) -> crate::Pipeline<T, E>
 where
     C: crate::Classifier<T, E> + Send + Sync + 'static,
@@ -168,8 +168,8 @@ where
             Err(error) => stage_error(&name, error, "invalid bulkhead settings; the bulkhead is off"),
         }
     }
-    if let Some(f) = fallback {
-        b = b.fallback(crate::Fallback::from_fn(f));
+    if let Some(f) = rescue {
+        b = b.rescue(crate::Rescue::from_fn(f));
     }
     match b.build() {
         Ok(p) => p,
@@ -206,13 +206,13 @@ fn unreachable_pipeline<T: 'static, E: 'static>() -> crate::Pipeline<T, E> {
         .expect("an empty pipeline is valid")
 }
 
-/// Applies a `fallback = path` to a call's result (R58–R60): it runs for
+/// Applies a `rescue = path` to a call's result (R58–R60): it runs for
 /// rejections, failures and timeouts, not for errors the classifier
 /// excludes, at most once; if it fails too, both causes are kept (R59).
-pub fn run_fallback<T, E, C>(
+pub fn run_rescue<T, E, C>(
     result: Result<T, crate::Error<E>>,
     classifier: &C,
-    fallback: impl FnOnce(&crate::fallback::Cause<'_, E>) -> Result<T, E>,
+    rescue: impl FnOnce(&crate::rescue::Cause<'_, E>) -> Result<T, E>,
 ) -> Result<T, crate::Error<E>>
 where
     C: crate::Classifier<std::convert::Infallible, E>,
@@ -228,10 +228,8 @@ where
         }
         Err(other) => other,
     };
-    match fallback(&crate::fallback::Cause::new(&err, 1)) {
+    match rescue(&crate::rescue::Cause::new(&err, 1)) {
         Ok(v) => Ok(v),
-        Err(fallback) => Err(crate::Error::FallbackFailed(crate::FallbackError::new(
-            fallback, err,
-        ))),
+        Err(rescue) => Err(crate::Error::RescueFailed(crate::RescueError::new(rescue, err))),
     }
 }

@@ -1,11 +1,11 @@
-//! One pipeline: fallback ∘ total timeout ∘ retry ∘ (throttle, breaker) ∘
+//! One pipeline: rescue ∘ total timeout ∘ retry ∘ (throttle, breaker) ∘
 //! timeout ∘ bulkhead ∘ call (R61).
 //!
 //! Build it once, call it many times. Every stage is optional:
 //!
 //! | stage | on | refuses with | counted by the breaker as |
 //! |---|---|---|---|
-//! | [`fallback`](PipelineBuilder::fallback) | any refusal or failure it handles | — | — (R59) |
+//! | [`rescue`](PipelineBuilder::rescue) | any refusal or failure it handles | — | — (R59) |
 //! | [`total_timeout`](PipelineBuilder::total_timeout) | the whole call, retries and waits included | `Timeout` | — (the attempt in flight is cancelled) |
 //! | [`retry`](PipelineBuilder::retry) | retryable errors and results | `RetriesExhausted` | each attempt separately (R61) |
 //! | [`throttle`](PipelineBuilder::throttle) | every attempt | `Rejected(Throttled)` | — |
@@ -31,8 +31,8 @@ use crate::bulkhead::{Bulkhead, BulkheadPermit};
 use crate::classify::{Classifier, DefaultClassifier};
 use crate::clock::{Clock, ClockHandle, Nanos};
 use crate::error::{ConfigError, Error, Name, Rejected, Violations};
-use crate::fallback::Fallback;
 use crate::random::{Random, SplitMix64};
+use crate::rescue::Rescue;
 use crate::retry::{Attempt, Next, RetryClock, RetryPolicy, Retrying};
 use crate::state::Outcome;
 
@@ -91,7 +91,7 @@ impl<T, E> std::fmt::Debug for Pipeline<T, E> {
         let s = &*self.stages;
         f.debug_struct("Pipeline")
             .field("name", &s.name)
-            .field("fallback", &s.fallback)
+            .field("rescue", &s.rescue)
             .field("total_timeout", &s.total_timeout)
             .field("retry", &s.retry)
             .field("throttle", &s.throttle)
@@ -123,7 +123,7 @@ enum Local {
 
 struct Stages<T, E> {
     name: Name,
-    fallback: Option<Fallback<T, E>>,
+    rescue: Option<Rescue<T, E>>,
     total_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
     retry_if: Option<Arc<RetryIf<E>>>,
@@ -147,7 +147,7 @@ impl<T, E> Pipeline<T, E> {
         PipelineBuilder {
             stages: Stages {
                 name: name.into(),
-                fallback: None,
+                rescue: None,
                 total_timeout: None,
                 retry: None,
                 retry_if: None,
@@ -193,9 +193,9 @@ impl<T, E> Pipeline<T, E> {
         }
     }
 
-    /// The fallback, if the pipeline has one (its activation counters).
-    pub fn fallback(&self) -> Option<&Fallback<T, E>> {
-        self.stages.fallback.as_ref()
+    /// The rescue, if the pipeline has one (its activation counters).
+    pub fn rescue(&self) -> Option<&Rescue<T, E>> {
+        self.stages.rescue.as_ref()
     }
 }
 
@@ -251,12 +251,12 @@ impl<T: 'static, E: 'static> Pipeline<T, E> {
                 }
             }
         };
-        match (result, &s.fallback) {
+        match (result, &s.rescue) {
             (Ok(t), _) => Ok(t),
             (Err(e), None) => Err(e),
-            (Err(e), Some(fallback)) => {
+            (Err(e), Some(rescue)) => {
                 let e = match e {
-                    Error::Inner(inner) if !fallback.runs_on_excluded() => {
+                    Error::Inner(inner) if !rescue.runs_on_excluded() => {
                         let (outcome, inner) = s.classify_err(inner);
                         if outcome == Outcome::Excluded {
                             return Err(Error::Inner(inner));
@@ -265,7 +265,7 @@ impl<T: 'static, E: 'static> Pipeline<T, E> {
                     }
                     other => other,
                 };
-                fallback.run(e, attempts.max(1)).await
+                rescue.run(e, attempts.max(1)).await
             }
         }
     }
@@ -419,7 +419,7 @@ impl<T, E> Stages<T, E> {
             retrying = retrying.through(breaker);
         }
         let ran = loop {
-            // Counted before the attempt: the fallback reads it if a total
+            // Counted before the attempt: the rescue reads it if a total
             // timeout cancels the call mid-attempt.
             *attempts = retrying.begin();
             let attempt = self.retryable(self.attempt(op).await);
@@ -488,9 +488,9 @@ impl<T, E> std::fmt::Debug for PipelineBuilder<T, E> {
 }
 
 impl<T, E> PipelineBuilder<T, E> {
-    /// Runs `fallback` for the refusals and failures it handles.
-    pub fn fallback(mut self, fallback: Fallback<T, E>) -> Self {
-        self.stages.fallback = Some(fallback);
+    /// Runs `rescue` for the refusals and failures it handles.
+    pub fn rescue(mut self, rescue: Rescue<T, E>) -> Self {
+        self.stages.rescue = Some(rescue);
         self
     }
     /// A limit on the whole call, retries and waits included (`> 0`).
@@ -533,7 +533,7 @@ impl<T, E> PipelineBuilder<T, E> {
         self
     }
     /// Decides how each attempt counts for the breaker (R4); default: `Ok`
-    /// succeeds, `Err` fails. Excluded errors also skip the fallback (R58).
+    /// succeeds, `Err` fails. Excluded errors also skip the rescue (R58).
     pub fn classifier(mut self, classifier: impl Classifier<T, E> + Send + Sync + 'static) -> Self {
         self.stages.classifier = Some(Arc::new(classifier));
         self

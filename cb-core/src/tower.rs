@@ -2,7 +2,7 @@
 //!
 //! [`PipelineLayer`] wraps a service so that every request goes through the
 //! pipeline's stages: an axum router gets route-level protection (a breaker,
-//! a concurrency limit and a fallback response per route), a tonic or hyper
+//! a concurrency limit and a rescue response per route), a tonic or hyper
 //! client gets retries and timeouts.
 //!
 //! Requests are consumed by the service they are sent to, so
@@ -12,7 +12,7 @@
 //! with a clone per attempt.
 //!
 //! The service's error is [`Error<S::Error>`](crate::Error). For axum, which
-//! needs infallible services, either give the pipeline a fallback that
+//! needs infallible services, either give the pipeline a rescue that
 //! always answers, or put `axum::error_handling::HandleErrorLayer` outside:
 //!
 //! ```text

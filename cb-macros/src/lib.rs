@@ -29,13 +29,13 @@ use proc_macro::TokenStream;
 ///
 /// ```
 /// use cb_core::circuit_breaker;
-/// use cb_core::fallback::Cause;
+/// use cb_core::rescue::Cause;
 ///
 /// #[derive(Debug)]
 /// struct AiError;
 ///
 /// #[circuit_breaker(name = "claude", template = "ai_provider", environment = "production",
-///                   failure_threshold = 2, timeout = "30s", fallback = cached_answer)]
+///                   failure_threshold = 2, open_duration = "30s", rescue = cached_answer)]
 /// async fn ask_claude(prompt: &str) -> Result<String, AiError> {
 ///     Err(AiError) // the provider is down
 /// }
@@ -69,10 +69,10 @@ use proc_macro::TokenStream;
 /// | `name = "claude"` | the breaker's name: in the registry, metrics, files (`instances.claude`) and variables (`CIRCUIT_BREAKER_CLAUDE_*`). Default: `module::path::function`. Methods with the same name in one module share a breaker unless named. |
 /// | `template = "ai_provider"` | a built-in template (`default`, `ai_provider`, `database`, `mcp_server`, `external_api`), or the path of a [`template!`] constant: `template = PAYMENTS` |
 /// | `environment = "production"` | pins the environment for this breaker (`development`, `staging`, `production`, `testing`); default: `CB_ENVIRONMENT` |
-/// | any breaker field, e.g. `failure_threshold = 2`, `failure_rate_threshold = 0.4`, `timeout = "30s"` | an override with the names, units and ranges of configuration files: **rates are fractions** in (0, 1] (0.4 is 40 %), **durations are strings** (`"500ms"`, `"30s"`, `"2m"`), and **`timeout` is the recovery timeout** (how long the circuit stays open, an alias of `recovery_timeout`), as in files |
+/// | any breaker field, e.g. `failure_threshold = 2`, `failure_rate_threshold = 0.4`, `open_duration = "30s"` | an override with the canonical names, units and ranges of configuration files: **rates are fractions** in (0, 1] (0.4 is 40 %), **durations are strings** (`"500ms"`, `"30s"`, `"2m"`). The files' and variables' other names (`timeout`, `recovery_timeout`, `fail_max`, ...) are compile errors naming the canonical field |
 /// | `call_timeout = "10s"` | a per-call deadline (same as `#[timeout("10s")]`) |
 /// | `retry(..)`, `bulkhead(..)` | the stages of `#[retry]` / `#[bulkhead]`, written inline |
-/// | `fallback = path` | a function `fn(&Cause<'_, E>) -> Result<T, E>` run when the call is refused, fails or times out (not for errors classified as excluded), at most once (R58–R60) |
+/// | `rescue = path` | a function `fn(&Cause<'_, E>) -> Result<T, E>` run when the call is refused, fails or times out (not for errors classified as excluded), at most once (R58–R60) |
 /// | `error = from` | keep the declared `Result<T, E>`; `E` must implement `From<cb_core::Error<E>>` |
 /// | `crate = "my_cb"` | the path of `cb-core` if you renamed it |
 ///
@@ -126,7 +126,7 @@ use proc_macro::TokenStream;
 ///         .call_with(async move { let __cb_ret: Result<String, AiError> = { /* body */ }; __cb_ret },
 ///                    &classifier)
 ///         .await;
-///     let __cb_result = run_fallback(__cb_result, &classifier, cached_answer);
+///     let __cb_result = run_rescue(__cb_result, &classifier, cached_answer);
 ///     __cb_result
 /// }
 /// ```
@@ -141,7 +141,7 @@ pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Retries a `#[circuit_breaker]` function (R44–R50); each attempt passes
-/// through the breaker (R61: fallback ∘ retry ∘ breaker ∘ timeout ∘ bulkhead,
+/// through the breaker (R61: rescue ∘ retry ∘ breaker ∘ timeout ∘ bulkhead,
 /// whatever order the attributes are written in).
 ///
 /// ```
@@ -399,7 +399,7 @@ pub fn tiered(args: TokenStream, item: TokenStream) -> TokenStream {
 /// the units and ranges of configuration files, checked when your crate
 /// compiles. Built-in names cannot be redefined. As in files, a template
 /// sits below the environment layer: the three values an environment sets
-/// (`failure_threshold`, `recovery_timeout`, `failure_rate_threshold`)
+/// (`failure_threshold`, `open_duration`, `failure_rate_threshold`)
 /// override the template's; pin them with `#[circuit_breaker]` arguments.
 ///
 /// # What it expands to

@@ -146,6 +146,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                                 Some(f) => {
                                     valid::check_value(f, &a.key, &a.value, &mut errors, &mut values, &mut at)
                                 }
+                                None if let Some(msg) = fields::alias(Some(&k), &ik) => {
+                                    errors.push(&a.key, msg);
+                                }
                                 None => {
                                     let keys = fields::keys(Some(&k));
                                     errors.push(
@@ -173,6 +176,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             }
             _ => match fields::find(None, &k) {
                 Some(f) => valid::check_value(f, &arg.key, &arg.value, &mut errors, &mut values, &mut at),
+                None if let Some(msg) = fields::alias(None, &k) => {
+                    errors.push(&arg.key, msg);
+                }
                 None => {
                     let mut keys = vec!["name", "base", "retry", "bulkhead", "call_timeout", "crate"];
                     keys.extend(fields::keys(None));

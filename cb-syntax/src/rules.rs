@@ -183,9 +183,9 @@ impl Order {
 /// Every rule between fields, in the order violations are reported.
 pub static RULES: &[Rule] = &[
     Rule {
-        field: "max_recovery_timeout",
+        field: "max_open_duration",
         order: Order::AtLeast,
-        bound: Bound::Field("recovery_timeout"),
+        bound: Bound::Field("open_duration"),
         when: &[],
         why: "",
     },

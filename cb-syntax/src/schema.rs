@@ -10,6 +10,11 @@ pub const DETECTORS: [&str; 4] = ["count_based", "percentage_based", "time_based
 /// The named jitter modes, as written (`retry.jitter`; a number is proportional jitter).
 pub const JITTERS: [&str; 4] = ["none", "full", "equal", "decorrelated"];
 
+/// What a rate accepts, as configuration errors say it, wherever the rate
+/// was written (a file, a variable or a builder call): one wording, so a
+/// value moved from a file into code meets the same rule.
+pub const FRACTION_ALLOWED: &str = "must be > 0 and <= 1 (a fraction: 0.4 means 40%)";
+
 /// A field's type and range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -77,7 +82,9 @@ impl Kind {
 pub struct Field {
     /// The canonical path, e.g. `failure_threshold` or `retry.max_attempts`.
     pub path: &'static str,
-    /// Other names accepted for the key within its section (the seeds' names).
+    /// Other names files and environment variables accept for the key within
+    /// its section (older and pybreaker spellings). Macro arguments and code
+    /// use only the canonical name.
     pub aliases: &'static [&'static str],
     /// Its type and range.
     pub kind: Kind,
@@ -145,11 +152,11 @@ pub static FIELDS: &[Field] = &[
         "Successful half-open probes that close it (R22)",
     ),
     f(
-        "recovery_timeout",
-        &["timeout", "open_duration"],
+        "open_duration",
+        &["recovery_timeout", "timeout", "reset_timeout"],
         DUR,
         false,
-        "How long the circuit stays open before a probe (the seeds' `timeout`)",
+        "How long the circuit stays open before a probe",
     ),
     f(
         "half_open_max_calls",
@@ -208,25 +215,25 @@ pub static FIELDS: &[Field] = &[
         "A call slower than this is slow (R12)",
     ),
     f(
-        "recovery_timeout_multiplier",
-        &[],
+        "open_duration_multiplier",
+        &["recovery_timeout_multiplier"],
         Kind::Factor,
         false,
         "Growth of the open period per failed recovery (R37)",
     ),
     f(
-        "max_recovery_timeout",
-        &[],
+        "max_open_duration",
+        &["max_recovery_timeout"],
         DUR,
         true,
-        "Cap of the growing open period; unset = `recovery_timeout`",
+        "Cap of the growing open period; unset = `open_duration`",
     ),
     f(
         "half_open_max_wait",
         &[],
         DUR,
         true,
-        "Stuck-probe deadline (R25), never off, so 0 is refused; unset = `recovery_timeout`",
+        "Stuck-probe deadline (R25), never off, so 0 is refused; unset = `open_duration`",
     ),
     f(
         "closed_count_interval",
@@ -392,7 +399,8 @@ pub static FIELDS: &[Field] = &[
     ),
 ];
 
-/// The sections and their other names in files (the seeds' `*_config`).
+/// The sections and their other names in files (the Python services'
+/// `*_config` spelling).
 pub static SECTIONS: &[(&str, &[&str])] = &[
     ("retry", &["retry_config"]),
     ("bulkhead", &["bulkhead_config"]),

@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use cb_core::config::LiveConfig;
 use cb_core::error::Violations;
-use cb_core::{BreakerBuilder, BreakerConfig, CircuitBreaker, Classifier, ConfigError, Name, Registry};
+use cb_core::{
+    BreakerConfig, CircuitBreaker, CircuitBreakerBuilder, Classifier, ConfigError, Name, Registry,
+};
 
 use crate::chain::{Served, TierChain};
 use crate::error::ChainError;
 use crate::tier::Tier;
 
-type Customize = Arc<dyn Fn(BreakerBuilder) -> BreakerBuilder + Send + Sync>;
+type Customize = Arc<dyn Fn(CircuitBreakerBuilder) -> CircuitBreakerBuilder + Send + Sync>;
 
 /// Builds a [`Tiered`] client; [`build`](Self::build) reports every problem at once.
 #[must_use = "a builder does nothing until `build` is called"]
@@ -110,7 +112,10 @@ impl<S> TieredBuilder<S> {
     ///     .build()?;
     /// # Ok::<(), cb_core::ConfigError>(())
     /// ```
-    pub fn configure(mut self, f: impl Fn(BreakerBuilder) -> BreakerBuilder + Send + Sync + 'static) -> Self {
+    pub fn configure(
+        mut self,
+        f: impl Fn(CircuitBreakerBuilder) -> CircuitBreakerBuilder + Send + Sync + 'static,
+    ) -> Self {
         self.customize = Some(Arc::new(f));
         self
     }
@@ -156,7 +161,7 @@ impl<S> TieredBuilder<S> {
                 let explicit = t
                     .chosen_config()
                     .or_else(|| self.explicit_config.then(|| self.config.clone()));
-                let customize = |b: BreakerBuilder| match &self.customize {
+                let customize = |b: CircuitBreakerBuilder| match &self.customize {
                     Some(f) => f(b),
                     None => b,
                 };

@@ -1,5 +1,5 @@
 //! Route-level protection for an axum app: each protected route gets its own
-//! breaker, concurrency limit and fallback response (the seeds' FastAPI
+//! breaker, concurrency limit and rescue response (the Python services' FastAPI
 //! middleware, as a tower layer).
 //!
 //! Run with `cargo run -p cb-examples --example axum_routes`. It serves on
@@ -15,14 +15,14 @@ use axum::error_handling::HandleErrorLayer;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cb_core::fallback::Cause;
+use cb_core::rescue::Cause;
 use cb_core::tower::PipelineLayer;
-use cb_core::{Bulkhead, CircuitBreaker, ConfigError, Error, Fallback, Outcome, Pipeline};
+use cb_core::{Bulkhead, CircuitBreaker, ConfigError, Error, Outcome, Pipeline, Rescue};
 use tower::ServiceBuilder;
 
 /// Refused: 503 with `Retry-After` in whole seconds, rounded up. Failed
 /// (e.g. timed out): 504.
-fn fallback_response(cause: &Cause<'_, Infallible>) -> Result<Response, Infallible> {
+fn rescue_response(cause: &Cause<'_, Infallible>) -> Result<Response, Infallible> {
     if !cause.is_refused() {
         return Ok((StatusCode::GATEWAY_TIMEOUT, "the route timed out\n").into_response());
     }
@@ -35,7 +35,7 @@ fn fallback_response(cause: &Cause<'_, Infallible>) -> Result<Response, Infallib
 }
 
 /// A route's protection: breaker (5xx answers are failures), timeout,
-/// concurrency limit, fallback response.
+/// concurrency limit, rescue response.
 fn protect(route: &'static str, max_concurrent: u32) -> Result<Pipeline<Response, Infallible>, ConfigError> {
     Pipeline::builder(route)
         .breaker(
@@ -50,12 +50,12 @@ fn protect(route: &'static str, max_concurrent: u32) -> Result<Pipeline<Response
         })
         .timeout(Duration::from_secs(2))
         .bulkhead(Bulkhead::builder(route).max_concurrent(max_concurrent).build()?)
-        .fallback(Fallback::from_fn(fallback_response))
+        .rescue(Rescue::from_fn(rescue_response))
         .build()
 }
 
 async fn never(e: Error<Infallible>) -> StatusCode {
-    // The fallback answers every refusal and failure.
+    // The rescue answers every refusal and failure.
     eprintln!("unhandled: {e}");
     StatusCode::INTERNAL_SERVER_ERROR
 }

@@ -1,4 +1,4 @@
-//! The macros end to end: a breaker with a fallback, a function with
+//! The macros end to end: a breaker with a rescue value, a function with
 //! fallback tiers, a tiered trait, a checked template, a derived
 //! classification, and the inventory of every declared breaker.
 //!
@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use cb_core::fallback::Cause;
+use cb_core::rescue::Cause;
 use cb_tiers::{Classify, circuit_breaker, fallback, template, tiered};
 
 /// What can go wrong calling an AI provider.
@@ -40,8 +40,8 @@ template! {
     pub const LLM = { base = "ai_provider", success_threshold = 1, minimum_calls = 2 };
 }
 
-#[circuit_breaker(name = "claude", template = LLM, failure_threshold = 2, timeout = "30s",
-                  circuit_type = "count_based", fallback = cached_answer)]
+#[circuit_breaker(name = "claude", template = LLM, failure_threshold = 2, open_duration = "30s",
+                  circuit_type = "count_based", rescue = cached_answer)]
 async fn ask_claude(prompt: &str) -> Result<String, AiError> {
     if prompt.is_empty() {
         return Err(AiError::Refused);
@@ -62,7 +62,7 @@ fn cached_answer(cause: &Cause<'_, AiError>) -> Result<String, AiError> {
     name = "claude-tiered",
     circuit_type = "count_based",
     failure_threshold = 1,
-    timeout = "30s"
+    open_duration = "30s"
 )]
 async fn ask_any(prompt: &str) -> Result<String, AiError> {
     if CLAUDE_UP.load(Ordering::SeqCst) {
@@ -115,7 +115,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    println!("\n#[circuit_breaker] with a fallback:");
+    println!("\n#[circuit_breaker] with a rescue value:");
     for prompt in ["hello", "", "again", "once more"] {
         let answer = ask_claude(prompt).await;
         println!("  ask_claude({prompt:?}) -> {answer:?}");

@@ -34,8 +34,8 @@ fn consecutive() -> CircuitBreaker {
 fn count_window() -> CircuitBreaker {
     CircuitBreaker::builder("alloc-window")
         .no_failure_threshold()
-        .failure_rate_threshold(50.0)
-        .count_window(100)
+        .failure_rate_threshold(0.5)
+        .sliding_window_size(100)
         .minimum_calls(10)
         .build()
         .unwrap()
@@ -128,8 +128,8 @@ fn memory_usage_reports_one_byte_per_window_outcome_and_a_pointer_handle() {
     let window = |n: u32| {
         CircuitBreaker::builder("memory")
             .no_failure_threshold()
-            .failure_rate_threshold(50.0)
-            .count_window(n)
+            .failure_rate_threshold(0.5)
+            .sliding_window_size(n)
             .minimum_calls(10)
             .build()
             .unwrap()

@@ -1,5 +1,5 @@
 //! Behaviour of the code the macros generate: breakers trip and reject,
-//! fallbacks get the right cause, tiers are skipped while open and
+//! rescue functions get the right cause, tiers are skipped while open and
 //! re-admitted after recovery, methods, generics, sync functions, derived
 //! classification, templates, the static inventory, concurrent callers.
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use cb_core::fallback::Cause;
+use cb_core::rescue::Cause;
 use cb_core::{Error, Registry, RejectReason, State};
 use cb_tiers::{ChainError, circuit_breaker, fallback, retry, template, timeout};
 
@@ -34,7 +34,7 @@ fn breaker(name: &str) -> cb_core::CircuitBreaker {
     name = "m.trips",
     circuit_type = "count_based",
     failure_threshold = 2,
-    timeout = "30s"
+    open_duration = "30s"
 )]
 async fn trips(fail: bool) -> Result<u32, AiError> {
     if fail { Err(AiError::Overloaded) } else { Ok(7) }
@@ -59,20 +59,20 @@ async fn the_breaker_trips_rejects_and_recovers() {
     assert_eq!(trips(false).await.unwrap(), 7); // the probe
 }
 
-// ---------------------------------------------------------------- fallback cause
+// ---------------------------------------------------------------- rescue cause
 
-static FALLBACK_CAUSES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+static RESCUE_CAUSES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
 fn cached_answer(cause: &Cause<'_, AiError>) -> Result<String, AiError> {
-    FALLBACK_CAUSES
+    RESCUE_CAUSES
         .lock()
         .unwrap()
         .push(format!("{:?}/{:?}", cause.kind(), cause.retry_after()));
     Ok("cached".into())
 }
 
-#[circuit_breaker(name = "m.fallback", circuit_type = "count_based", failure_threshold = 1, timeout = "10s", fallback = cached_answer)]
-async fn with_fallback(fail: bool) -> Result<String, AiError> {
+#[circuit_breaker(name = "m.rescue", circuit_type = "count_based", failure_threshold = 1, open_duration = "10s", rescue = cached_answer)]
+async fn with_rescue(fail: bool) -> Result<String, AiError> {
     if fail {
         Err(AiError::Overloaded)
     } else {
@@ -81,11 +81,11 @@ async fn with_fallback(fail: bool) -> Result<String, AiError> {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_fallback_gets_the_failure_then_the_rejection() {
-    assert_eq!(with_fallback(false).await.unwrap(), "fresh");
-    assert_eq!(with_fallback(true).await.unwrap(), "cached"); // failed, and tripped
-    assert_eq!(with_fallback(false).await.unwrap(), "cached"); // refused: open
-    let causes = FALLBACK_CAUSES.lock().unwrap().clone();
+async fn the_rescue_gets_the_failure_then_the_rejection() {
+    assert_eq!(with_rescue(false).await.unwrap(), "fresh");
+    assert_eq!(with_rescue(true).await.unwrap(), "cached"); // failed, and tripped
+    assert_eq!(with_rescue(false).await.unwrap(), "cached"); // refused: open
+    let causes = RESCUE_CAUSES.lock().unwrap().clone();
     assert_eq!(
         causes,
         [
@@ -105,7 +105,7 @@ static PRIMARY_DOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
     name = "m.claude",
     circuit_type = "count_based",
     failure_threshold = 1,
-    timeout = "20s"
+    open_duration = "20s"
 )]
 async fn ask_claude(prompt: &str) -> Result<String, AiError> {
     TIER_CALLS.lock().unwrap().push("claude");
@@ -271,7 +271,7 @@ template! {
     pub const PAYMENTS = { base = "external_api", circuit_type = "count_based", success_threshold = 4, half_open_max_calls = 3 };
 }
 
-#[circuit_breaker(name = "m.payments", template = PAYMENTS, failure_threshold = 1, timeout = "5s")]
+#[circuit_breaker(name = "m.payments", template = PAYMENTS, failure_threshold = 1, open_duration = "5s")]
 async fn charge(fail: bool) -> Result<(), AiError> {
     if fail { Err(AiError::Overloaded) } else { Ok(()) }
 }

@@ -45,8 +45,8 @@ fn cb(window: Option<u32>) -> cb_core::CircuitBreaker {
     let b = match window {
         Some(n) => b
             .no_failure_threshold()
-            .failure_rate_threshold(50.0)
-            .count_window(n)
+            .failure_rate_threshold(0.5)
+            .sliding_window_size(n)
             .minimum_calls(10),
         None => b.failure_threshold(5),
     };

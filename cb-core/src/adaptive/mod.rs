@@ -12,7 +12,7 @@
 //!   [`Bulkhead`](crate::Bulkhead).
 //!
 //! The growing open duration on repeated failed recoveries (R37) belongs to
-//! the breaker: [`BreakerBuilder::open_duration_backoff`](crate::BreakerBuilder::open_duration_backoff).
+//! the breaker: [`CircuitBreakerBuilder::open_duration_multiplier`](crate::CircuitBreakerBuilder::open_duration_multiplier).
 //!
 //! All three take their time from an injected clock and their randomness from
 //! an injected [`Random`](crate::random::Random) (R95); none holds a lock across an `.await` (R93).

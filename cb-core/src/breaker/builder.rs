@@ -8,8 +8,23 @@ use crate::clock::{Clock, ClockHandle};
 use crate::error::{ConfigError, Name};
 use crate::event::Listener;
 
+/// A time window's buckets and length when only the other one is set: the
+/// files' defaults (`window_buckets`, `window_duration`).
+const DEFAULT_BUCKETS: u32 = 10;
+const DEFAULT_WINDOW_DURATION: Duration = Duration::from_secs(60);
+
 /// Builds a [`CircuitBreaker`]; [`build`](Self::build) reports every invalid
 /// value at once.
+///
+/// Each method is named after the field it sets, with that field's unit, as
+/// files, variables and macro arguments write it: rates are fractions in
+/// (0, 1]. The window follows the files' fields: [`sliding_window_size`]
+/// makes a count window, [`window_duration`] and [`window_buckets`] a time
+/// window (the files' `circuit_type: time_based`); the last call wins.
+///
+/// [`sliding_window_size`]: Self::sliding_window_size
+/// [`window_duration`]: Self::window_duration
+/// [`window_buckets`]: Self::window_buckets
 ///
 /// ```
 /// use cb_core::CircuitBreaker;
@@ -17,29 +32,30 @@ use crate::event::Listener;
 ///
 /// let breaker = CircuitBreaker::builder("claude")
 ///     .failure_threshold(3)                       // 3 consecutive failures, or
-///     .failure_rate_threshold(40.0)               // 40 % of the last 50 calls
-///     .count_window(50)
+///     .failure_rate_threshold(0.4)                // 40 % of the last 50 calls
+///     .sliding_window_size(50)
 ///     .minimum_calls(10)
-///     .slow_call_rate_threshold(80.0)             // or 80 % slower than 20 s
+///     .slow_call_rate_threshold(0.8)              // or 80 % slower than 20 s
 ///     .slow_call_duration_threshold(Duration::from_secs(20))
 ///     .open_duration(Duration::from_secs(60))
-///     .open_duration_backoff(2.0, Duration::from_secs(600)) // 60 s, 120 s, ... 600 s
+///     .open_duration_multiplier(2.0)              // 60 s, 120 s, ... 600 s
+///     .max_open_duration(Duration::from_secs(600))
 ///     .half_open_max_calls(1)
 ///     .success_threshold(2)
 ///     .build()?;
 /// # Ok::<(), cb_core::ConfigError>(())
 /// ```
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct BreakerBuilder {
+pub struct CircuitBreakerBuilder {
     name: Name,
     config: BreakerConfig,
     clock: Option<ClockHandle>,
     listeners: Vec<Arc<dyn Listener>>,
 }
 
-impl std::fmt::Debug for BreakerBuilder {
+impl std::fmt::Debug for CircuitBreakerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BreakerBuilder")
+        f.debug_struct("CircuitBreakerBuilder")
             .field("name", &self.name)
             .field("config", &self.config)
             .field("clock", &self.clock)
@@ -48,7 +64,7 @@ impl std::fmt::Debug for BreakerBuilder {
     }
 }
 
-impl BreakerBuilder {
+impl CircuitBreakerBuilder {
     pub(crate) fn new(name: Name) -> Self {
         Self {
             name,
@@ -76,15 +92,16 @@ impl BreakerBuilder {
         self
     }
 
-    /// Trips when the window's failure rate reaches `percent` (0 < percent <= 100).
-    pub fn failure_rate_threshold(mut self, percent: f64) -> Self {
-        self.config.failure_rate_threshold = Some(percent);
+    /// Trips when the window's failure rate reaches `fraction`, in (0, 1]:
+    /// 0.4 is 40 %, as in files. Anything else fails [`build`](Self::build).
+    pub fn failure_rate_threshold(mut self, fraction: f64) -> Self {
+        self.config.failure_rate_threshold = Some(fraction);
         self
     }
 
-    /// Trips when the window's slow-call rate reaches `percent` (0 < percent <= 100).
-    pub fn slow_call_rate_threshold(mut self, percent: f64) -> Self {
-        self.config.slow_call_rate_threshold = Some(percent);
+    /// Trips when the window's slow-call rate reaches `fraction`, in (0, 1].
+    pub fn slow_call_rate_threshold(mut self, fraction: f64) -> Self {
+        self.config.slow_call_rate_threshold = Some(fraction);
         self
     }
 
@@ -94,14 +111,30 @@ impl BreakerBuilder {
         self
     }
 
-    /// The rate detectors judge the last `size` calls (R8).
-    pub fn count_window(mut self, size: u32) -> Self {
+    /// The rate detectors judge the last `size` calls (R8): a count window.
+    pub fn sliding_window_size(mut self, size: u32) -> Self {
         self.config.window = Window::Count { size };
         self
     }
 
-    /// The rate detectors judge the calls of the last `length`, in `buckets` buckets (R10).
-    pub fn time_window(mut self, length: Duration, buckets: u32) -> Self {
+    /// The rate detectors judge the calls of the last `length` (R10): a time
+    /// window, keeping its buckets if it was one already (else 10).
+    pub fn window_duration(mut self, length: Duration) -> Self {
+        let buckets = match self.config.window {
+            Window::Time { buckets, .. } => buckets,
+            Window::Count { .. } => DEFAULT_BUCKETS,
+        };
+        self.config.window = Window::Time { length, buckets };
+        self
+    }
+
+    /// A time window split into `buckets` buckets (R10), keeping its length
+    /// if it was one already (else 60 s).
+    pub fn window_buckets(mut self, buckets: u32) -> Self {
+        let length = match self.config.window {
+            Window::Time { length, .. } => length,
+            Window::Count { .. } => DEFAULT_WINDOW_DURATION,
+        };
         self.config.window = Window::Time { length, buckets };
         self
     }
@@ -118,10 +151,16 @@ impl BreakerBuilder {
         self
     }
 
-    /// Grows the open duration by `multiplier` for each consecutive failed
-    /// recovery, up to `max` (R37).
-    pub fn open_duration_backoff(mut self, multiplier: f64, max: Duration) -> Self {
+    /// Grows the open duration by `multiplier` (>= 1) for each consecutive
+    /// failed recovery (R37); 1 keeps it fixed.
+    pub fn open_duration_multiplier(mut self, multiplier: f64) -> Self {
         self.config.open_duration_multiplier = multiplier;
+        self
+    }
+
+    /// The ceiling of the growing open duration (R37); at least
+    /// `open_duration`.
+    pub fn max_open_duration(mut self, max: Duration) -> Self {
         self.config.max_open_duration = Some(max);
         self
     }

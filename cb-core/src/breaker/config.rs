@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use cb_syntax::rules::Fact;
+
 use crate::error::{ConfigError, Violations};
 
 /// The window that failure-rate and slow-call-rate detectors judge.
@@ -28,7 +30,7 @@ impl Default for Window {
 }
 
 /// Everything that decides a breaker's behaviour. Plain data: build it by
-/// hand, from the [`BreakerBuilder`](crate::BreakerBuilder), or from
+/// hand, from the [`CircuitBreakerBuilder`](crate::CircuitBreakerBuilder), or from
 /// configuration files; [`BreakerConfig::validate`] reports every invalid
 /// field at once.
 ///
@@ -37,10 +39,11 @@ impl Default for Window {
 pub struct BreakerConfig {
     /// Trip after this many consecutive failures (R7). `None` disables the detector.
     pub failure_threshold: Option<u32>,
-    /// Trip when the window's failure rate, in percent, reaches this (R8, R10).
+    /// Trip when the window's failure rate reaches this fraction in (0, 1]
+    /// (R8, R10): 0.4 is 40 %, as in files.
     /// `None` disables the detector.
     pub failure_rate_threshold: Option<f64>,
-    /// Trip when the window's slow-call rate, in percent, reaches this (R12).
+    /// Trip when the window's slow-call rate reaches this fraction in (0, 1] (R12).
     /// `None` disables slow-call detection.
     pub slow_call_rate_threshold: Option<f64>,
     /// A call is slow when it takes strictly longer than this (R12).
@@ -73,7 +76,7 @@ pub struct BreakerConfig {
 }
 
 impl Default for BreakerConfig {
-    /// The seeds' defaults: 5 consecutive failures, 60 s open, 3 successful
+    /// The Python services' defaults: 5 consecutive failures, 60 s open, 3 successful
     /// probes of at most 3 at once, a 100-call window judged from 10 calls.
     fn default() -> Self {
         Self {
@@ -103,39 +106,21 @@ impl BreakerConfig {
             v.at_least_one("failure_threshold", n.into());
         }
         if let Some(r) = self.failure_rate_threshold {
-            v.percent("failure_rate_threshold", r);
+            v.rate("failure_rate_threshold", r);
         }
         if let Some(r) = self.slow_call_rate_threshold {
-            v.percent("slow_call_rate_threshold", r);
+            v.rate("slow_call_rate_threshold", r);
         }
         v.positive("slow_call_duration_threshold", self.slow_call_duration_threshold);
         match self.window {
-            Window::Count { size } => v.at_least_one("window.size", size.into()),
-            Window::Time { length, buckets } => {
-                v.at_least_one("window.buckets", buckets.into());
-                if buckets >= 1 && length < Duration::from_millis(u64::from(buckets)) {
-                    v.push(
-                        "window.length",
-                        format_args!("{length:?}"),
-                        format!("must be >= 1ms per bucket ({buckets} buckets => >= {buckets}ms)"),
-                    );
-                }
-            }
+            Window::Count { size } => v.at_least_one("sliding_window_size", size.into()),
+            Window::Time { buckets, .. } => v.at_least_one("window_buckets", buckets.into()),
         }
         v.at_least_one("minimum_calls", self.minimum_calls.into());
         v.positive("open_duration", self.open_duration);
         let m = self.open_duration_multiplier;
         if !(m.is_finite() && m >= 1.0) {
             v.push("open_duration_multiplier", m, "must be a finite number >= 1");
-        }
-        if let Some(max) = self.max_open_duration
-            && max < self.open_duration
-        {
-            v.push(
-                "max_open_duration",
-                format_args!("{max:?}"),
-                format!("must be >= open_duration ({:?})", self.open_duration),
-            );
         }
         v.at_least_one("half_open_max_calls", self.half_open_max_calls.into());
         v.at_least_one("success_threshold", self.success_threshold.into());
@@ -154,6 +139,7 @@ impl BreakerConfig {
         if let Some(i) = self.closed_count_interval {
             v.positive("closed_count_interval", i);
         }
+        v.rules("", |path| self.fact(path));
         if self.failure_threshold.is_none()
             && self.failure_rate_threshold.is_none()
             && self.slow_call_rate_threshold.is_none()
@@ -165,6 +151,19 @@ impl BreakerConfig {
             );
         }
         v.finish()
+    }
+
+    /// What the rules between fields know of the field at `path`: the
+    /// durations and counts they compare, under the files' names.
+    fn fact(&self, path: &str) -> Fact<'static> {
+        match (path, self.window) {
+            ("open_duration", _) => Fact::Duration(self.open_duration),
+            ("max_open_duration", _) => self.max_open_duration.map_or(Fact::Unset, Fact::Duration),
+            ("circuit_type", Window::Time { .. }) => Fact::Name("time_based"),
+            ("window_duration", Window::Time { length, .. }) => Fact::Duration(length),
+            ("window_buckets", Window::Time { buckets, .. }) => Fact::Count(buckets.into()),
+            _ => Fact::Unknown,
+        }
     }
 
     /// Whether any rate detector needs the window.
@@ -218,7 +217,7 @@ mod tests {
         let cfg = BreakerConfig {
             failure_threshold: Some(0),
             failure_rate_threshold: Some(f64::NAN),
-            slow_call_rate_threshold: Some(100.5),
+            slow_call_rate_threshold: Some(1.005),
             slow_call_duration_threshold: Duration::ZERO,
             window: Window::Count { size: 0 },
             minimum_calls: 0,
@@ -239,7 +238,7 @@ mod tests {
                 "failure_rate_threshold",
                 "slow_call_rate_threshold",
                 "slow_call_duration_threshold",
-                "window.size",
+                "sliding_window_size",
                 "minimum_calls",
                 "open_duration",
                 "open_duration_multiplier",
@@ -251,14 +250,14 @@ mod tests {
         );
         assert!(
             err.to_string()
-                .contains("failure_rate_threshold = NaN: must be > 0 and <= 100")
+                .contains("failure_rate_threshold = NaN: must be > 0 and <= 1 (a fraction: 0.4 means 40%)")
         );
     }
 
     #[test]
     fn r77_boundary_values_are_accepted() {
         let cfg = BreakerConfig {
-            failure_rate_threshold: Some(100.0),
+            failure_rate_threshold: Some(1.0),
             half_open_max_calls: 1,
             minimum_calls: 500,
             window: Window::Count { size: 10 },
@@ -285,7 +284,7 @@ mod tests {
             msg.contains("max_open_duration = 1s: must be >= open_duration (60s)"),
             "{msg}"
         );
-        assert!(msg.contains("window.length = 5ms"), "{msg}");
+        assert!(msg.contains("window_duration = 5ms"), "{msg}");
         assert!(msg.contains("at least one detector"), "{msg}");
     }
 

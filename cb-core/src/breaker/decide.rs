@@ -186,13 +186,13 @@ mod tests {
 
     #[test]
     fn r8_a_failure_rate_trips_at_its_threshold_inclusive() {
-        // 3 failures in 5: 60 %.
+        // 3 failures in 5: 0.6.
         let t = totals(5, 3, 0);
         assert_eq!(
-            rates_trip(&t, 5, Some(60.0), None, true, true),
+            rates_trip(&t, 5, Some(0.6), None, true, true),
             Some(TransitionReason::FailureRate)
         );
-        assert_eq!(rates_trip(&t, 5, Some(60.1), None, true, true), None);
+        assert_eq!(rates_trip(&t, 5, Some(0.601), None, true, true), None);
         // A detector that is off never trips.
         assert_eq!(rates_trip(&t, 5, None, None, true, true), None);
     }
@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn r11_no_rate_is_judged_below_minimum_calls() {
         let t = totals(4, 4, 4);
-        assert_eq!(rates_trip(&t, 5, Some(50.0), Some(50.0), true, true), None);
+        assert_eq!(rates_trip(&t, 5, Some(0.5), Some(0.5), true, true), None);
         assert_eq!(
             rates_trip(&totals(0, 0, 0), 0, Some(0.0), Some(0.0), true, true),
             None
@@ -211,31 +211,31 @@ mod tests {
     fn r12_a_slow_call_rate_trips_even_when_every_call_succeeded() {
         let t = totals(5, 0, 3);
         assert_eq!(
-            rates_trip(&t, 5, Some(50.0), Some(60.0), true, true),
+            rates_trip(&t, 5, Some(0.5), Some(0.6), true, true),
             Some(TransitionReason::SlowCallRate)
         );
-        assert_eq!(rates_trip(&t, 5, Some(50.0), Some(61.0), true, true), None);
+        assert_eq!(rates_trip(&t, 5, Some(0.5), Some(0.61), true, true), None);
         // Both over their thresholds: the failure rate is the reason.
         let both = totals(5, 5, 5);
         assert_eq!(
-            rates_trip(&both, 5, Some(50.0), Some(50.0), true, true),
+            rates_trip(&both, 5, Some(0.5), Some(0.5), true, true),
             Some(TransitionReason::FailureRate)
         );
     }
 
     #[test]
     fn r8_r10_r12_a_fast_success_never_trips_a_rate() {
-        // 3 failures in 5 read 60 %, but the call just recorded succeeded
+        // 3 failures in 5 read 0.6, but the call just recorded succeeded
         // fast: only a failure trips the failure rate, only a slow call the
         // slow-call rate.
         let t = totals(5, 3, 3);
-        assert_eq!(rates_trip(&t, 5, Some(50.0), Some(50.0), false, false), None);
+        assert_eq!(rates_trip(&t, 5, Some(0.5), Some(0.5), false, false), None);
         assert_eq!(
-            rates_trip(&t, 5, Some(50.0), Some(50.0), false, true),
+            rates_trip(&t, 5, Some(0.5), Some(0.5), false, true),
             Some(TransitionReason::SlowCallRate)
         );
         assert_eq!(
-            rates_trip(&t, 5, Some(50.0), None, true, false),
+            rates_trip(&t, 5, Some(0.5), None, true, false),
             Some(TransitionReason::FailureRate)
         );
     }

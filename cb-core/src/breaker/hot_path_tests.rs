@@ -112,8 +112,8 @@ fn closed_success_on_the_consecutive_detector_writes_only_the_callers_stripe() {
 fn closed_success_on_a_full_clean_count_window_writes_only_the_callers_stripe() {
     let b = CircuitBreaker::builder("hot-count-window")
         .no_failure_threshold()
-        .failure_rate_threshold(50.0)
-        .count_window(100)
+        .failure_rate_threshold(0.5)
+        .sliding_window_size(100)
         .minimum_calls(10)
         .build()
         .unwrap();

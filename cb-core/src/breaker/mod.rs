@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use crate::state::{Outcome, State, TransitionReason};
-pub use builder::BreakerBuilder;
+pub use builder::CircuitBreakerBuilder;
 pub use config::{BreakerConfig, Window};
 pub use permit::Permit;
 
@@ -194,8 +194,8 @@ impl Hot {
 
 impl CircuitBreaker {
     /// Starts building a breaker named `name`.
-    pub fn builder(name: impl Into<Name>) -> BreakerBuilder {
-        BreakerBuilder::new(name.into())
+    pub fn builder(name: impl Into<Name>) -> CircuitBreakerBuilder {
+        CircuitBreakerBuilder::new(name.into())
     }
 
     pub(crate) fn from_parts(

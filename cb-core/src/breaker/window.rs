@@ -32,15 +32,14 @@ impl Totals {
         self.failures -= other.failures;
         self.slow -= other.slow;
     }
-    /// Failure rate in percent, `None` below `min_calls` (R40).
+    /// Failure rate as a fraction, `None` below `min_calls` (R40).
+    /// A fraction like the thresholds, so `2 / 5` meets `0.4` exactly.
     pub(crate) fn failure_rate(&self, min_calls: u32) -> Option<f64> {
-        (self.calls >= min_calls && self.calls > 0)
-            .then(|| f64::from(self.failures) * 100.0 / f64::from(self.calls))
+        (self.calls >= min_calls && self.calls > 0).then(|| f64::from(self.failures) / f64::from(self.calls))
     }
-    /// Slow-call rate in percent, `None` below `min_calls`.
+    /// Slow-call rate as a fraction, `None` below `min_calls`.
     pub(crate) fn slow_rate(&self, min_calls: u32) -> Option<f64> {
-        (self.calls >= min_calls && self.calls > 0)
-            .then(|| f64::from(self.slow) * 100.0 / f64::from(self.calls))
+        (self.calls >= min_calls && self.calls > 0).then(|| f64::from(self.slow) / f64::from(self.calls))
     }
 }
 
@@ -187,7 +186,7 @@ mod tests {
         }
         let t = w.totals(0);
         assert_eq!((t.calls, t.failures), (5, 3));
-        assert_eq!(t.failure_rate(5), Some(60.0));
+        assert_eq!(t.failure_rate(5), Some(0.6));
         // Three successes push out the three failures.
         for _ in 0..3 {
             w.record(0, false, false);
@@ -202,7 +201,7 @@ mod tests {
         w.record(0, true, false);
         assert_eq!(w.totals(0).failure_rate(2), None);
         w.record(0, true, false);
-        assert_eq!(w.totals(0).failure_rate(2), Some(100.0));
+        assert_eq!(w.totals(0).failure_rate(2), Some(1.0));
     }
 
     #[test]

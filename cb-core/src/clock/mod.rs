@@ -1,7 +1,7 @@
 //! Injectable monotonic time.
 //!
 //! Nothing in `cb-core` reads the time directly: every breaker owns a clock,
-//! chosen with [`BreakerBuilder::clock`](crate::BreakerBuilder::clock). Time is
+//! chosen with [`CircuitBreakerBuilder::clock`](crate::CircuitBreakerBuilder::clock). Time is
 //! a [`Duration`] since an origin fixed for the clock's life, so it never goes
 //! backwards and a wall-clock step cannot shorten or extend an open circuit (R20).
 //!

@@ -3,9 +3,9 @@
 //! Every field can be set for all breakers with `CIRCUIT_BREAKER_<FIELD>` and
 //! for one breaker with `CIRCUIT_BREAKER_<NAME>_<FIELD>` (the per-breaker
 //! variable wins). `<FIELD>` is the field's path in upper case with `.`
-//! replaced by `_` (`RETRY_MAX_ATTEMPTS`); the seeds' names for top-level
-//! fields work too (`FAIL_MAX`, `TIMEOUT`, `HALF_OPEN_CALLS`, and
-//! `RECOVERY_TIMEOUT` is the canonical one). `<NAME>` is the breaker's name in
+//! replaced by `_` (`RETRY_MAX_ATTEMPTS`); the other names of top-level
+//! fields work too (pybreaker's `FAIL_MAX` and `RESET_TIMEOUT`, the older
+//! `RECOVERY_TIMEOUT` and `TIMEOUT` for `OPEN_DURATION`, `HALF_OPEN_CALLS`). `<NAME>` is the breaker's name in
 //! upper case with every character other than a letter or digit replaced by
 //! `_`: breaker `claude-opus` reads `CIRCUIT_BREAKER_CLAUDE_OPUS_FAILURE_THRESHOLD`.
 //! A variable set to the empty string counts as unset.
@@ -144,7 +144,15 @@ mod tests {
             var_names("CIRCUIT_BREAKER_RAG_", r),
             ["CIRCUIT_BREAKER_RAG_RETRY_MAX_ATTEMPTS"]
         );
-        let t = field("recovery_timeout").unwrap();
-        assert_eq!(var_names(PREFIX, t)[0], "CIRCUIT_BREAKER_RECOVERY_TIMEOUT");
+        let t = field("open_duration").unwrap();
+        assert_eq!(
+            var_names(PREFIX, t),
+            [
+                "CIRCUIT_BREAKER_OPEN_DURATION",
+                "CIRCUIT_BREAKER_RECOVERY_TIMEOUT",
+                "CIRCUIT_BREAKER_TIMEOUT",
+                "CIRCUIT_BREAKER_RESET_TIMEOUT",
+            ]
+        );
     }
 }

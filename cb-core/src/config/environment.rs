@@ -12,14 +12,15 @@ use crate::error::{ConfigError, Violation};
 
 /// The variable that selects the environment.
 pub const ENV_VAR: &str = "CB_ENVIRONMENT";
-/// The seeds' name for it, read when [`ENV_VAR`] is unset.
-pub const SEED_ENV_VAR: &str = "ENVIRONMENT";
+/// The legacy variable the Python services read, used when [`ENV_VAR`] is
+/// unset.
+pub const LEGACY_ENV_VAR: &str = "ENVIRONMENT";
 
-/// A deployment environment. Each sets the three values of the seeds' table
-/// (failure threshold, recovery timeout, failure rate), which override the
+/// A deployment environment. Each sets the three values of the Python services' table
+/// (failure threshold, open duration, failure rate), which override the
 /// template's (see [`ConfigLayers`](super::ConfigLayers) for the order).
 ///
-/// | environment | failure_threshold | recovery_timeout | failure_rate_threshold |
+/// | environment | failure_threshold | open_duration | failure_rate_threshold |
 /// |---|---|---|---|
 /// | development | 10 | 180 s | 0.7 |
 /// | staging | 5 | 90 s | 0.5 |
@@ -69,19 +70,19 @@ impl Environment {
         };
         [
             ("failure_threshold", Value::Int(threshold)),
-            ("recovery_timeout", Value::Duration(Duration::from_secs(secs))),
+            ("open_duration", Value::Duration(Duration::from_secs(secs))),
             ("failure_rate_threshold", Value::Float(rate)),
         ]
     }
 
     /// The environment named by [`ENV_VAR`] (`CB_ENVIRONMENT`), else by
-    /// [`SEED_ENV_VAR`] (`ENVIRONMENT`), else [`Environment::Production`].
+    /// [`LEGACY_ENV_VAR`] (`ENVIRONMENT`), else [`Environment::Production`].
     ///
     /// Production is the default because a deployment that forgot the
     /// variable should get the strict thresholds; a laptop that forgot it
     /// only sees breakers trip a little sooner.
     pub fn from_env(env: &dyn EnvSource) -> Result<Environment, ConfigError> {
-        for var in [ENV_VAR, SEED_ENV_VAR] {
+        for var in [ENV_VAR, LEGACY_ENV_VAR] {
             if let Some(value) = env.var(var).filter(|v| !v.trim().is_empty()) {
                 return value.parse().map_err(|e: ConfigError| {
                     ConfigError::new(
@@ -150,7 +151,7 @@ mod tests {
     }
 
     #[test]
-    fn selected_by_variable_with_seed_fallback_and_default() {
+    fn selected_by_variable_with_legacy_fallback_and_default() {
         assert_eq!(
             Environment::from_env(&vars(&[])).unwrap(),
             Environment::Production

@@ -79,7 +79,7 @@ pub enum LoadError {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Body {
     pub(crate) entries: Vec<Entry>,
-    /// `template:`, else `metadata.template:` (the seeds write it there).
+    /// `template:`, else `metadata.template:` (the Python services' example file writes it there).
     pub(crate) template: Option<String>,
     /// `base_config:` (configs and instances) or `base:` (templates).
     pub(crate) base: Option<String>,
@@ -87,7 +87,7 @@ pub(crate) struct Body {
 
 /// A parsed, checked configuration file.
 ///
-/// Two shapes are accepted. A *single* configuration (the seeds' shape)
+/// Two shapes are accepted. A *single* configuration (the Python services' shape)
 /// holds a breaker's keys at the top level; its `name` says which breaker it
 /// configures, and without a `name` it applies to every breaker. A *multi*
 /// file has up to three sections:
@@ -99,7 +99,7 @@ pub(crate) struct Body {
 ///   default: { retry: { max_attempts: 2 } }   # applies to every breaker
 ///   critical: { template: chat_llm, failure_threshold: 2 }
 /// instances:            # per-breaker overrides (the file layer, highest)
-///   claude: { base_config: critical, recovery_timeout: 30s }
+///   claude: { base_config: critical, open_duration: 30s }
 /// ```
 ///
 /// ```

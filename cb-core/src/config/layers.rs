@@ -23,11 +23,11 @@ use crate::error::{ConfigError, Violation, Violations};
 /// use std::time::Duration;
 ///
 /// let layers = ConfigLayers::new(Environment::Production);
-/// let o = Overrides::new().template("database").set("failure_threshold", 2u32).set("recovery_timeout", "15s");
+/// let o = Overrides::new().template("database").set("failure_threshold", 2u32).set("open_duration", "15s");
 /// let cfg = layers.resolve("orders-db", &o)?;
 /// assert_eq!(cfg.failure_threshold, Some(2));
 /// assert_eq!(cfg.open_duration, Duration::from_secs(15));
-/// assert_eq!(cfg.failure_rate_threshold, Some(40.0)); // production's 0.4, as a percentage
+/// assert_eq!(cfg.failure_rate_threshold, Some(0.4)); // production
 /// # Ok::<(), cb_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -82,7 +82,7 @@ impl Overrides {
 ///
 /// 1. built-in defaults ([`Settings::default`]);
 /// 2. templates: `default`, then the breaker's template and its bases, root first;
-/// 3. the environment ([`Environment`]: failure threshold, recovery timeout, failure rate);
+/// 3. the environment ([`Environment`]: failure threshold, open duration, failure rate);
 /// 4. the file: `configs.default`, the instance's `base_config` chain, the instance;
 /// 5. environment variables: `CIRCUIT_BREAKER_<FIELD>`, then `CIRCUIT_BREAKER_<NAME>_<FIELD>`;
 /// 6. code: what the declaring code asked for ([`ConfigLayers::declare`]),
@@ -142,8 +142,8 @@ impl ConfigLayers {
         }
     }
 
-    /// Layers whose environment comes from `CB_ENVIRONMENT` (or the seeds'
-    /// `ENVIRONMENT`; production when neither is set), reading the process
+    /// Layers whose environment comes from `CB_ENVIRONMENT` (or the legacy
+    /// `ENVIRONMENT` variable; production when neither is set), reading the process
     /// environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_env_source(ProcessEnv)

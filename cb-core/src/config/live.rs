@@ -11,6 +11,7 @@ use super::settings::Settings;
 use super::template::Template;
 use crate::breaker::{BreakerConfig, CircuitBreaker};
 use crate::error::{ConfigError, Name, Violations};
+use crate::event::Listener;
 use crate::registry::{ConfigSource, Registry};
 
 /// A breaker's configuration changed at run time.
@@ -26,7 +27,7 @@ pub struct ConfigChange {
     pub settings: Settings,
 }
 
-type ChangeListener = Arc<dyn Fn(&ConfigChange) + Send + Sync>;
+type ChangeListener = Arc<dyn Listener<ConfigChange>>;
 
 struct Inner {
     layers: RwLock<ConfigLayers>,
@@ -272,8 +273,9 @@ impl LiveConfig {
     }
 
     /// Calls `listener` for every breaker whose configuration an update or
-    /// reload changed, after the change took effect, outside any lock.
-    pub fn subscribe(&self, listener: impl Fn(&ConfigChange) + Send + Sync + 'static) {
+    /// reload changed, after the change took effect, on the updating thread,
+    /// outside any lock; a panicking listener is contained (see [`Listener`]).
+    pub fn subscribe(&self, listener: impl Listener<ConfigChange>) {
         self.inner.listeners.write_unpoisoned().push(Arc::new(listener));
     }
 
@@ -332,7 +334,7 @@ impl LiveConfig {
             self.inner.listeners.read().map(|l| l.clone()).unwrap_or_default();
         for change in &changes {
             for l in &listeners {
-                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| l(change))).is_err() {
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| l.on_event(change))).is_err() {
                     tracing::error!(breaker = %change.name, "a configuration listener panicked");
                 }
             }

@@ -8,7 +8,7 @@
 //! 2. templates ([`Template`]: `default`, then `ai_provider`, `database`,
 //!    `mcp_server`, `external_api` or your own, with their bases);
 //! 3. the environment ([`Environment`], chosen by `CB_ENVIRONMENT`, else the
-//!    seeds' `ENVIRONMENT`, else **production**);
+//!    legacy `ENVIRONMENT` variable, else **production**);
 //! 4. the file ([`ConfigFile`], YAML or TOML: `configs.default`, shared
 //!    named configs via `base_config`, then the instance);
 //! 5. environment variables: `CIRCUIT_BREAKER_<FIELD>` for every breaker,
@@ -24,33 +24,39 @@
 //! use std::collections::HashMap;
 //! use std::time::Duration;
 //!
-//! let vars = HashMap::from([("CIRCUIT_BREAKER_CLAUDE_RECOVERY_TIMEOUT".to_string(), "45s".to_string())]);
+//! let vars = HashMap::from([("CIRCUIT_BREAKER_CLAUDE_OPEN_DURATION".to_string(), "45s".to_string())]);
 //! let layers = ConfigLayers::new(Environment::Production).with_env_source(vars);
 //! let cfg = layers.resolve("claude", &Overrides::new().template("ai_provider"))?;
 //! assert_eq!(cfg.failure_threshold, Some(3));              // production
-//! assert_eq!(cfg.failure_rate_threshold, Some(40.0));      // production's 0.4, in percent
+//! assert_eq!(cfg.failure_rate_threshold, Some(0.4));       // production
 //! assert_eq!(cfg.open_duration, Duration::from_secs(45));  // the variable
-//! assert_eq!(cfg.slow_call_rate_threshold, Some(80.0));    // ai_provider
+//! assert_eq!(cfg.slow_call_rate_threshold, Some(0.8));     // ai_provider
 //! # Ok::<(), cb_core::ConfigError>(())
 //! ```
 //!
 //! # Units and names
 //!
-//! - **Rates are fractions** in files, variables and overrides:
-//!   `failure_rate_threshold: 0.4` means 40 %. The core [`BreakerConfig`](crate::BreakerConfig)
-//!   takes percent; [`Settings::breaker_config`] converts. `1.5` is rejected
-//!   with `must be > 0 and <= 1 (a fraction: 0.4 means 40%)`.
-//! - **`timeout` is the recovery timeout.** In the seeds (`timeout: 60.0 #
-//!   Seconds before attempting reset`, `CIRCUIT_BREAKER_RECOVERY_TIMEOUT`) it
-//!   is how long the circuit stays open, so a top-level `timeout` is an alias
-//!   of `recovery_timeout`. The per-call deadline is the `call_timeout`
-//!   section.
+//! Every field has one name, the same in code (builder methods,
+//! [`BreakerConfig`](crate::BreakerConfig) and [`Settings`] members), files,
+//! variables (`CIRCUIT_BREAKER_<NAME>`) and macro arguments.
+//!
+//! - **Rates are fractions** in (0, 1] everywhere, in code as in files:
+//!   `failure_rate_threshold: 0.4` and `.failure_rate_threshold(0.4)` both
+//!   mean 40 %. `1.5` (or `40`) is rejected with the allowed range.
+//! - **`open_duration`** is how long the circuit stays open. Files and
+//!   variables also accept its older names: `recovery_timeout`, `timeout`
+//!   (the Python services' `timeout: 60.0 # Seconds before attempting
+//!   reset`) and pybreaker's `reset_timeout`; likewise
+//!   `recovery_timeout_multiplier` and `max_recovery_timeout` for
+//!   `open_duration_multiplier` and `max_open_duration`. The per-call
+//!   deadline is the `call_timeout` section.
 //! - **Durations** are numbers of seconds (`30`, `0.5`) or strings
 //!   (`"500ms"`, `"30s"`, `"2m"`, `"1h30m"`).
-//! - The seeds' names are accepted as aliases: `fail_max`,
-//!   `half_open_calls`, `bulkhead_config`, `health_check_config`,
-//!   `health_check_interval`, `health_check_timeout`, `health_check_url`,
-//!   `metadata.template` (used when `template` is absent).
+//! - Files and variables accept the Python services' and pybreaker's names
+//!   as aliases: `fail_max`, `half_open_calls`, `bulkhead_config`,
+//!   `health_check_config`, `health_check_interval`, `health_check_timeout`,
+//!   `health_check_url`, `metadata.template` (used when `template` is
+//!   absent). Macro arguments take only the canonical names.
 //!
 //! # Files
 //!
@@ -59,7 +65,7 @@
 //! an error naming the variable and the field. Unknown keys are errors with
 //! the nearest valid key suggested, except under `metadata:` (free-form).
 //! Writing a `bulkhead`, `call_timeout` or `health_check` section turns it
-//! on unless it says `enabled: false`. The seeds' example loads as written:
+//! on unless it says `enabled: false`. The Python services' example file loads as written:
 //!
 //! ```
 //! # #[cfg(feature = "yaml")] {
@@ -94,7 +100,7 @@
 //! let layers = ConfigLayers::new(Environment::Production).with_env_source(NoEnv).with_file(file)?;
 //! let s = layers.resolve_settings("claude_production", &Overrides::new())?;
 //! assert_eq!(s.breaker.failure_threshold, 2);
-//! assert_eq!(s.breaker.recovery_timeout, std::time::Duration::from_secs(30));
+//! assert_eq!(s.breaker.open_duration, std::time::Duration::from_secs(30));
 //! assert!(s.bulkhead.enabled && s.health_check.enabled);
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -132,7 +138,7 @@ mod template;
 mod value;
 
 pub use env::{EnvSource, FnEnv, NoEnv, PREFIX, ProcessEnv, env_name};
-pub use environment::{ENV_VAR, Environment, SEED_ENV_VAR};
+pub use environment::{ENV_VAR, Environment, LEGACY_ENV_VAR};
 pub use explain::{Explained, Explanation};
 pub use file::{ConfigFile, Format, LoadError};
 pub use layers::{ConfigLayers, Overrides};

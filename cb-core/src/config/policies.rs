@@ -105,7 +105,7 @@ enum Pool {
 impl Settings {
     /// A pipeline builder with every configured stage around `breaker`: retry
     /// (when `max_attempts > 1`), the per-call timeout and the bulkhead (when
-    /// their sections are enabled). Add a fallback or classifier, then build.
+    /// their sections are enabled). Add a rescue or classifier, then build.
     ///
     /// ```
     /// use cb_core::config::{ConfigLayers, Environment, Overrides};
@@ -180,5 +180,29 @@ mod tests {
         };
         assert!(s.policy().unwrap().retries_rejections());
         assert!(!s.policy_retrying_rejections(false).unwrap().retries_rejections());
+    }
+
+    /// A policy built in code and one built from a file's section that
+    /// leaves every field at its default are the same policy: the two kinds
+    /// of defaults are one set of numbers.
+    #[test]
+    fn retry_settings_defaults_are_the_builders_defaults() {
+        let from_settings = RetrySettings::default().policy().unwrap();
+        let from_code = RetryPolicy::builder().build().unwrap();
+        assert_eq!(from_settings.max_attempts(), from_code.max_attempts());
+        assert_eq!(from_settings.backoff(), from_code.backoff());
+        assert_eq!(from_settings.max_elapsed(), from_code.max_elapsed());
+        assert_eq!(from_settings.retries_rejections(), from_code.retries_rejections());
+    }
+
+    #[test]
+    fn bulkhead_settings_defaults_are_the_builders_defaults() {
+        let on = BulkheadSettings {
+            enabled: true,
+            ..BulkheadSettings::default()
+        };
+        let from_settings = on.bulkhead("defaults").unwrap().unwrap();
+        let from_code = Bulkhead::builder("defaults").build().unwrap();
+        assert_eq!(format!("{from_settings:?}"), format!("{from_code:?}"));
     }
 }

@@ -59,14 +59,16 @@ pub fn tables() -> String {
         }
         let _ = writeln!(out, " `{}` | {} |", var_names(PREFIX, spec)[0], spec.doc);
     }
-    out.push_str("\nSections may also be written with the seeds' names: ");
+    out.push_str("\nSections may also be written with the Python services' names: ");
     let aliases: Vec<String> = SECTIONS
         .iter()
         .flat_map(|(s, a)| a.iter().map(move |a| format!("`{a}` for `{s}`")))
         .collect();
     out.push_str(&aliases.join(", "));
     out.push_str(".\n\n### Environments\n\n");
-    out.push_str("| environment | failure_threshold | recovery_timeout | failure_rate_threshold |\n|---|---|---|---|\n");
+    out.push_str(
+        "| environment | failure_threshold | open_duration | failure_rate_threshold |\n|---|---|---|---|\n",
+    );
     for env in Environment::ALL {
         let v = env.values();
         let _ = writeln!(out, "| `{env}` | {} | {} | {} |", v[0].1, v[1].1, v[2].1);
@@ -77,7 +79,7 @@ pub fn tables() -> String {
     let cols = [
         "circuit_type",
         "failure_threshold",
-        "recovery_timeout",
+        "open_duration",
         "failure_rate_threshold",
         "minimum_calls",
         "sliding_window_size",
@@ -86,7 +88,7 @@ pub fn tables() -> String {
         "slow_call_duration_threshold",
         "half_open_max_calls",
         "success_threshold",
-        "max_recovery_timeout",
+        "max_open_duration",
         "retry.max_attempts",
         "bulkhead.enabled",
         "call_timeout.enabled",

@@ -21,7 +21,7 @@ impl Allowed for Kind {
     fn allowed(self) -> String {
         match self {
             Kind::Count { min } => format!("must be an integer >= {min}"),
-            Kind::Fraction => "must be > 0 and <= 1 (a fraction: 0.4 means 40%)".into(),
+            Kind::Fraction => cb_syntax::schema::FRACTION_ALLOWED.into(),
             Kind::Factor => "must be a finite number >= 1".into(),
             Kind::Duration { zero_ok } => format!(
                 "must be a duration {} (seconds, or a string such as \"500ms\", \"30s\", \"2m\")",

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use cb_syntax::rules::{Fact, RULES};
+use cb_syntax::rules::Fact;
 
 use super::schema::{Detector, Jitter, Kind, Value, coerce, field};
 use crate::breaker::{BreakerConfig, Window};
@@ -166,8 +166,9 @@ settings! {
         failure_threshold: u32 = 5,
         /// Successful probes that close it (R22; default 3).
         success_threshold: u32 = 3,
-        /// How long it stays open before a probe (`timeout` in older files; default 60 s).
-        recovery_timeout: Duration = Duration::from_secs(60),
+        /// How long it stays open before a probe (default 60 s); files and
+        /// variables also accept `recovery_timeout`, `timeout`, `reset_timeout`.
+        open_duration: Duration = Duration::from_secs(60),
         /// Probes admitted at once while half-open (R21; default 3).
         half_open_max_calls: u32 = 3,
         /// Failure rate, a fraction in (0, 1], judged by rate detectors (default 0.5).
@@ -186,10 +187,10 @@ settings! {
         /// A call slower than this is slow (default 60 s).
         slow_call_duration_threshold: Duration = Duration::from_secs(60),
         /// Growth of the open period per failed recovery (R37); 1 (the default) = fixed.
-        recovery_timeout_multiplier: f64 = 1.0,
-        /// Cap of the growing open period; `None` (the default) = `recovery_timeout`.
-        max_recovery_timeout: Option<Duration> = None,
-        /// Stuck-probe deadline (R25); `None` (the default) = `recovery_timeout`.
+        open_duration_multiplier: f64 = 1.0,
+        /// Cap of the growing open period; `None` (the default) = `open_duration`.
+        max_open_duration: Option<Duration> = None,
+        /// Stuck-probe deadline (R25); `None` (the default) = `open_duration`.
         half_open_max_wait: Option<Duration> = None,
         /// A failure this long after the previous one starts the closed
         /// state's counts over (gobreaker's `Interval`); `None` (the
@@ -240,6 +241,8 @@ settings! {
     }
 
     /// Per-call timeout settings (R55–R57): off by default; when on, 30 s.
+    /// Code has no default deadline to agree with: `Pipeline::timeout` and
+    /// `#[timeout]` always name theirs.
     #[derive(Clone, PartialEq)]
     call_timeout: TimeoutSettings at "call_timeout." {
         /// Whether each call has a deadline.
@@ -308,8 +311,8 @@ impl Settings {
         v.finish()
     }
 
-    /// The core breaker's configuration: rates become percentages and the
-    /// detector decides which core detectors are on.
+    /// The core breaker's configuration: the same fields under the same
+    /// names and units; the detector decides which core detectors are on.
     ///
     /// | `circuit_type` | consecutive | failure rate | window | slow calls |
     /// |---|---|---|---|---|
@@ -333,25 +336,20 @@ impl Settings {
             failure_rate_threshold: b
                 .circuit_type
                 .uses_failure_rate()
-                .then(|| percent(b.failure_rate_threshold)),
-            slow_call_rate_threshold: b.slow_call_rate_threshold.map(percent),
+                .then_some(b.failure_rate_threshold),
+            slow_call_rate_threshold: b.slow_call_rate_threshold,
             slow_call_duration_threshold: b.slow_call_duration_threshold,
             window,
             minimum_calls: b.minimum_calls,
-            open_duration: b.recovery_timeout,
-            open_duration_multiplier: b.recovery_timeout_multiplier,
-            max_open_duration: b.max_recovery_timeout,
+            open_duration: b.open_duration,
+            open_duration_multiplier: b.open_duration_multiplier,
+            max_open_duration: b.max_open_duration,
             half_open_max_calls: b.half_open_max_calls,
             success_threshold: b.success_threshold,
             half_open_max_wait: b.half_open_max_wait,
             closed_count_interval: b.closed_count_interval,
         }
     }
-}
-
-/// A fraction as the core's percent, rounded to kill binary noise (0.7 × 100).
-fn percent(fraction: f64) -> f64 {
-    (fraction * 100.0 * 1e9).round() / 1e9
 }
 
 /// The rules between fields ([`cb_syntax::rules`], the ones the macros
@@ -370,11 +368,7 @@ fn cross_field(s: &Settings, v: &mut Violations) {
             _ => Fact::Set,
         },
     };
-    for rule in RULES {
-        if let Some(broken) = rule.check(fact) {
-            v.push(broken.field, broken.value, broken.requirement);
-        }
-    }
+    v.rules("", fact);
 }
 
 /// Every canonical path, for drift checks.
@@ -397,7 +391,7 @@ mod tests {
     fn set_round_trips_every_field() {
         let mut s = Settings::default();
         s.breaker.slow_call_rate_threshold = Some(0.8);
-        s.breaker.max_recovery_timeout = Some(Duration::from_secs(600));
+        s.breaker.max_open_duration = Some(Duration::from_secs(600));
         s.breaker.half_open_max_wait = Some(Duration::from_secs(9));
         s.breaker.closed_count_interval = Some(Duration::from_secs(3600));
         s.breaker.service_category = Some("ai".into());
@@ -447,9 +441,13 @@ mod tests {
     }
 
     #[test]
-    fn rates_become_exact_percentages() {
-        assert_eq!(percent(0.7), 70.0);
-        assert_eq!(percent(0.4), 40.0);
-        assert_eq!(percent(1.0), 100.0);
+    fn rates_reach_the_core_unchanged() {
+        let mut s = Settings::default();
+        s.breaker.circuit_type = Detector::PercentageBased;
+        s.breaker.failure_rate_threshold = 0.7;
+        s.breaker.slow_call_rate_threshold = Some(0.4);
+        let cfg = s.breaker_config();
+        assert_eq!(cfg.failure_rate_threshold, Some(0.7));
+        assert_eq!(cfg.slow_call_rate_threshold, Some(0.4));
     }
 }

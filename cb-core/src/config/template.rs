@@ -32,7 +32,7 @@ pub const BUILTIN_TEMPLATES: [&str; 5] = cb_syntax::names::TEMPLATES;
 /// A named set of values over a base template.
 ///
 /// The built-ins are `default` (empty: the built-in defaults) and one per
-/// service type of the seeds:
+/// service type of the Python services:
 ///
 /// - `ai_provider` — `adaptive`: failure rate over the last 20 calls, slow
 ///   calls (80 % slower than 30 s), an open period doubling up to 10 min,
@@ -112,8 +112,8 @@ impl Template {
                 .set("minimum_calls", 5u32)
                 .set("slow_call_rate_threshold", 0.8)
                 .set("slow_call_duration_threshold", d(30))
-                .set("recovery_timeout_multiplier", 2.0)
-                .set("max_recovery_timeout", d(600))
+                .set("open_duration_multiplier", 2.0)
+                .set("max_open_duration", d(600))
                 .set("half_open_max_calls", 1u32)
                 .set("success_threshold", 2u32)
                 .set("service_category", "ai")

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::duration::format_duration;
 
-/// Which failure detector a breaker uses (the seeds' `circuit_type`).
+/// Which failure detector a breaker uses (`circuit_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Detector {
@@ -19,7 +19,7 @@ pub enum Detector {
     TimeBased,
     /// `adaptive`: the failure rate over a count window, slow-call detection
     /// when `slow_call_rate_threshold` is set, and an open period that grows
-    /// by `recovery_timeout_multiplier` on each failed recovery (R12, R37).
+    /// by `open_duration_multiplier` on each failed recovery (R12, R37).
     Adaptive,
 }
 

@@ -86,10 +86,11 @@ pub struct MetricsSnapshot {
     pub state: State,
     /// The state's generation (R31).
     pub generation: u64,
-    /// The window's failure rate in percent; `None` below `minimum_calls` or
+    /// The window's failure rate as a fraction in [0, 1], the unit of
+    /// `failure_rate_threshold`; `None` below `minimum_calls` or
     /// when no rate detector is configured (R40).
     pub failure_rate: Option<f64>,
-    /// The window's slow-call rate in percent; `None` as for `failure_rate`.
+    /// The window's slow-call rate as a fraction in [0, 1]; `None` as for `failure_rate`.
     pub slow_call_rate: Option<f64>,
     /// Recorded calls currently in the window.
     pub buffered_calls: u32,

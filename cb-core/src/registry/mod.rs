@@ -5,7 +5,7 @@
 use crate::sync::RwLockExt;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use crate::breaker::{BreakerBuilder, BreakerConfig, CircuitBreaker};
+use crate::breaker::{BreakerConfig, CircuitBreaker, CircuitBreakerBuilder};
 use crate::error::{ConfigError, Name};
 use crate::metrics::MetricsSnapshot;
 
@@ -110,7 +110,7 @@ impl Registry {
     pub fn get_or_create(
         &self,
         name: impl Into<Name>,
-        configure: impl FnOnce(BreakerBuilder) -> BreakerBuilder,
+        configure: impl FnOnce(CircuitBreakerBuilder) -> CircuitBreakerBuilder,
     ) -> Result<CircuitBreaker, ConfigError> {
         self.breakers.get_or_try_create(name, |name| {
             configure(CircuitBreaker::builder(name.clone())).build()

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use cb_syntax::rules::Fact;
+
 use crate::error::{ConfigError, Violations};
 use crate::random::Random;
 
@@ -213,15 +215,11 @@ impl BackoffBuilder {
         if let Shape::Exponential { multiplier } = b.shape {
             v.multiplier("multiplier", multiplier);
         }
-        if let Some(cap) = b.max_delay
-            && cap < b.base
-        {
-            v.push(
-                "max_delay",
-                format_args!("{cap:?}"),
-                format!("must be >= base_delay ({:?})", b.base),
-            );
-        }
+        v.rules("retry.", |path| match path {
+            "retry.base_delay" => Fact::Duration(b.base),
+            "retry.max_delay" => b.max_delay.map_or(Fact::Unset, Fact::Duration),
+            _ => Fact::Unknown,
+        });
         if let Jitter::Proportional(f) = b.jitter {
             v.fraction("jitter", f);
         }
@@ -280,6 +278,21 @@ mod tests {
     use crate::random::SplitMix64;
 
     const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn a_cap_below_the_base_reads_as_the_files_rule() {
+        let err = Backoff::exponential(Duration::from_secs(2))
+            .max_delay(Duration::from_secs(1))
+            .build()
+            .unwrap_err();
+        // Built from a file's `retry` section it is prefixed `retry.`, and
+        // then reads exactly as the file's own check says it.
+        assert!(
+            err.to_string()
+                .contains("max_delay = 1s: must be >= retry.base_delay (2s)"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn r45_linear_and_constant_without_jitter() {

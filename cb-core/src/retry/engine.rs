@@ -129,7 +129,7 @@ impl<R: ?Sized> Schedule<R> for PolicySchedule<'_> {
 pub struct RetryClock<'a>(&'a ClockHandle);
 
 impl<'a> RetryClock<'a> {
-    /// The clock of `breaker` (see [`BreakerBuilder::clock`](crate::BreakerBuilder::clock)).
+    /// The clock of `breaker` (see [`CircuitBreakerBuilder::clock`](crate::CircuitBreakerBuilder::clock)).
     pub fn of(breaker: &'a CircuitBreaker) -> Self {
         Self(breaker.clock())
     }

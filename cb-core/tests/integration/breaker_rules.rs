@@ -9,12 +9,16 @@ use cb_core::Predicates;
 use cb_core::clock::ManualClock;
 use cb_core::testing::Timeline;
 use cb_core::{
-    BreakerBuilder, CircuitBreaker, Error, Event, EventKind, Outcome, RejectReason, State, TransitionReason,
+    CircuitBreaker, CircuitBreakerBuilder, Error, Event, EventKind, Outcome, RejectReason, State,
+    TransitionReason,
 };
 
 const SEC: Duration = Duration::from_secs(1);
 
-fn breaker(clock: &ManualClock, configure: impl FnOnce(BreakerBuilder) -> BreakerBuilder) -> CircuitBreaker {
+fn breaker(
+    clock: &ManualClock,
+    configure: impl FnOnce(CircuitBreakerBuilder) -> CircuitBreakerBuilder,
+) -> CircuitBreaker {
     configure(CircuitBreaker::builder("test").clock(clock.clone()))
         .build()
         .expect("valid test configuration")
@@ -104,8 +108,8 @@ fn r2_excluded_outcomes_are_neutral() {
     // Excluded calls do not count toward minimum_calls.
     let w = breaker(&clock, |b| {
         b.no_failure_threshold()
-            .failure_rate_threshold(50.0)
-            .count_window(10)
+            .failure_rate_threshold(0.5)
+            .sliding_window_size(10)
             .minimum_calls(3)
     });
     fail(&w).unwrap_err();
@@ -236,8 +240,8 @@ fn r8_count_window_failure_rate_trips_inclusively() {
     // R4J shouldOpenAfterFailureRateThresholdExceeded: 3F + 2S in a window of 5 → 60% → OPEN.
     let b = breaker(&clock, |b| {
         b.no_failure_threshold()
-            .failure_rate_threshold(60.0)
-            .count_window(5)
+            .failure_rate_threshold(0.6)
+            .sliding_window_size(5)
             .minimum_calls(5)
     });
     succeed(&b).unwrap();
@@ -254,8 +258,8 @@ fn r8_the_window_slides_over_the_last_n_outcomes() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.no_failure_threshold()
-            .failure_rate_threshold(50.0)
-            .count_window(4)
+            .failure_rate_threshold(0.5)
+            .sliding_window_size(4)
             .minimum_calls(4)
     });
     fail(&b).unwrap_err();
@@ -265,7 +269,7 @@ fn r8_the_window_slides_over_the_last_n_outcomes() {
     // The failure has slid out: 0 of the last 4.
     assert_eq!(b.metrics().failure_rate, Some(0.0));
     fail(&b).unwrap_err();
-    assert_eq!(b.metrics().failure_rate, Some(25.0));
+    assert_eq!(b.metrics().failure_rate, Some(0.25));
     assert_eq!(b.state(), State::Closed);
 }
 
@@ -274,8 +278,8 @@ fn r9_minimum_calls_is_clamped_to_the_count_window() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.no_failure_threshold()
-            .failure_rate_threshold(100.0)
-            .count_window(3)
+            .failure_rate_threshold(1.0)
+            .sliding_window_size(3)
             .minimum_calls(50)
     });
     for _ in 0..3 {
@@ -289,8 +293,9 @@ fn r10_time_window_counts_outcomes_until_their_bucket_expires() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.no_failure_threshold()
-            .failure_rate_threshold(100.0)
-            .time_window(5 * SEC, 5)
+            .failure_rate_threshold(1.0)
+            .window_duration(5 * SEC)
+            .window_buckets(5)
             .minimum_calls(10)
     });
     for _ in 0..5 {
@@ -309,8 +314,9 @@ fn r11_time_window_trips_as_soon_as_minimum_calls_is_reached_and_low_traffic_nev
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.no_failure_threshold()
-            .failure_rate_threshold(50.0)
-            .time_window(10 * SEC, 10)
+            .failure_rate_threshold(0.5)
+            .window_duration(10 * SEC)
+            .window_buckets(10)
             .minimum_calls(4)
     });
     // Low traffic: 3 failures per 10 s window, for a minute. Never judged.
@@ -331,9 +337,9 @@ fn r12_slow_calls_trip_even_when_every_call_succeeds() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.no_failure_threshold()
-            .slow_call_rate_threshold(60.0)
+            .slow_call_rate_threshold(0.6)
             .slow_call_duration_threshold(SEC)
-            .count_window(5)
+            .sliding_window_size(5)
             .minimum_calls(5)
     });
     let call = |took: Duration| {
@@ -356,10 +362,10 @@ fn r12_a_slow_failure_counts_in_both_rates() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.no_failure_threshold()
-            .failure_rate_threshold(100.0)
-            .slow_call_rate_threshold(100.0)
+            .failure_rate_threshold(1.0)
+            .slow_call_rate_threshold(1.0)
             .slow_call_duration_threshold(SEC)
-            .count_window(10)
+            .sliding_window_size(10)
             .minimum_calls(2)
     });
     let p = b.try_acquire().unwrap();
@@ -368,7 +374,7 @@ fn r12_a_slow_failure_counts_in_both_rates() {
     let p = b.try_acquire().unwrap();
     p.success();
     let m = b.metrics();
-    assert_eq!((m.failure_rate, m.slow_call_rate), (Some(50.0), Some(50.0)));
+    assert_eq!((m.failure_rate, m.slow_call_rate), (Some(0.5), Some(0.5)));
 }
 
 #[test]
@@ -388,8 +394,8 @@ fn r14_entering_closed_starts_a_fresh_window() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.failure_threshold(3)
-            .failure_rate_threshold(50.0)
-            .count_window(10)
+            .failure_rate_threshold(0.5)
+            .sliding_window_size(10)
             .minimum_calls(4)
             .success_threshold(1)
     });
@@ -558,7 +564,7 @@ fn r24_a_slow_probe_is_a_failed_probe() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.failure_threshold(1)
-            .slow_call_rate_threshold(100.0)
+            .slow_call_rate_threshold(1.0)
             .slow_call_duration_threshold(SEC)
             .half_open_max_calls(1)
             .success_threshold(1)
@@ -774,7 +780,7 @@ fn metrics_only_judges_but_never_trips() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.failure_threshold(1)
-            .failure_rate_threshold(10.0)
+            .failure_rate_threshold(0.1)
             .minimum_calls(2)
     });
     b.metrics_only();
@@ -783,7 +789,7 @@ fn metrics_only_judges_but_never_trips() {
     }
     let m = b.metrics();
     assert_eq!(m.state, State::MetricsOnly);
-    assert_eq!((m.failure_rate, m.consecutive_failures), (Some(100.0), 10));
+    assert_eq!((m.failure_rate, m.consecutive_failures), (Some(1.0), 10));
 }
 
 #[test]
@@ -862,7 +868,8 @@ fn r37_the_open_duration_grows_with_failed_recoveries_and_resets_on_close() {
         b.failure_threshold(1)
             .success_threshold(1)
             .open_duration(5 * SEC)
-            .open_duration_backoff(1.5, 60 * SEC)
+            .open_duration_multiplier(1.5)
+            .max_open_duration(60 * SEC)
     });
     fail(&b).unwrap_err();
     assert_eq!(b.retry_after(), Some(5 * SEC));
@@ -893,7 +900,7 @@ fn r39_lifetime_counters_survive_resets_and_transitions() {
 fn r40_window_rates_are_unknown_below_minimum_calls() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
-        b.failure_rate_threshold(50.0)
+        b.failure_rate_threshold(0.5)
             .minimum_calls(3)
             .failure_threshold(99)
     });
@@ -1021,10 +1028,11 @@ fn every_invalid_builder_value_is_reported_by_field_value_and_range() {
         .failure_threshold(0)
         .failure_rate_threshold(0.0)
         .slow_call_rate_threshold(f64::INFINITY)
-        .count_window(0)
+        .sliding_window_size(0)
         .minimum_calls(0)
         .open_duration(Duration::ZERO)
-        .open_duration_backoff(0.9, Duration::from_millis(1))
+        .open_duration_multiplier(0.9)
+        .max_open_duration(Duration::from_millis(1))
         .half_open_max_calls(0)
         .success_threshold(0)
         .half_open_max_wait(Duration::ZERO)
@@ -1033,9 +1041,9 @@ fn every_invalid_builder_value_is_reported_by_field_value_and_range() {
     let text = err.to_string();
     for expected in [
         "failure_threshold = 0: must be an integer >= 1",
-        "failure_rate_threshold = 0: must be > 0 and <= 100",
-        "slow_call_rate_threshold = inf: must be > 0 and <= 100",
-        "window.size = 0: must be an integer >= 1",
+        "failure_rate_threshold = 0: must be > 0 and <= 1 (a fraction: 0.4 means 40%)",
+        "slow_call_rate_threshold = inf: must be > 0 and <= 1 (a fraction: 0.4 means 40%)",
+        "sliding_window_size = 0: must be an integer >= 1",
         "minimum_calls = 0: must be an integer >= 1",
         "open_duration = 0ns: must be > 0",
         "open_duration_multiplier = 0.9: must be a finite number >= 1",
@@ -1089,21 +1097,21 @@ fn r8_a_full_window_of_successes_still_slides_correctly_around_failures() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.no_failure_threshold()
-            .failure_rate_threshold(50.0)
-            .count_window(10)
+            .failure_rate_threshold(0.5)
+            .sliding_window_size(10)
             .minimum_calls(10)
     });
     for _ in 0..100 {
         succeed(&b).unwrap();
     }
     fail(&b).unwrap_err();
-    assert_eq!(b.metrics().failure_rate, Some(10.0));
+    assert_eq!(b.metrics().failure_rate, Some(0.1));
     for _ in 0..9 {
         succeed(&b).unwrap();
     }
     assert_eq!(
         b.metrics().failure_rate,
-        Some(10.0),
+        Some(0.1),
         "the failure is still one of the last 10"
     );
     succeed(&b).unwrap();
@@ -1118,4 +1126,29 @@ fn r8_a_full_window_of_successes_still_slides_correctly_around_failures() {
     assert_eq!(b.state(), State::Closed);
     fail(&b).unwrap_err();
     assert_eq!(b.state(), State::Open, "5 of the last 10: 50%");
+}
+
+#[test]
+fn a_rate_written_as_percent_in_code_is_refused_with_the_fraction_hint() {
+    // 40 meant as 40 %: files and code share one unit, so the value a
+    // file says 0.4 is refused in code too rather than silently 100x off.
+    let err = CircuitBreaker::builder("percent")
+        .failure_rate_threshold(40.0)
+        .slow_call_rate_threshold(f64::NAN)
+        .build()
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("failure_rate_threshold = 40: must be > 0 and <= 1 (a fraction: 0.4 means 40%)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("slow_call_rate_threshold = NaN: must be > 0"),
+        "{text}"
+    );
+    let cfg = CircuitBreaker::builder("fraction")
+        .failure_rate_threshold(0.4)
+        .current_config()
+        .clone();
+    assert_eq!(cfg.failure_rate_threshold, Some(0.4));
 }

@@ -17,8 +17,8 @@ fn r42_counters_are_exact_under_a_thread_storm() {
     let clock = ManualClock::new();
     let b = CircuitBreaker::builder("storm")
         .failure_threshold(4)
-        .failure_rate_threshold(60.0)
-        .count_window(50)
+        .failure_rate_threshold(0.6)
+        .sliding_window_size(50)
         .half_open_max_calls(2)
         .success_threshold(2)
         .open_duration(Duration::from_millis(5))
@@ -110,7 +110,7 @@ fn r15_exactly_one_transition_per_trip_when_threads_fail_together() {
     for _round in 0..50 {
         let b = CircuitBreaker::builder("trip")
             .failure_threshold(3)
-            .failure_rate_threshold(50.0)
+            .failure_rate_threshold(0.5)
             .minimum_calls(3)
             .clock(ManualClock::new())
             .build()

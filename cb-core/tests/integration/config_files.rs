@@ -1,4 +1,4 @@
-//! Files: the seeds' example, both formats, shared configs, interpolation (R80).
+//! Files: the Python services' example file, both formats, shared configs, interpolation (R80).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,7 +27,7 @@ fn layers_with(file: ConfigFile) -> ConfigLayers {
 }
 
 #[test]
-fn the_seeds_yaml_example_loads_as_written() {
+fn the_python_services_example_file_loads_as_written() {
     for name in ["claude_production.yaml", "claude_production.toml"] {
         let file = ConfigFile::load(fixture(name), &HashMap::new()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(file.instance_names().collect::<Vec<_>>(), ["claude_production"]);
@@ -38,9 +38,9 @@ fn the_seeds_yaml_example_loads_as_written() {
         assert_eq!(s.breaker.circuit_type, Detector::Adaptive);
         assert_eq!(s.breaker.failure_threshold, 2);
         assert_eq!(
-            s.breaker.recovery_timeout,
+            s.breaker.open_duration,
             Duration::from_secs(30),
-            "`timeout` is the recovery timeout"
+            "`timeout` is the open duration"
         );
         assert_eq!(s.breaker.failure_rate_threshold, 0.3);
         assert_eq!(s.breaker.minimum_calls, 10);
@@ -63,7 +63,7 @@ fn the_seeds_yaml_example_loads_as_written() {
             "file `health_check_config.health_check_interval`"
         );
         let cfg = s.breaker_config();
-        assert_eq!(cfg.failure_rate_threshold, Some(30.0));
+        assert_eq!(cfg.failure_rate_threshold, Some(0.3));
         assert_eq!(cfg.open_duration, Duration::from_secs(30));
     }
 }
@@ -82,7 +82,7 @@ configs:
 instances:
   claude:
     base_config: critical
-    recovery_timeout: 45s
+    open_duration: 45s
     call_timeout: { duration: 90s }
 ";
     let toml = r#"
@@ -99,7 +99,7 @@ failure_threshold = 2
 
 [instances.claude]
 base_config = "critical"
-recovery_timeout = "45s"
+open_duration = "45s"
 call_timeout = { duration = "90s" }
 "#;
     let a = layers_with(ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap());
@@ -109,7 +109,7 @@ call_timeout = { duration = "90s" }
     assert_eq!(sa, sb);
     assert_eq!(sa.breaker.minimum_calls, 8);
     assert_eq!(sa.breaker.failure_threshold, 2);
-    assert_eq!(sa.breaker.recovery_timeout, Duration::from_secs(45));
+    assert_eq!(sa.breaker.open_duration, Duration::from_secs(45));
     assert_eq!(sa.retry.max_attempts, 2);
     assert_eq!(sa.call_timeout.duration, Duration::from_secs(90));
     assert!(sa.call_timeout.enabled);
@@ -139,11 +139,11 @@ fn a_section_written_in_a_file_is_on_unless_it_says_otherwise() {
 
 #[test]
 fn durations_accept_numbers_and_human_strings() {
-    let yaml = "recovery_timeout: 2m\nslow_call_duration_threshold: 1.5\nretry: { base_delay: 250ms, max_delay: \"1h\" }";
+    let yaml = "open_duration: 2m\nslow_call_duration_threshold: 1.5\nretry: { base_delay: 250ms, max_delay: \"1h\" }";
     let s = layers_with(ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap())
         .resolve_settings("x", &Overrides::new())
         .unwrap();
-    assert_eq!(s.breaker.recovery_timeout, Duration::from_secs(120));
+    assert_eq!(s.breaker.open_duration, Duration::from_secs(120));
     assert_eq!(
         s.breaker.slow_call_duration_threshold,
         Duration::from_millis(1500)
@@ -155,12 +155,12 @@ fn durations_accept_numbers_and_human_strings() {
 #[test]
 fn r80_variables_and_defaults_are_interpolated_before_checking() {
     let env = vars(&[("FT", "4"), ("POOL", "ai"), ("EMPTY", "")]);
-    let yaml = "failure_threshold: ${FT}\nrecovery_timeout: ${RT:-90s}\nminimum_calls: \"${EMPTY:-6}\"\n\
+    let yaml = "failure_threshold: ${FT}\nopen_duration: ${RT:-90s}\nminimum_calls: \"${EMPTY:-6}\"\n\
                 bulkhead: { isolation_pool_name: \"${POOL}_pool\" }";
     let l = layers_with(ConfigFile::from_yaml(yaml, &env).unwrap());
     let s = l.resolve_settings("x", &Overrides::new()).unwrap();
     assert_eq!(s.breaker.failure_threshold, 4);
-    assert_eq!(s.breaker.recovery_timeout, Duration::from_secs(90));
+    assert_eq!(s.breaker.open_duration, Duration::from_secs(90));
     assert_eq!(s.breaker.minimum_calls, 6);
     assert_eq!(s.bulkhead.isolation_pool_name.as_deref(), Some("ai_pool"));
 }
@@ -274,4 +274,42 @@ fn an_empty_document_is_an_empty_file() {
     assert_eq!(file, ConfigFile::default());
     let file = ConfigFile::from_toml("", &HashMap::new()).unwrap();
     assert_eq!(file, ConfigFile::default());
+}
+
+#[test]
+fn the_open_duration_answers_to_its_older_names_in_files_and_variables() {
+    // `open_duration` is the one name in code and macros; files and
+    // variables written for the Python services or pybreaker keep working.
+    for (key, grown, max) in [
+        (
+            "recovery_timeout",
+            "recovery_timeout_multiplier",
+            "max_recovery_timeout",
+        ),
+        ("reset_timeout", "open_duration_multiplier", "max_open_duration"),
+        ("timeout", "open_duration_multiplier", "max_open_duration"),
+    ] {
+        let yaml = format!("{key}: 20s\n{grown}: 2\n{max}: 80s");
+        let s = layers_with(ConfigFile::from_yaml(&yaml, &HashMap::new()).unwrap())
+            .resolve_settings("x", &Overrides::new())
+            .unwrap();
+        assert_eq!(s.breaker.open_duration, Duration::from_secs(20), "{key}");
+        assert_eq!(s.breaker.open_duration_multiplier, 2.0, "{grown}");
+        assert_eq!(
+            s.breaker.max_open_duration,
+            Some(Duration::from_secs(80)),
+            "{max}"
+        );
+    }
+    for var in [
+        "CIRCUIT_BREAKER_X_RECOVERY_TIMEOUT",
+        "CIRCUIT_BREAKER_X_RESET_TIMEOUT",
+        "CIRCUIT_BREAKER_X_TIMEOUT",
+    ] {
+        let s = ConfigLayers::new(Environment::Production)
+            .with_env_source(vars(&[(var, "25s")]))
+            .resolve_settings("x", &Overrides::new())
+            .unwrap();
+        assert_eq!(s.breaker.open_duration, Duration::from_secs(25), "{var}");
+    }
 }

@@ -1,7 +1,7 @@
 //! The loader never panics, whatever the document: a bounded random-document
 //! generator (structured documents, mutated real files and raw noise, in
 //! YAML and TOML) feeds `ConfigFile::parse`, and whatever parses is resolved
-//! and explained too. Deterministic seeds keep failures reproducible; set
+//! and explained too. A fixed RNG seed per run keeps failures reproducible; set
 //! `CB_FUZZ_ITERATIONS` to run longer.
 
 use std::collections::HashMap;
@@ -47,7 +47,7 @@ const KEYS: &[&str] = &[
     "failure_threshold",
     "fail_max",
     "success_threshold",
-    "recovery_timeout",
+    "open_duration",
     "timeout",
     "half_open_max_calls",
     "failure_rate_threshold",
@@ -57,8 +57,8 @@ const KEYS: &[&str] = &[
     "window_buckets",
     "slow_call_rate_threshold",
     "slow_call_duration_threshold",
-    "recovery_timeout_multiplier",
-    "max_recovery_timeout",
+    "open_duration_multiplier",
+    "max_open_duration",
     "half_open_max_wait",
     "closed_count_interval",
     "tool_level_breakers",
@@ -269,8 +269,8 @@ fn to_toml(d: &Doc) -> String {
     }
 }
 
-const SEED_YAML: &str = include_str!("../fixtures/claude_production.yaml");
-const SEED_TOML: &str = include_str!("../fixtures/claude_production.toml");
+const EXAMPLE_YAML: &str = include_str!("../fixtures/claude_production.yaml");
+const EXAMPLE_TOML: &str = include_str!("../fixtures/claude_production.toml");
 const NOISE: &[char] = &[
     ':', '-', ' ', '\n', '\t', '[', ']', '{', '}', '"', '\'', '#', '&', '*', '!', '|', '>', '=', ',', '.',
     '$', '%', '@', '`', '?', '0', '1', 'a', 'é', '\u{0}', '\u{feff}',
@@ -360,8 +360,8 @@ fn the_loader_never_panics_on_arbitrary_documents() {
         let doc = gen_doc(&mut rng, 0);
         accepted += usize::from(exercise(&to_yaml(&doc), Format::Yaml));
         accepted += usize::from(exercise(&to_toml(&doc), Format::Toml));
-        exercise(&mutate(&mut rng, SEED_YAML), Format::Yaml);
-        exercise(&mutate(&mut rng, SEED_TOML), Format::Toml);
+        exercise(&mutate(&mut rng, EXAMPLE_YAML), Format::Yaml);
+        exercise(&mutate(&mut rng, EXAMPLE_TOML), Format::Toml);
         if i % 4 == 0 {
             let n = noise(&mut rng);
             exercise(&n, Format::Yaml);

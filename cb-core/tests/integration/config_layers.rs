@@ -12,7 +12,7 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("circuit_type", "percentage_based", "time_based"),
     ("failure_threshold", "7", "8"),
     ("success_threshold", "4", "6"),
-    ("recovery_timeout", "70s", "80s"),
+    ("open_duration", "70s", "80s"),
     ("half_open_max_calls", "4", "5"),
     ("failure_rate_threshold", "0.25", "0.75"),
     ("minimum_calls", "11", "12"),
@@ -21,8 +21,8 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("window_buckets", "4", "8"),
     ("slow_call_rate_threshold", "0.6", "0.9"),
     ("slow_call_duration_threshold", "2s", "3s"),
-    ("recovery_timeout_multiplier", "1.5", "3"),
-    ("max_recovery_timeout", "120s", "240s"),
+    ("open_duration_multiplier", "1.5", "3"),
+    ("max_open_duration", "120s", "240s"),
     ("half_open_max_wait", "7s", "9s"),
     ("closed_count_interval", "3600s", "7200s"),
     ("tool_level_breakers", "true", "false"),
@@ -50,7 +50,7 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("health_check.url", "https://a.example/h", "https://b.example/h"),
 ];
 
-const ENVIRONMENT_FIELDS: [&str; 3] = ["failure_threshold", "recovery_timeout", "failure_rate_threshold"];
+const ENVIRONMENT_FIELDS: [&str; 3] = ["failure_threshold", "open_duration", "failure_rate_threshold"];
 
 const TEXT_FIELDS: [&str; 3] = [
     "service_category",
@@ -199,7 +199,7 @@ fn r78_per_breaker_variable_beats_the_global_one() {
 
 #[test]
 fn r78_defaults_then_template_then_environment_then_file() {
-    // The environment sets exactly failure_threshold, recovery_timeout and failure_rate_threshold.
+    // The environment sets exactly failure_threshold, open_duration and failure_rate_threshold.
     let layers = ConfigLayers::new(Environment::Staging).with_env_source(HashMap::new());
     let plain = layers.explain("svc", &Overrides::new()).unwrap();
     assert_eq!(plain.get("minimum_calls").unwrap().source.layer(), Layer::Default);

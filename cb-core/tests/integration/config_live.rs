@@ -44,7 +44,7 @@ fn r78_registry_breaker_resolves_through_every_layer_on_first_use() {
     assert_eq!(cfg.failure_threshold, Some(2), "file");
     assert_eq!(cfg.minimum_calls, 12, "variable");
     assert_eq!(cfg.open_duration, Duration::from_secs(90), "staging");
-    assert_eq!(cfg.slow_call_rate_threshold, Some(80.0), "ai_provider");
+    assert_eq!(cfg.slow_call_rate_threshold, Some(0.8), "ai_provider");
     // Another name gets the defaults under staging.
     assert_eq!(
         registry.breaker("other").unwrap().config().failure_threshold,
@@ -82,7 +82,7 @@ fn live_update_keeps_state_and_counters() {
         "svc",
         Overrides::new()
             .set("success_threshold", 1u32)
-            .set("recovery_timeout", "5m"),
+            .set("open_duration", "5m"),
     )
     .unwrap();
     let after = b.metrics();
@@ -219,11 +219,11 @@ fn reload_applies_a_changed_file_and_keeps_state() {
     assert_eq!(live.resolve("a").unwrap().failure_threshold, Some(6));
 
     // A file that parses but makes an existing breaker invalid is rejected too.
-    std::fs::write(&path, "instances:\n  a: { max_recovery_timeout: 1s }\n").unwrap();
+    std::fs::write(&path, "instances:\n  a: { max_open_duration: 1s }\n").unwrap();
     let err = live.reload(&registry).unwrap_err();
     assert!(
         err.to_string()
-            .contains("max_recovery_timeout = 1s: must be >= recovery_timeout (60s)"),
+            .contains("max_open_duration = 1s: must be >= open_duration (60s)"),
         "{err}"
     );
     assert_eq!(a.config().failure_threshold, Some(6));

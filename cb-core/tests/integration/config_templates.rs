@@ -1,4 +1,4 @@
-//! Templates × environments (the seeds' tables) and template errors (R79).
+//! Templates × environments (the Python services' tables) and template errors (R79).
 
 use std::collections::HashMap;
 
@@ -8,15 +8,15 @@ fn layers(env: Environment) -> ConfigLayers {
     ConfigLayers::new(env).with_env_source(HashMap::new())
 }
 
-/// The seeds' environment table (002): threshold, recovery timeout, failure rate.
-const SEED_ENVIRONMENTS: [(Environment, &str, &str, &str); 4] = [
+/// The Python services' environment table: threshold, open duration, failure rate.
+const PYTHON_ENVIRONMENTS: [(Environment, &str, &str, &str); 4] = [
     (Environment::Development, "10", "180s", "0.7"),
     (Environment::Staging, "5", "90s", "0.5"),
     (Environment::Production, "3", "60s", "0.4"),
     (Environment::Testing, "20", "300s", "0.9"),
 ];
 
-/// The detector each service type gets (issue 4 / seed 004's best practices).
+/// The detector each service type gets (the Python services' best practices per service type).
 const DETECTORS: [(&str, &str); 5] = [
     ("default", "count_based"),
     ("ai_provider", "adaptive"),
@@ -26,31 +26,31 @@ const DETECTORS: [(&str, &str); 5] = [
 ];
 
 #[test]
-fn every_template_in_every_environment_gets_the_seeds_values() {
+fn every_template_in_every_environment_gets_the_python_services_values() {
     for (template, detector) in DETECTORS {
-        for (env, threshold, recovery, rate) in SEED_ENVIRONMENTS {
+        for (env, threshold, recovery, rate) in PYTHON_ENVIRONMENTS {
             let e = layers(env)
                 .explain("svc", &Overrides::new().template(template))
                 .unwrap();
             let v = |p: &str| e.get(p).unwrap().value.clone().unwrap();
             assert_eq!(v("failure_threshold"), threshold, "{template}/{env}");
-            assert_eq!(v("recovery_timeout"), recovery, "{template}/{env}");
+            assert_eq!(v("open_duration"), recovery, "{template}/{env}");
             assert_eq!(v("failure_rate_threshold"), rate, "{template}/{env}");
             assert_eq!(v("circuit_type"), detector, "{template}/{env}");
-            for p in ["failure_threshold", "recovery_timeout", "failure_rate_threshold"] {
+            for p in ["failure_threshold", "open_duration", "failure_rate_threshold"] {
                 assert_eq!(
                     e.get(p).unwrap().source.layer(),
                     Layer::Environment,
                     "{template}/{env}/{p}"
                 );
             }
-            // And the core config: rate in percent, detectors per type.
+            // And the core config: the same fraction, detectors per type.
             let cfg = e.settings.breaker_config();
             assert_eq!(cfg.failure_threshold, Some(threshold.parse().unwrap()));
-            let percent: f64 = rate.parse::<f64>().unwrap() * 100.0;
+            let fraction: f64 = rate.parse().unwrap();
             match detector {
                 "count_based" => assert_eq!(cfg.failure_rate_threshold, None),
-                _ => assert!((cfg.failure_rate_threshold.unwrap() - percent).abs() < 1e-9),
+                _ => assert_eq!(cfg.failure_rate_threshold, Some(fraction)),
             }
             cfg.validate().unwrap();
         }
@@ -71,10 +71,7 @@ fn service_types_get_their_distinguishing_defaults() {
         "AI providers are slow and variable"
     );
     assert!(ai.retry.respect_retry_after, "AI providers rate-limit");
-    assert!(
-        ai.breaker.recovery_timeout_multiplier > 1.0,
-        "adaptive open period"
-    );
+    assert!(ai.breaker.open_duration_multiplier > 1.0, "adaptive open period");
     assert!(s("mcp_server").breaker.tool_level_breakers, "per-tool breakers");
     let api = s("external_api");
     assert!(api.retry.respect_retry_after, "external APIs send Retry-After");

@@ -118,7 +118,7 @@ fn r77_boundaries_are_accepted() {
 #[test]
 fn r76_durations_positive_or_non_negative() {
     for path in [
-        "recovery_timeout",
+        "open_duration",
         "slow_call_duration_threshold",
         "window_duration",
         "half_open_max_wait",
@@ -140,16 +140,16 @@ fn r76_durations_positive_or_non_negative() {
         "bulkhead.queue_timeout = -1: must be a duration >= 0 (seconds, or a string such as \"500ms\", \"30s\", \"2m\")"
     );
     assert_eq!(
-        one("recovery_timeout: soon"),
-        format!("recovery_timeout = \"soon\": {POSITIVE}")
+        one("open_duration: soon"),
+        format!("open_duration = \"soon\": {POSITIVE}")
     );
 }
 
 #[test]
 fn r76_multipliers_at_least_one() {
     assert_eq!(
-        one("recovery_timeout_multiplier: 0.5"),
-        "recovery_timeout_multiplier = 0.5: must be a finite number >= 1"
+        one("open_duration_multiplier: 0.5"),
+        "open_duration_multiplier = 0.5: must be a finite number >= 1"
     );
     assert_eq!(
         one("retry:\n  multiplier: .inf"),
@@ -245,16 +245,16 @@ fn r76_unknown_keys_suggest_the_nearest() {
 #[test]
 fn r76_a_field_set_twice_through_an_alias() {
     assert_eq!(
-        one("recovery_timeout: 30\ntimeout: 40"),
-        "timeout = <key>: sets the same field as `recovery_timeout`; keep one"
+        one("open_duration: 30\ntimeout: 40"),
+        "timeout = <key>: sets the same field as `open_duration`; keep one"
     );
 }
 
 #[test]
 fn r76_cross_field_rules() {
     assert_eq!(
-        one("max_recovery_timeout: 30s"),
-        "max_recovery_timeout = 30s: must be >= recovery_timeout (60s)"
+        one("max_open_duration: 30s"),
+        "max_open_duration = 30s: must be >= open_duration (60s)"
     );
     assert_eq!(
         one("circuit_type: time_based\nwindow_duration: 5ms\nwindow_buckets: 10"),
@@ -299,7 +299,7 @@ instances:
     circuit_type: adaptiv
     retry: { max_attempts: 0, jiter: full }
   gpt:
-    recovery_timeout: -5
+    open_duration: -5
     unknown_thing: 1
 ";
     let e = errors(yaml);
@@ -312,7 +312,7 @@ instances:
              `time_based`, `adaptive`; did you mean `adaptive`?",
             "instances.claude.retry.max_attempts = 0: must be an integer >= 1",
             "instances.claude.retry.jiter = <key>: unknown key; did you mean `jitter`?",
-            &format!("instances.gpt.recovery_timeout = -5: {POSITIVE}"),
+            &format!("instances.gpt.open_duration = -5: {POSITIVE}"),
             "instances.gpt.unknown_thing = <key>: unknown key",
         ]
     );

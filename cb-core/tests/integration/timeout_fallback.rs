@@ -1,4 +1,4 @@
-//! Timeouts (R55–R57), fallbacks (R58–R60), adaptive protection (R38, R38b)
+//! Timeouts (R55–R57), rescues (R58–R60), adaptive protection (R38, R38b)
 //! and the composition order (R61), on paused time.
 #![allow(clippy::unwrap_used)] // helpers shared by the tests unwrap like the tests do
 
@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use cb_core::adaptive::{AdaptiveThrottle, ConcurrencyLimit, LatencyBaseline};
-use cb_core::fallback::{Cause, CauseKind, FailureKind};
 use cb_core::random::SplitMix64;
+use cb_core::rescue::{Cause, CauseKind, FailureKind};
 use cb_core::retry::{Backoff, RetryPolicy};
-use cb_core::{Bulkhead, CircuitBreaker, Error, Fallback, Outcome, Pipeline, RejectReason, State};
+use cb_core::{Bulkhead, CircuitBreaker, Error, Outcome, Pipeline, RejectReason, Rescue, State};
 
 const S: Duration = Duration::from_secs(1);
 
@@ -124,9 +124,9 @@ async fn total_timeout_bounds_retries_and_waits() {
     assert_eq!(calls.load(Ordering::Relaxed), 3); // 0-1 s, 2-3 s, 4-5 s
 }
 
-/// A fallback that reports the cause it was given.
-fn reporting() -> Fallback<String, Boom> {
-    Fallback::from_fn(|c: &Cause<'_, Boom>| {
+/// A rescue that reports the cause it was given.
+fn reporting() -> Rescue<String, Boom> {
+    Rescue::from_fn(|c: &Cause<'_, Boom>| {
         Ok(format!(
             "{:?} after {} attempt(s), retry_after {:?}",
             c.kind(),
@@ -144,7 +144,7 @@ async fn r58_fallback_is_told_every_refusal_kind() {
     tokio::time::sleep(S * 10).await;
     let p = Pipeline::builder("p")
         .breaker(b.clone())
-        .fallback(reporting())
+        .rescue(reporting())
         .build()
         .unwrap();
     let got = p.call(|| async { Ok("never".to_string()) }).await.unwrap();
@@ -170,7 +170,7 @@ async fn r58_fallback_is_told_every_refusal_kind() {
     let probe = hb.try_acquire().unwrap();
     let p = Pipeline::builder("p")
         .breaker(hb.clone())
-        .fallback(reporting())
+        .rescue(reporting())
         .build()
         .unwrap();
     let got = p.call(|| async { Ok("never".to_string()) }).await.unwrap();
@@ -182,7 +182,7 @@ async fn r58_fallback_is_told_every_refusal_kind() {
     let _slot = pool.try_acquire().unwrap();
     let p = Pipeline::builder("p")
         .bulkhead(pool.clone())
-        .fallback(reporting())
+        .rescue(reporting())
         .build()
         .unwrap();
     let got = p.call(|| async { Ok("never".to_string()) }).await.unwrap();
@@ -200,7 +200,7 @@ async fn r58_fallback_is_told_every_refusal_kind() {
     }
     let p = Pipeline::builder("p")
         .throttle(throttle)
-        .fallback(reporting())
+        .rescue(reporting())
         .build()
         .unwrap();
     let got = p.call(|| async { Ok("never".to_string()) }).await.unwrap();
@@ -210,13 +210,13 @@ async fn r58_fallback_is_told_every_refusal_kind() {
 #[tokio::test(start_paused = true)]
 async fn r58_fallback_is_told_every_failure_kind() {
     let fb = reporting();
-    let p = Pipeline::builder("p").fallback(fb.clone()).build().unwrap();
+    let p = Pipeline::builder("p").rescue(fb.clone()).build().unwrap();
     let got = p.call(|| async { Err(Boom("x")) }).await.unwrap();
     assert_eq!(got, "Failed(Error) after 1 attempt(s), retry_after None");
 
     let p = Pipeline::builder("p")
         .timeout(S)
-        .fallback(fb.clone())
+        .rescue(fb.clone())
         .build()
         .unwrap();
     let got = p
@@ -236,7 +236,7 @@ async fn r58_fallback_is_told_every_failure_kind() {
                 .build()
                 .unwrap(),
         )
-        .fallback(fb.clone())
+        .rescue(fb.clone())
         .build()
         .unwrap();
     let got = p.call(|| async { Err(Boom("x")) }).await.unwrap();
@@ -267,7 +267,7 @@ async fn r58_excluded_errors_skip_the_fallback_unless_asked() {
     };
     let p = Pipeline::builder("p")
         .classifier(classify)
-        .fallback(Fallback::value("cached".to_string()))
+        .rescue(Rescue::value("cached".to_string()))
         .build()
         .unwrap();
     assert!(matches!(
@@ -277,7 +277,7 @@ async fn r58_excluded_errors_skip_the_fallback_unless_asked() {
     assert_eq!(p.call(|| async { Err(Boom("500")) }).await.unwrap(), "cached");
     let p = Pipeline::builder("p")
         .classifier(classify)
-        .fallback(Fallback::value("cached".to_string()).on_excluded(true))
+        .rescue(Rescue::value("cached".to_string()).on_excluded(true))
         .build()
         .unwrap();
     assert_eq!(p.call(|| async { Err(Boom("404")) }).await.unwrap(), "cached");
@@ -288,20 +288,20 @@ async fn r59_a_failing_fallback_keeps_both_causes() {
     let b = breaker(5);
     let p = Pipeline::builder("p")
         .breaker(b.clone())
-        .fallback(Fallback::from_async(|_: &Cause<'_, Boom>| async {
+        .rescue(Rescue::from_async(|_: &Cause<'_, Boom>| async {
             Err::<u32, _>(Boom("cache down"))
         }))
         .build()
         .unwrap();
     let err = p.call(|| async { Err(Boom("primary down")) }).await.unwrap_err();
-    let Error::FallbackFailed(failed) = &err else {
+    let Error::RescueFailed(failed) = &err else {
         panic!("{err:?}")
     };
     assert!(matches!(failed.primary(), Error::Inner(Boom("primary down"))));
-    assert_eq!(*failed.fallback(), Boom("cache down"));
+    assert_eq!(*failed.rescue(), Boom("cache down"));
     assert_eq!(
         err.to_string(),
-        "the fallback failed: cache down; it ran because: primary down"
+        "the rescue failed: cache down; it ran because: primary down"
     );
     // Both through `source()`, in the order `Display` tells them.
     assert_eq!(err.source().unwrap().to_string(), "cache down");
@@ -309,7 +309,7 @@ async fn r59_a_failing_fallback_keeps_both_causes() {
         err.source().unwrap().source().unwrap().to_string(),
         "primary down"
     );
-    // The fallback's failure is not recorded by the primary's breaker (R59).
+    // The rescue's failure is not recorded by the primary's breaker (R59).
     assert_eq!(b.metrics().calls.failures, 1);
 }
 
@@ -325,7 +325,7 @@ async fn r60_fallback_runs_at_most_once_with_the_attempt_count() {
                 .build()
                 .unwrap(),
         )
-        .fallback(Fallback::from_fn(move |c: &Cause<'_, Boom>| {
+        .rescue(Rescue::from_fn(move |c: &Cause<'_, Boom>| {
             r.fetch_add(1, Ordering::Relaxed);
             assert_eq!(c.kind(), CauseKind::Failed(FailureKind::RetriesExhausted));
             Ok(c.attempts())

@@ -117,7 +117,7 @@ mod tests {
         let a: Args = syn::parse2(quote!(
             name = "a",
             failure_threshold = -1,
-            fallback = x::y,
+            rescue = x::y,
             retry(max_attempts = 3),
             crate = "c"
         ))

@@ -52,13 +52,13 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
         use #k::__private::{ViaClassify as _, ViaDefault as _};
         let __cb_classifier = (&#k::__private::Dispatch::<#err>::new()).__cb_classifier();
     };
-    let fallback_fn = plan.fallback.as_ref().map(|fb| {
+    let rescue_fn = plan.rescue.as_ref().map(|fb| {
         if shape.impl_in_result {
             quote!(#fb)
         } else {
             quote_spanned! {fb.span()=> {
-                let __cb_fallback: fn(&#k::__private::Cause<'_, #err>) -> #k::__private::Result<#ok, #err> = #fb;
-                __cb_fallback
+                let __cb_rescue: fn(&#k::__private::Cause<'_, #err>) -> #k::__private::Result<#ok, #err> = #fb;
+                __cb_rescue
             }}
         }
     });
@@ -123,7 +123,7 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
     } else if plan.stages.any() {
         let s = &plan.stages;
         let (retry, rr, bh, ct) = (s.retry, s.retry_rejections, s.bulkhead, s.call_timeout);
-        let fallback = match &fallback_fn {
+        let rescue = match &rescue_fn {
             Some(f) => quote!(::core::option::Option::Some(#f)),
             None => quote!(::core::option::Option::None),
         };
@@ -151,7 +151,7 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
                     __cb_classifier,
                     __cb_dispatch.__cb_retryable(),
                     __cb_dispatch.__cb_retry_after(),
-                    #fallback,
+                    #rescue,
                 )
             });
             let __cb_result = #call;
@@ -173,8 +173,8 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
                 __cb_breaker.call_with(#inner, &__cb_classifier).await
             },
         };
-        let fallback = fallback_fn.map(|f| {
-            quote! { let __cb_result = #k::__private::run_fallback(__cb_result, &__cb_classifier, #f); }
+        let rescue = rescue_fn.map(|f| {
+            quote! { let __cb_result = #k::__private::run_rescue(__cb_result, &__cb_classifier, #f); }
         });
         let body = quote! {
             #classifier
@@ -183,7 +183,7 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
                 #k::__private::resolve_breaker(#name, #overrides, #template_arg)
             });
             let __cb_result = #call;
-            #fallback
+            #rescue
         };
         let wrapped: Type = syn::parse_quote!(::core::result::Result<#ok, #k::Error<#err>>);
         (wrapped, {
@@ -307,8 +307,8 @@ fn declared(plan: &Plan, name: &TokenStream, fn_name: &str) -> TokenStream {
     };
     let tiers: Vec<TokenStream> = plan.tiers.iter().map(tier_name).collect();
     let mut policies: Vec<&str> = Vec::new();
-    if plan.fallback.is_some() {
-        policies.push("fallback");
+    if plan.rescue.is_some() {
+        policies.push("rescue");
     }
     if !plan.tiers.is_empty() {
         policies.push("tiers");

@@ -39,7 +39,7 @@ pub(crate) struct Plan {
     pub(crate) environment: Option<String>,
     /// Field path → value, for the code layer of the configuration.
     pub(crate) values: BTreeMap<&'static str, Checked>,
-    pub(crate) fallback: Option<Path>,
+    pub(crate) rescue: Option<Path>,
     pub(crate) error_from: bool,
     pub(crate) tiers: Vec<Path>,
     pub(crate) stages: Stages,

@@ -39,7 +39,7 @@ const ARGUMENTS: [(&str, Checker); 10] = [
     ("name", own::name),
     ("template", template),
     ("environment", environment),
-    ("fallback", own::fallback),
+    ("rescue", own::rescue),
     ("error", own::error),
     ("crate", own::krate),
     ("call_timeout", call_timeout::call_timeout),
@@ -58,7 +58,10 @@ pub(crate) fn check(args: Args, shape: &Shape, errors: &mut Errors) -> Plan {
             Some((_, checker)) => checker(&mut d, arg, errors),
             None => match fields::find(None, &key) {
                 Some(f) => field::breaker_field(&mut d, f, arg, errors),
-                None => unknown(&arg.key, errors),
+                None => match fields::alias(None, &key) {
+                    Some(msg) => errors.push(&arg.key, msg),
+                    None => unknown(&arg.key, errors),
+                },
             },
         }
     }
@@ -149,12 +152,15 @@ fn unknown(key: &Ident, errors: &mut Errors) {
         .into_iter()
         .find(|s| fields::find(Some(s), &k).is_some());
     let msg = match in_section {
+        None if k == "fallback" => "a value computed when the call is refused or fails is a rescue: \
+             write `rescue = path`; `#[fallback(tier2, tier3)]` is for a chain of tiers"
+            .to_owned(),
         Some(s) => format!(
             "`{k}` is a `{s}` setting: write `{s}({k} = ...)` or put `#[{s}({k} = ...)]` on the function"
         ),
         None => with_suggestion(
             format!(
-                "unknown argument `{k}`; expected `name`, `template`, `environment`, `fallback`, `error`, `crate`, `call_timeout`, `retry(..)`, `bulkhead(..)` or a breaker field such as `failure_threshold`"
+                "unknown argument `{k}`; expected `name`, `template`, `environment`, `rescue`, `error`, `crate`, `call_timeout`, `retry(..)`, `bulkhead(..)` or a breaker field such as `failure_threshold`"
             ),
             &k,
             &all_keys(),

@@ -39,8 +39,23 @@ impl Expected for Kind {
 }
 
 /// The field called `name` in `section` (`None`: a top-level breaker field).
+/// Macro arguments are code, so they take only the canonical name, the one
+/// builder methods and `Settings` members use; an alias is an error, see
+/// [`alias`].
 pub(crate) fn find(section: Option<&str>, name: &str) -> Option<&'static Field> {
-    cb_syntax::schema::field_in(section, name)
+    cb_syntax::schema::field_in(section, name).filter(|f| f.key() == name)
+}
+
+/// When `name` is another name files and variables accept for a field of
+/// `section` (`timeout` for `open_duration`), the error saying which
+/// canonical name to write instead.
+pub(crate) fn alias(section: Option<&str>, name: &str) -> Option<String> {
+    let f = cb_syntax::schema::field_in(section, name).filter(|f| f.key() != name)?;
+    Some(format!(
+        "`{name}` is another name files and environment variables accept for `{key}`; \
+         macro arguments use the field's own name: did you mean `{key}`?",
+        key = f.key()
+    ))
 }
 
 /// The canonical keys of a section, for messages.

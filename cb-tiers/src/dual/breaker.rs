@@ -5,13 +5,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cb_core::{BreakerBuilder, BreakerConfig, CircuitBreaker, ConfigError, MetricsSnapshot, Name, State};
+use cb_core::{
+    BreakerConfig, CircuitBreaker, CircuitBreakerBuilder, ConfigError, MetricsSnapshot, Name, State,
+};
 
 use super::listener::AggregateTransition;
 use super::listener::Listeners;
 use super::route::{AvailablePaths, Route, RouteKind};
 use super::state::{AggregateState, aggregate_state};
 use super::state::{Class, class};
+use cb_core::event::Listener;
 
 /// One of a server's two paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,31 +52,41 @@ pub struct DualMetrics {
     pub rest: MetricsSnapshot,
 }
 
-type Customize = Arc<dyn Fn(BreakerBuilder) -> BreakerBuilder + Send + Sync>;
+type Customize = Arc<dyn Fn(CircuitBreakerBuilder) -> CircuitBreakerBuilder + Send + Sync>;
 
 /// Builds a [`DualPathBreaker`].
 #[derive(Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct DualPathBuilder {
+pub struct DualPathBreakerBuilder {
     name: Name,
     mcp: BreakerConfig,
     rest: BreakerConfig,
     require_both: bool,
     customize: Option<Customize>,
+    listeners: Vec<Arc<dyn Listener<AggregateTransition>>>,
 }
 
-impl fmt::Debug for DualPathBuilder {
+impl fmt::Debug for DualPathBreakerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DualPathBuilder")
+        f.debug_struct("DualPathBreakerBuilder")
             .field("name", &self.name)
             .field("mcp", &self.mcp)
             .field("rest", &self.rest)
             .field("require_both_paths_healthy", &self.require_both)
+            .field("listeners", &self.listeners.len())
             .finish_non_exhaustive()
     }
 }
 
-impl DualPathBuilder {
+impl DualPathBreakerBuilder {
+    /// Registers a listener from the start, as
+    /// [`CircuitBreakerBuilder::listener`](cb_core::CircuitBreakerBuilder::listener)
+    /// does; the same as [`DualPathBreaker::subscribe`] right after `build`.
+    pub fn listener(mut self, listener: impl Listener<AggregateTransition>) -> Self {
+        self.listeners.push(Arc::new(listener));
+        self
+    }
+
     /// The MCP path's whole breaker configuration.
     pub fn mcp_config(mut self, config: BreakerConfig) -> Self {
         self.mcp = config;
@@ -127,7 +140,10 @@ impl DualPathBuilder {
     }
 
     /// Adjusts both path breakers' builders: a clock, listeners...
-    pub fn configure(mut self, f: impl Fn(BreakerBuilder) -> BreakerBuilder + Send + Sync + 'static) -> Self {
+    pub fn configure(
+        mut self,
+        f: impl Fn(CircuitBreakerBuilder) -> CircuitBreakerBuilder + Send + Sync + 'static,
+    ) -> Self {
         self.customize = Some(Arc::new(f));
         self
     }
@@ -167,7 +183,7 @@ impl DualPathBuilder {
                 mcp,
                 rest,
                 require_both: self.require_both,
-                listeners: Listeners::new(initial),
+                listeners: Listeners::new(initial, self.listeners.clone()),
             }),
         })
     }
@@ -201,13 +217,14 @@ impl fmt::Debug for DualPathBreaker {
 impl DualPathBreaker {
     /// Starts building the dual-path breaker of server `name`, with the
     /// default breaker configuration on both paths.
-    pub fn builder(name: impl Into<Name>) -> DualPathBuilder {
-        DualPathBuilder {
+    pub fn builder(name: impl Into<Name>) -> DualPathBreakerBuilder {
+        DualPathBreakerBuilder {
             name: name.into(),
             mcp: BreakerConfig::default(),
             rest: BreakerConfig::default(),
             require_both: false,
             customize: None,
+            listeners: Vec::new(),
         }
     }
 
@@ -312,8 +329,9 @@ impl DualPathBreaker {
 
     /// Calls `listener` on every change of the aggregate state (R70). Changes
     /// are noticed whenever the aggregate is read or recomputed (`state`,
-    /// `route`, `evaluate`, resets). A panicking listener is contained.
-    pub fn subscribe(&self, listener: impl Fn(&AggregateTransition) + Send + Sync + 'static) {
+    /// `route`, `evaluate`, resets), on the thread that noticed, outside any
+    /// lock; a panicking listener is contained (see [`Listener`]).
+    pub fn subscribe(&self, listener: impl Listener<AggregateTransition>) {
         self.inner.listeners.subscribe(listener);
     }
 

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cb_core::Name;
+use cb_core::event::Listener;
 use cb_core::sync::MutexExt;
 
 use super::state::AggregateState;
@@ -21,7 +22,7 @@ pub struct AggregateTransition {
     pub to: AggregateState,
 }
 
-type AggregateListener = Arc<dyn Fn(&AggregateTransition) + Send + Sync>;
+pub(super) type AggregateListener = Arc<dyn Listener<AggregateTransition>>;
 
 /// The last aggregate seen and who to tell when it changes. The aggregate is
 /// computed on reads, so a change is noticed when someone reads it; the
@@ -32,14 +33,14 @@ pub(super) struct Listeners {
 }
 
 impl Listeners {
-    pub(super) fn new(initial: AggregateState) -> Self {
+    pub(super) fn new(initial: AggregateState, subscribers: Vec<AggregateListener>) -> Self {
         Self {
             last: AtomicU8::new(initial.code()),
-            subscribers: Mutex::new(Vec::new()),
+            subscribers: Mutex::new(subscribers),
         }
     }
 
-    pub(super) fn subscribe(&self, listener: impl Fn(&AggregateTransition) + Send + Sync + 'static) {
+    pub(super) fn subscribe(&self, listener: impl Listener<AggregateTransition>) {
         self.subscribers.lock_unpoisoned().push(Arc::new(listener));
     }
 
@@ -61,7 +62,7 @@ impl Listeners {
             to: now,
         };
         for l in subscribers {
-            if std::panic::catch_unwind(AssertUnwindSafe(|| l(&event))).is_err() {
+            if std::panic::catch_unwind(AssertUnwindSafe(|| l.on_event(&event))).is_err() {
                 tracing::warn!(server = %server, "an aggregate-transition listener panicked");
             }
         }

@@ -35,7 +35,7 @@ mod registry;
 mod route;
 mod state;
 
-pub use breaker::{DualMetrics, DualPathBreaker, DualPathBuilder, Path};
+pub use breaker::{DualMetrics, DualPathBreaker, DualPathBreakerBuilder, Path};
 pub use listener::AggregateTransition;
 pub use registry::DualPathRegistry;
 pub use route::{AvailablePaths, Route, RouteKind};

@@ -3,7 +3,7 @@
 use cb_core::registry::Named;
 use cb_core::{ConfigError, Name};
 
-use super::breaker::{DualMetrics, DualPathBreaker, DualPathBuilder};
+use super::breaker::{DualMetrics, DualPathBreaker, DualPathBreakerBuilder};
 
 /// The dual-path breakers of many servers, made on first use from one
 /// template. A [`Named`] registry of dual-path breakers;
@@ -19,13 +19,13 @@ use super::breaker::{DualMetrics, DualPathBreaker, DualPathBuilder};
 /// ```
 #[derive(Debug)]
 pub struct DualPathRegistry {
-    template: DualPathBuilder,
+    template: DualPathBreakerBuilder,
     servers: Named<DualPathBreaker>,
 }
 
 impl DualPathRegistry {
     /// A registry whose servers are built like `template` (its name is replaced).
-    pub fn new(template: DualPathBuilder) -> Self {
+    pub fn new(template: DualPathBreakerBuilder) -> Self {
         Self {
             template,
             servers: Named::new(),

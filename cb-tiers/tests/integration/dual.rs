@@ -239,7 +239,7 @@ fn r70_per_path_reset_and_force_are_independent_and_aggregate_events_fire_on_cha
     let b = server(false, &clock);
     let seen: Arc<Mutex<Vec<AggregateTransition>>> = Arc::default();
     let s = seen.clone();
-    b.subscribe(move |t| s.lock().unwrap().push(t.clone()));
+    b.subscribe(move |t: &AggregateTransition| s.lock().unwrap().push(t.clone()));
 
     b.force_open_path(Path::Mcp);
     assert_eq!(b.path(Path::Mcp).state(), State::ForcedOpen);
@@ -262,7 +262,7 @@ fn r70_per_path_reset_and_force_are_independent_and_aggregate_events_fire_on_cha
         ]
     );
 
-    b.subscribe(|_| panic!("a broken listener"));
+    b.subscribe(|_: &AggregateTransition| panic!("a broken listener"));
     b.force_open_path(Path::Mcp);
     assert_eq!(
         b.state(),
@@ -317,4 +317,20 @@ fn invalid_path_configs_are_reported_together() {
     assert_eq!(err.violations().len(), 2);
     assert!(err.to_string().contains("mcp.failure_threshold"));
     assert!(err.to_string().contains("rest.failure_threshold"));
+}
+
+#[test]
+fn r70_a_listener_given_to_the_builder_hears_the_first_change() {
+    // One subscription style: the builder's `.listener` and `subscribe`
+    // take the same `Listener<AggregateTransition>`, closures included.
+    let seen: Arc<Mutex<Vec<AggregateTransition>>> = Arc::default();
+    let s = seen.clone();
+    let b = DualPathBreaker::builder("srv.listened")
+        .listener(move |t: &AggregateTransition| s.lock().unwrap().push(t.clone()))
+        .build()
+        .expect("valid dual-path config");
+    b.force_open_path(Path::Mcp);
+    assert_eq!(b.state(), RestOnly);
+    let got: Vec<_> = seen.lock().unwrap().iter().map(|t| (t.from, t.to)).collect();
+    assert_eq!(got, [(Closed, RestOnly)]);
 }

@@ -10,17 +10,21 @@ use std::time::Duration;
 
 use cb_core::clock::ManualClock;
 use cb_core::config::{ConfigFile, LoadError};
-use cb_core::fallback::Cause;
+use cb_core::rescue::Cause;
 use cb_core::retry::{Backoff, RetryPolicy};
 use cb_core::{
-    BreakerBuilder, Bulkhead, CircuitBreaker, Error, Fallback, FallbackError, Pipeline, RejectReason, State,
+    Bulkhead, CircuitBreaker, CircuitBreakerBuilder, Error, Pipeline, RejectReason, Rescue, RescueError,
+    State,
 };
 use cb_tiers::{Tier, TierChain};
 
 const SEC: Duration = Duration::from_secs(1);
 const MS: Duration = Duration::from_millis(1);
 
-fn breaker(clock: &ManualClock, configure: impl FnOnce(BreakerBuilder) -> BreakerBuilder) -> CircuitBreaker {
+fn breaker(
+    clock: &ManualClock,
+    configure: impl FnOnce(CircuitBreakerBuilder) -> CircuitBreakerBuilder,
+) -> CircuitBreaker {
     configure(CircuitBreaker::builder("engine").clock(clock.clone()))
         .build()
         .expect("valid test configuration")
@@ -105,8 +109,9 @@ fn r10_a_success_never_trips_the_failure_rate() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.no_failure_threshold()
-            .failure_rate_threshold(50.0)
-            .time_window(10 * SEC, 10)
+            .failure_rate_threshold(0.5)
+            .window_duration(10 * SEC)
+            .window_buckets(10)
             .minimum_calls(3)
     });
     for _ in 0..3 {
@@ -131,8 +136,9 @@ fn r10_r14_a_time_window_right_after_a_close_is_as_long_as_configured() {
     let clock = ManualClock::new();
     let b = breaker(&clock, |b| {
         b.no_failure_threshold()
-            .failure_rate_threshold(50.0)
-            .time_window(10 * SEC, 10)
+            .failure_rate_threshold(0.5)
+            .window_duration(10 * SEC)
+            .window_buckets(10)
             .minimum_calls(2)
             .open_duration(SEC)
             .half_open_max_calls(1)
@@ -291,7 +297,7 @@ impl std::error::Error for Down {}
 async fn r59_both_errors_of_a_failed_fallback_are_on_the_source_chain() {
     let p: Pipeline<u32, Down> = Pipeline::builder("r59")
         .retry(constant_retry(2, MS, false))
-        .fallback(Fallback::from_fn(|_: &Cause<'_, Down>| Err(Down("cache down"))))
+        .rescue(Rescue::from_fn(|_: &Cause<'_, Down>| Err(Down("cache down"))))
         .build()
         .unwrap();
     let err = p.call(|| async { Err(Down("primary down")) }).await.unwrap_err();
@@ -309,7 +315,7 @@ async fn r59_both_errors_of_a_failed_fallback_are_on_the_source_chain() {
     );
     // Each is also reachable as a value, not only as text.
     let fallback = std::error::Error::source(&err).unwrap();
-    assert!(fallback.downcast_ref::<FallbackError<Down>>().is_some());
+    assert!(fallback.downcast_ref::<RescueError<Down>>().is_some());
     let primary = fallback.source().unwrap().downcast_ref::<Error<Down>>().unwrap();
     assert_eq!(primary.attempts(), Some(2));
 }
@@ -410,10 +416,10 @@ fn r7_without_the_interval_counts_never_expire() {
 
 #[test]
 fn r8_a_count_window_starts_over_after_the_closed_count_interval() {
-    let rate = |b: BreakerBuilder| {
+    let rate = |b: CircuitBreakerBuilder| {
         b.no_failure_threshold()
-            .failure_rate_threshold(50.0)
-            .count_window(10)
+            .failure_rate_threshold(0.5)
+            .sliding_window_size(10)
             .minimum_calls(4)
     };
     let clock = ManualClock::new();

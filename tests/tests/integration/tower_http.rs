@@ -14,9 +14,9 @@ use axum::error_handling::HandleErrorLayer;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cb_core::fallback::Cause;
+use cb_core::rescue::Cause;
 use cb_core::tower::PipelineLayer;
-use cb_core::{Bulkhead, CircuitBreaker, Error, Fallback, Outcome, Pipeline};
+use cb_core::{Bulkhead, CircuitBreaker, Error, Outcome, Pipeline, Rescue};
 use tower::ServiceBuilder;
 
 /// A refusal becomes 503 with `Retry-After` (whole seconds, rounded up);
@@ -42,13 +42,13 @@ fn route_pipeline(breaker: CircuitBreaker, bulkhead: Bulkhead) -> Pipeline<Respo
         })
         .timeout(Duration::from_secs(5))
         .bulkhead(bulkhead)
-        .fallback(Fallback::from_fn(answer))
+        .rescue(Rescue::from_fn(answer))
         .build()
         .unwrap()
 }
 
 async fn unreachable_error(e: Error<Infallible>) -> StatusCode {
-    // The fallback answers every refusal and failure; nothing reaches here.
+    // The rescue answers every refusal and failure; nothing reaches here.
     panic!("unhandled: {e}")
 }
 

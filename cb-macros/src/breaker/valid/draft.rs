@@ -25,7 +25,7 @@ pub(super) struct Draft {
     pub(super) values: BTreeMap<&'static str, Checked>,
     /// Field path → the tokens that gave it, where cross-field errors point.
     pub(super) value_at: BTreeMap<&'static str, TokenStream>,
-    pub(super) fallback: Option<Path>,
+    pub(super) rescue: Option<Path>,
     pub(super) error_from: bool,
     pub(super) tiers: Vec<Path>,
     pub(super) stages: Stages,
@@ -57,7 +57,7 @@ impl Draft {
             template: self.template,
             environment: self.environment,
             values: self.values,
-            fallback: self.fallback,
+            rescue: self.rescue,
             error_from: self.error_from,
             tiers: self.tiers,
             stages: self.stages,

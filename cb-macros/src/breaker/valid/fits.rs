@@ -17,14 +17,14 @@ pub(super) fn fits(d: &Draft, shape: &Shape, errors: &mut Errors) {
     }
 }
 
-/// One fallback: a value or the last tier, not both.
+/// One way out: a rescue value or the last tier, not both.
 fn fallback_and_tiers(d: &Draft, errors: &mut Errors) {
-    if let Some(fb) = &d.fallback
+    if let Some(fb) = &d.rescue
         && !d.tiers.is_empty()
     {
         errors.push(
             fb,
-            "`fallback = ...` cannot be combined with `#[fallback(...)]` tiers; make it the last tier instead",
+            "`rescue = ...` cannot be combined with `#[fallback(...)]` tiers; make it the last tier instead",
         );
     }
 }

@@ -1,5 +1,5 @@
 //! The arguments that are not configuration fields and take one value:
-//! `name`, `fallback`, `error` and `crate`.
+//! `name`, `rescue`, `error` and `crate`.
 
 use syn::{Ident, Lit, LitStr};
 
@@ -20,16 +20,16 @@ pub(super) fn name(d: &mut Draft, Arg { key, value }: Arg, errors: &mut Errors) 
     }
 }
 
-/// `fallback = cached_answer`: a path; rustc checks its signature.
-pub(super) fn fallback(d: &mut Draft, Arg { key, value }: Arg, errors: &mut Errors) {
-    if !d.seen.first("fallback", &key, errors) {
+/// `rescue = cached_answer`: a path; rustc checks its signature.
+pub(super) fn rescue(d: &mut Draft, Arg { key, value }: Arg, errors: &mut Errors) {
+    if !d.seen.first("rescue", &key, errors) {
         return;
     }
     match value {
-        ArgValue::Path(p) => d.fallback = Some(p),
+        ArgValue::Path(p) => d.rescue = Some(p),
         other => errors.push(
             other.spanned(),
-            "expected the path of a function: `fallback = cached_answer`",
+            "expected the path of a function: `rescue = cached_answer`",
         ),
     }
 }

@@ -80,6 +80,10 @@ fn retry_rejections(d: &mut Draft, seen: &mut Seen, Arg { key, value }: Arg, err
 fn setting(d: &mut Draft, seen: &mut Seen, name: &str, Arg { key, value }: Arg, errors: &mut Errors) {
     let given = key.to_string();
     let Some(field) = fields::find(Some(name), &given).filter(|f| f.key() != "enabled") else {
+        if let Some(msg) = fields::alias(Some(name), &given) {
+            errors.push(&key, msg);
+            return;
+        }
         let mut keys: Vec<&str> = fields::keys(Some(name))
             .into_iter()
             .filter(|x| *x != "enabled")

@@ -3,7 +3,7 @@ use cb_core::circuit_breaker;
 #[derive(Debug)]
 struct AiError;
 
-#[circuit_breaker(timeout = 30)]
+#[circuit_breaker(open_duration = 30)]
 async fn ask(prompt: &str) -> Result<String, AiError> {
     Ok(prompt.to_owned())
 }

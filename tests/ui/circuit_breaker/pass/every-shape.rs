@@ -1,5 +1,5 @@
 //! Every function shape `#[circuit_breaker]` wraps.
-use cb_core::fallback::Cause;
+use cb_core::rescue::Cause;
 use cb_core::{Error, circuit_breaker};
 use std::fmt::Display;
 
@@ -7,7 +7,7 @@ use std::fmt::Display;
 pub struct AiError;
 
 #[circuit_breaker(name = "claude", template = "ai_provider", environment = "production",
-                  failure_threshold = 2, timeout = "30s", fallback = cached_answer)]
+                  failure_threshold = 2, open_duration = "30s", rescue = cached_answer)]
 async fn ask_claude(prompt: &str) -> Result<String, AiError> {
     Ok(prompt.to_owned())
 }
@@ -26,7 +26,7 @@ fn blocking(x: u32) -> Result<u32, AiError> {
 
 #[circuit_breaker(failure_rate_threshold = 0.4, slow_call_rate_threshold = 1, sliding_window_size = 20,
                   minimum_calls = 5, slow_call_duration_threshold = "2s", call_timeout = "5s",
-                  circuit_type = "adaptive", recovery_timeout_multiplier = 2, max_recovery_timeout = "10m",
+                  circuit_type = "adaptive", open_duration_multiplier = 2, max_open_duration = "10m",
                   half_open_max_wait = "1m", success_threshold = 2, half_open_max_calls = 1,
                   service_category = "ai", priority = 1, tool_level_breakers = false)]
 async fn every_field() -> Result<(), AiError> {

@@ -3,7 +3,7 @@ use cb_core::{circuit_breaker, template};
 
 template! {
     /// Payments: strict.
-    pub const PAYMENTS = { base = "external_api", failure_threshold = 2, timeout = "15s",
+    pub const PAYMENTS = { base = "external_api", failure_threshold = 2, open_duration = "15s",
                            retry(max_attempts = 2, base_delay = "50ms"), call_timeout = "5s" };
 }
 

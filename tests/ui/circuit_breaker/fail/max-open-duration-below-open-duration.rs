@@ -3,11 +3,7 @@ use cb_core::circuit_breaker;
 #[derive(Debug)]
 struct AiError;
 
-fn cached(prompt: &str) -> Result<String, AiError> {
-    Ok(prompt.to_owned())
-}
-
-#[circuit_breaker(fallback = cached)]
+#[circuit_breaker(open_duration = "60s", max_open_duration = "30s")]
 async fn ask(prompt: &str) -> Result<String, AiError> {
     Ok(prompt.to_owned())
 }

@@ -1,10 +1,15 @@
-//! Fallback: what a call returns when it was refused or failed (R58–R60).
+//! Rescue: what a call returns when it was refused or failed (R58–R60).
 //!
-//! The fallback is told why it runs through a [`Cause`]: the call was
+//! The rulebook calls this the call's fallback; the code says *rescue*
+//! because `#[fallback(tier2, tier3)]` already names a chain of other
+//! services tried in turn (`cb-tiers`). A rescue is a value computed from
+//! why the call did not produce one; a fallback tier is another call.
+//!
+//! The rescue is told why it runs through a [`Cause`]: the call was
 //! *refused* (open, forced open, half-open full, bulkhead full, throttled,
 //! with the `retry_after` the refusal carried) or it *failed* (an error, a
 //! timeout, retries exhausted). It runs at most once per call (R60). If it
-//! fails too, the pipeline returns [`Error::FallbackFailed`] with both causes
+//! fails too, the pipeline returns [`Error::RescueFailed`] with both causes
 //! (R59). Activations are counted, split by refused and failed.
 
 use std::future::Future;
@@ -13,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::error::{Error, FallbackError, RejectReason};
+use crate::error::{Error, RejectReason, RescueError};
 
 /// Why the call did not produce a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,7 +42,7 @@ pub enum FailureKind {
     RetriesExhausted,
 }
 
-/// What a fallback is told: the error, its kind and the attempts made.
+/// What a rescue is told: the error, its kind and the attempts made.
 #[derive(Debug)]
 pub struct Cause<'a, E> {
     error: &'a Error<E>,
@@ -108,32 +113,32 @@ struct Counters {
     failed: AtomicU64,
 }
 
-/// A fallback for calls returning `Result<T, E>`. Clones share the counters.
+/// A rescue for calls returning `Result<T, E>`. Clones share the counters.
 ///
 /// ```
-/// use cb_core::fallback::{Cause, Fallback};
+/// use cb_core::rescue::{Cause, Rescue};
 /// use cb_core::{Error, RejectReason, Rejected};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let fallback = Fallback::from_fn(|cause: &Cause<'_, String>| {
+/// let rescue = Rescue::from_fn(|cause: &Cause<'_, String>| {
 ///     if cause.is_refused() { Ok("cached answer".to_string()) } else { Err("no cache".to_string()) }
 /// });
 /// let refused = Error::Rejected(Rejected::new("claude".into(), RejectReason::CircuitOpen, None));
-/// assert_eq!(fallback.run(refused, 1).await.unwrap(), "cached answer");
+/// assert_eq!(rescue.run(refused, 1).await.unwrap(), "cached answer");
 ///
-/// let failed = fallback.run(Error::Inner("boom".to_string()), 1).await.unwrap_err();
-/// assert!(matches!(failed, Error::FallbackFailed { .. }));
-/// assert_eq!(fallback.activations(), 2);
+/// let failed = rescue.run(Error::Inner("boom".to_string()), 1).await.unwrap_err();
+/// assert!(matches!(failed, Error::RescueFailed { .. }));
+/// assert_eq!(rescue.activations(), 2);
 /// # }
 /// ```
-pub struct Fallback<T, E> {
+pub struct Rescue<T, E> {
     action: Action<T, E>,
     when: Option<Arc<Predicate<E>>>,
     on_excluded: bool,
     counters: Arc<Counters>,
 }
 
-impl<T, E> Clone for Fallback<T, E> {
+impl<T, E> Clone for Rescue<T, E> {
     fn clone(&self) -> Self {
         Self {
             action: self.action.clone(),
@@ -144,9 +149,9 @@ impl<T, E> Clone for Fallback<T, E> {
     }
 }
 
-impl<T, E> std::fmt::Debug for Fallback<T, E> {
+impl<T, E> std::fmt::Debug for Rescue<T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fallback")
+        f.debug_struct("Rescue")
             .field("async", &matches!(self.action, Action::Async(_)))
             .field("filtered", &self.when.is_some())
             .field("activations", &self.activations())
@@ -154,7 +159,7 @@ impl<T, E> std::fmt::Debug for Fallback<T, E> {
     }
 }
 
-impl<T: 'static, E: 'static> Fallback<T, E> {
+impl<T: 'static, E: 'static> Rescue<T, E> {
     fn with(action: Action<T, E>) -> Self {
         Self {
             action,
@@ -184,12 +189,12 @@ impl<T: 'static, E: 'static> Fallback<T, E> {
     /// cause, then returns a future that owns its data.
     ///
     /// ```
-    /// use cb_core::fallback::{Cause, Fallback};
-    /// let fallback = Fallback::from_async(|cause: &Cause<'_, std::io::Error>| {
+    /// use cb_core::rescue::{Cause, Rescue};
+    /// let rescue = Rescue::from_async(|cause: &Cause<'_, std::io::Error>| {
     ///     let attempts = cause.attempts();
     ///     async move { Ok::<_, std::io::Error>(format!("served from cache after {attempts} attempts")) }
     /// });
-    /// # let _ = fallback;
+    /// # let _ = rescue;
     /// ```
     pub fn from_async<F, Fut>(f: F) -> Self
     where
@@ -202,7 +207,7 @@ impl<T: 'static, E: 'static> Fallback<T, E> {
     }
 }
 
-impl<T, E> Fallback<T, E> {
+impl<T, E> Rescue<T, E> {
     /// Runs only for causes `predicate` accepts (default: every refusal and
     /// failure, R58).
     pub fn when<P>(mut self, predicate: P) -> Self
@@ -221,19 +226,19 @@ impl<T, E> Fallback<T, E> {
         self
     }
 
-    /// Whether excluded errors trigger the fallback.
+    /// Whether excluded errors trigger the rescue.
     pub fn runs_on_excluded(&self) -> bool {
         self.on_excluded
     }
 
-    /// Whether the fallback handles this cause.
+    /// Whether the rescue handles this cause.
     pub fn handles(&self, cause: &Cause<'_, E>) -> bool {
         self.when.as_ref().is_none_or(|p| p(cause))
     }
 
-    /// Runs the fallback for `error` (after `attempts` attempts) if it
-    /// handles it, else returns `error` unchanged. A fallback error becomes
-    /// [`Error::FallbackFailed`] with both causes (R59).
+    /// Runs the rescue for `error` (after `attempts` attempts) if it
+    /// handles it, else returns `error` unchanged. A rescue error becomes
+    /// [`Error::RescueFailed`] with both causes (R59).
     pub async fn run(&self, error: Error<E>, attempts: u32) -> Result<T, Error<E>> {
         // The cause borrows `error` only until the action has started, so the
         // returned future does not need `E: Sync` to be `Send`.
@@ -259,10 +264,10 @@ impl<T, E> Fallback<T, E> {
             Some(Ok(done)) => done,
             Some(Err(fut)) => fut.await,
         };
-        result.map_err(|fallback| Error::FallbackFailed(FallbackError::new(fallback, error)))
+        result.map_err(|rescue| Error::RescueFailed(RescueError::new(rescue, error)))
     }
 
-    /// Times the fallback ran.
+    /// Times the rescue ran.
     pub fn activations(&self) -> u64 {
         self.activations_refused() + self.activations_failed()
     }

@@ -1,9 +1,14 @@
 use cb_core::circuit_breaker;
+use cb_core::rescue::Cause;
 
 #[derive(Debug)]
 struct AiError;
 
-#[circuit_breaker(recovery_timeout = "60s", max_recovery_timeout = "30s")]
+fn cached(_: &Cause<'_, AiError>) -> Result<String, AiError> {
+    Ok("cached".to_owned())
+}
+
+#[circuit_breaker(fallback = cached)]
 async fn ask(prompt: &str) -> Result<String, AiError> {
     Ok(prompt.to_owned())
 }

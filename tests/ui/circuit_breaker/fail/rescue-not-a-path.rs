@@ -3,7 +3,7 @@ use cb_core::circuit_breaker;
 #[derive(Debug)]
 struct AiError;
 
-#[circuit_breaker(timeout = "30s", recovery_timeout = "1m")]
+#[circuit_breaker(rescue = "cached")]
 async fn ask(prompt: &str) -> Result<String, AiError> {
     Ok(prompt.to_owned())
 }

@@ -3,7 +3,7 @@ use cb_tiers::{circuit_breaker, fallback};
 #[derive(Debug)]
 struct AiError;
 
-fn cached(_: &cb_core::fallback::Cause<'_, AiError>) -> Result<String, AiError> {
+fn cached(_: &cb_core::rescue::Cause<'_, AiError>) -> Result<String, AiError> {
     Ok(String::new())
 }
 
@@ -12,7 +12,7 @@ async fn ask_gpt(prompt: &str) -> Result<String, AiError> {
 }
 
 #[fallback(ask_gpt)]
-#[circuit_breaker(fallback = cached)]
+#[circuit_breaker(rescue = cached)]
 async fn ask_claude(prompt: &str) -> Result<String, AiError> {
     Ok(prompt.to_owned())
 }

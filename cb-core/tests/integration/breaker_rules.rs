@@ -13,9 +13,9 @@ use cb_core::{
     TransitionReason,
 };
 
-const SEC: Duration = Duration::from_secs(1);
+pub(crate) const SEC: Duration = Duration::from_secs(1);
 
-fn breaker(
+pub(crate) fn breaker(
     clock: &ManualClock,
     configure: impl FnOnce(CircuitBreakerBuilder) -> CircuitBreakerBuilder,
 ) -> CircuitBreaker {
@@ -24,11 +24,11 @@ fn breaker(
         .expect("valid test configuration")
 }
 
-fn fail(b: &CircuitBreaker) -> Result<(), Error<&'static str>> {
+pub(crate) fn fail(b: &CircuitBreaker) -> Result<(), Error<&'static str>> {
     b.call_sync(|| Err("boom"))
 }
 
-fn succeed(b: &CircuitBreaker) -> Result<(), Error<&'static str>> {
+pub(crate) fn succeed(b: &CircuitBreaker) -> Result<(), Error<&'static str>> {
     b.call_sync(|| Ok(()))
 }
 

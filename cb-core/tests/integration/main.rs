@@ -35,6 +35,8 @@ pub mod config_policies;
 pub mod config_templates;
 #[cfg(feature = "yaml")]
 pub mod config_validation;
+#[cfg(all(feature = "yaml", feature = "test-util"))]
+pub mod engine_rules;
 #[cfg(feature = "test-util")]
 pub mod retry;
 #[cfg(feature = "test-util")]

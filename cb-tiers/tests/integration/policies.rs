@@ -188,3 +188,45 @@ async fn r50_a_tier_measures_max_elapsed_on_its_breaker_s_clock() {
     // Attempts at 100, 200 and 300 ms on the breaker's clock: past 250 ms, no more.
     assert_eq!(err.all_failed().unwrap().attempts[0].calls, 3);
 }
+
+/// R48a: a tier whose breaker opens on its first failure hands over to the
+/// next tier at once, without sleeping the backoff before a retry the open
+/// circuit would refuse.
+#[tokio::test(start_paused = true)]
+async fn r48a_a_tier_whose_breaker_opens_hands_over_without_sleeping() {
+    let primary = CircuitBreaker::builder("r48a-primary")
+        .failure_threshold(1)
+        .open_duration(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let chain = TierChain::new([
+        Tier::new(primary.clone()).retry_policy(
+            RetryPolicy::builder()
+                .max_attempts(3)
+                .backoff(Backoff::constant(Duration::from_secs(1)).build().unwrap())
+                .build()
+                .unwrap(),
+        ),
+        Tier::new(CircuitBreaker::builder("r48a-secondary").build().unwrap()),
+    ])
+    .unwrap();
+    let primary_calls = AtomicU32::new(0);
+    let start = tokio::time::Instant::now();
+    let served = chain
+        .call(|tier| {
+            if tier == 0 {
+                primary_calls.fetch_add(1, Ordering::Relaxed);
+            }
+            async move { if tier == 0 { Err("primary down") } else { Ok(tier) } }
+        })
+        .await
+        .unwrap();
+    assert_eq!(served.tier, 1);
+    assert_eq!(primary_calls.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        start.elapsed(),
+        Duration::ZERO,
+        "no backoff before a refused retry"
+    );
+    assert_eq!(primary.state(), cb_core::State::Open);
+}

@@ -20,7 +20,6 @@
 //! public so that their public helpers stay reachable, as they were at a
 //! crate root.
 
-pub mod engine_rules;
 pub mod macros_tiered;
 pub mod registry;
 pub mod rule_book;

@@ -1,5 +1,5 @@
 //! Behaviours a template user relies on, each named after its rule: what a
-//! breaker, a retry and a fallback do at the edges the rule book pins down
+//! breaker, a retry and a rescue do at the edges the rule book pins down
 //! (a retry around an opening breaker, a stuck probe nobody looks at, a
 //! window right after a close, ...), on the manual clock or paused time.
 #![allow(clippy::unwrap_used)]
@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use crate::breaker_rules::{SEC, breaker, fail, succeed};
 use cb_core::clock::ManualClock;
 use cb_core::config::{ConfigFile, LoadError};
 use cb_core::rescue::Cause;
@@ -16,27 +17,8 @@ use cb_core::{
     Bulkhead, CircuitBreaker, CircuitBreakerBuilder, Error, Pipeline, RejectReason, Rescue, RescueError,
     State,
 };
-use cb_tiers::{Tier, TierChain};
 
-const SEC: Duration = Duration::from_secs(1);
 const MS: Duration = Duration::from_millis(1);
-
-fn breaker(
-    clock: &ManualClock,
-    configure: impl FnOnce(CircuitBreakerBuilder) -> CircuitBreakerBuilder,
-) -> CircuitBreaker {
-    configure(CircuitBreaker::builder("engine").clock(clock.clone()))
-        .build()
-        .expect("valid test configuration")
-}
-
-fn fail(b: &CircuitBreaker) -> Result<(), Error<&'static str>> {
-    b.call_sync(|| Err("boom"))
-}
-
-fn succeed(b: &CircuitBreaker) -> Result<(), Error<&'static str>> {
-    b.call_sync(|| Ok(()))
-}
 
 // ------------------------------------------------------------ R25 stuck probe
 
@@ -245,39 +227,6 @@ async fn r48a_with_the_opt_in_a_retry_waits_the_open_period_not_the_backoff() {
     assert_eq!(served.unwrap(), 1);
     assert_eq!(start.elapsed(), 5 * SEC);
     assert_eq!(b.state(), State::Closed);
-}
-
-#[tokio::test(start_paused = true)]
-async fn r48a_a_tier_whose_breaker_opens_hands_over_without_sleeping() {
-    let primary = CircuitBreaker::builder("r48a-primary")
-        .failure_threshold(1)
-        .open_duration(60 * SEC)
-        .build()
-        .unwrap();
-    let chain = TierChain::new([
-        Tier::new(primary.clone()).retry_policy(constant_retry(3, SEC, false)),
-        Tier::new(CircuitBreaker::builder("r48a-secondary").build().unwrap()),
-    ])
-    .unwrap();
-    let primary_calls = AtomicU32::new(0);
-    let start = tokio::time::Instant::now();
-    let served = chain
-        .call(|tier| {
-            if tier == 0 {
-                primary_calls.fetch_add(1, Ordering::Relaxed);
-            }
-            async move { if tier == 0 { Err("primary down") } else { Ok(tier) } }
-        })
-        .await
-        .unwrap();
-    assert_eq!(served.tier, 1);
-    assert_eq!(primary_calls.load(Ordering::Relaxed), 1);
-    assert_eq!(
-        start.elapsed(),
-        Duration::ZERO,
-        "no backoff before a refused retry"
-    );
-    assert_eq!(primary.state(), State::Open);
 }
 
 // ------------------------------------------------------ R59 failing fallback

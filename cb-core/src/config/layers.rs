@@ -81,8 +81,12 @@ impl Overrides {
 /// The layers a breaker's configuration is resolved through, lowest first:
 ///
 /// 1. built-in defaults ([`Settings::default`]);
-/// 2. templates: `default`, then the breaker's template and its bases, root first;
-/// 3. the environment ([`Environment`]: failure threshold, open duration, failure rate);
+/// 2. the environment's generic profile ([`Environment`]: failure threshold,
+///    open duration, failure rate), for breakers whose templates leave them;
+/// 3. templates: `default`, then the breaker's template and its bases, root
+///    first, each followed by its own values for the environment
+///    ([`Template::in_environment`], a file template's `environments:`), so
+///    that what a template declares is what its breakers get;
 /// 4. the file: `configs.default`, the instance's `base_config` chain, the instance;
 /// 5. environment variables: `CIRCUIT_BREAKER_<FIELD>`, then `CIRCUIT_BREAKER_<NAME>_<FIELD>`;
 /// 6. code: what the declaring code asked for ([`ConfigLayers::declare`]),
@@ -380,24 +384,28 @@ impl ConfigLayers {
             .clone()
             .or_else(|| file_bodies.iter().rev().find_map(|b| b.template.clone()));
         let template = template.unwrap_or_else(|| "default".to_owned());
-        let mut chain_names = Vec::new();
-        match self.template_chain(&template) {
-            Ok(chain) => {
-                for (tname, entries) in chain {
-                    chain_names.push(tname.clone());
-                    for e in entries {
-                        map.insert(e.path, (e.value.clone(), Source::Template(tname.clone())));
-                    }
-                }
-            }
-            Err(e) => v.extend(e),
-        }
-
         let environment = code.environment.unwrap_or(self.environment);
         for (path, value) in environment.values() {
             if let Some(spec) = field(path) {
                 map.insert(spec.path, (value, Source::Environment(environment)));
             }
+        }
+
+        // Root first; each template's values for this environment beat its others.
+        match self.template_chain(&template) {
+            Ok(chain) => {
+                for t in chain {
+                    for e in t.entries {
+                        map.insert(e.path, (e.value, Source::Template(t.name.clone())));
+                    }
+                    let scoped = t.environments.into_iter().filter(|(env, _)| *env == environment);
+                    for e in scoped.flat_map(|(_, entries)| entries) {
+                        let source = Source::TemplateEnvironment(t.name.clone(), environment);
+                        map.insert(e.path, (e.value, source));
+                    }
+                }
+            }
+            Err(e) => v.extend(e),
         }
 
         for body in file_bodies {
@@ -429,23 +437,26 @@ impl ConfigLayers {
         Ok((map, template, environment))
     }
 
-    /// The named template and its bases, `default` first, each with its entries.
-    #[allow(clippy::type_complexity)]
-    fn template_chain(&self, name: &str) -> Result<Vec<(String, Vec<Entry>)>, ConfigError> {
+    /// The named template and its bases, `default` first.
+    fn template_chain(&self, name: &str) -> Result<Vec<CheckedTemplate>, ConfigError> {
         let mut v = Violations::new();
-        let find = |n: &str| -> Option<(Option<String>, Vec<Entry>)> {
+        let find = |n: &str| -> Option<CheckedTemplate> {
             if let Some(t) = self.code_templates.get(n) {
-                return Some((t.base.clone(), t.entries.clone()));
+                return Some(t.clone());
             }
             if let Some(b) = self.file.templates.get(n) {
-                return Some((b.base.clone(), b.entries.clone()));
+                return Some(CheckedTemplate {
+                    name: n.to_owned(),
+                    base: b.base.clone(),
+                    entries: b.entries.clone(),
+                    environments: b.environments.clone(),
+                });
             }
             let builtin = Template::builtin(n)?;
             let mut scratch = Violations::new(); // built-ins are checked by a unit test
-            let t = CheckedTemplate::check(&builtin, "", &mut scratch);
-            Some((t.base, t.entries))
+            Some(CheckedTemplate::check(&builtin, "", &mut scratch))
         };
-        let mut out: Vec<(String, Vec<Entry>)> = Vec::new();
+        let mut out: Vec<CheckedTemplate> = Vec::new();
         let mut seen: Vec<String> = Vec::new();
         let mut current = Some(name.to_owned());
         let mut referrer: Option<String> = None;
@@ -463,7 +474,7 @@ impl ConfigLayers {
                 );
                 return Err(v.finish().err().unwrap_or_else(|| ConfigError::new(vec![])));
             }
-            let Some((base, entries)) = find(&n) else {
+            let Some(found) = find(&n) else {
                 let mut known: Vec<String> = BUILTIN_TEMPLATES.iter().map(|s| s.to_string()).collect();
                 known.extend(self.code_templates.keys().cloned());
                 known.extend(self.file.templates.keys().cloned());
@@ -481,7 +492,8 @@ impl ConfigLayers {
                 return Err(v.finish().err().unwrap_or_else(|| ConfigError::new(vec![])));
             };
             seen.push(n.clone());
-            out.push((n.clone(), entries));
+            let base = found.base.clone();
+            out.push(found);
             referrer = Some(n.clone());
             current = match base {
                 Some(b) => Some(b),

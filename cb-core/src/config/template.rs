@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::environment::Environment;
 use super::schema::{Detector, Jitter, Value, coerce, field};
 use crate::error::Violations;
 
@@ -27,7 +28,7 @@ impl std::fmt::Debug for Entry {
 
 /// The names of the built-in templates, `default` first: the table the
 /// macros check `template = "..."` against.
-pub const BUILTIN_TEMPLATES: [&str; 5] = cb_syntax::names::TEMPLATES;
+pub const BUILTIN_TEMPLATES: [&str; cb_syntax::names::TEMPLATES.len()] = cb_syntax::names::TEMPLATES;
 
 /// A named set of values over a base template.
 ///
@@ -64,6 +65,8 @@ pub struct Template {
     pub(crate) name: String,
     pub(crate) base: Option<String>,
     pub(crate) values: Vec<(String, Value)>,
+    /// Values for one environment only, beating `values` there.
+    pub(crate) environments: Vec<(Environment, Vec<(String, Value)>)>,
 }
 
 impl Template {
@@ -73,6 +76,7 @@ impl Template {
             name: name.into(),
             base: None,
             values: Vec::new(),
+            environments: Vec::new(),
         }
     }
 
@@ -86,6 +90,45 @@ impl Template {
     /// `"retry.max_attempts"`); checked when the template is added.
     pub fn set(mut self, path: &str, value: impl Into<Value>) -> Self {
         self.values.push((path.to_owned(), value.into()));
+        self
+    }
+
+    /// Values that apply only in `environment`, where they beat this
+    /// template's other values (and the environment's generic profile
+    /// always loses to the template). `set` calls inside `values` are
+    /// collected; anything else it does is ignored.
+    ///
+    /// ```
+    /// use cb_core::config::{ConfigLayers, Environment, Overrides, Template};
+    ///
+    /// let t = Template::new("payments")
+    ///     .set("failure_threshold", 10u32)
+    ///     .in_environment(Environment::Production, |t| t.set("failure_threshold", 3u32));
+    /// let o = Overrides::new().template("payments");
+    /// for (env, expected) in [(Environment::Production, 3), (Environment::Staging, 10)] {
+    ///     let mut layers = ConfigLayers::new(env);
+    ///     layers.add_template(t.clone())?;
+    ///     assert_eq!(layers.resolve("pay", &o)?.failure_threshold, Some(expected));
+    ///     let why = layers.explain("pay", &o)?;
+    ///     let shown = why.get("failure_threshold").unwrap().source.to_string();
+    ///     if env == Environment::Production {
+    ///         assert_eq!(shown, "template `payments` (production)");
+    ///     } else {
+    ///         assert_eq!(shown, "template `payments`");
+    ///     }
+    /// }
+    /// # Ok::<(), cb_core::ConfigError>(())
+    /// ```
+    pub fn in_environment(
+        mut self,
+        environment: Environment,
+        values: impl FnOnce(Template) -> Template,
+    ) -> Self {
+        let scoped = values(Template::new(self.name.clone())).values;
+        match self.environments.iter_mut().find(|(e, _)| *e == environment) {
+            Some((_, existing)) => existing.extend(scoped),
+            None => self.environments.push((environment, scoped)),
+        }
         self
     }
 
@@ -252,16 +295,31 @@ pub(crate) struct CheckedTemplate {
     pub(crate) name: String,
     pub(crate) base: Option<String>,
     pub(crate) entries: Vec<Entry>,
+    /// Entries for one environment, applied after `entries` there.
+    pub(crate) environments: Vec<(Environment, Vec<Entry>)>,
 }
 
 impl CheckedTemplate {
     /// Checks every path and value; problems go to `v` with paths under `prefix`.
     pub(crate) fn check(t: &Template, prefix: &str, v: &mut Violations) -> CheckedTemplate {
         let entries = check_values(&t.values, prefix, v);
+        let environments = t
+            .environments
+            .iter()
+            .map(|(env, values)| {
+                let at = if prefix.is_empty() {
+                    format!("environments.{env}")
+                } else {
+                    format!("{prefix}.environments.{env}")
+                };
+                (*env, check_values(values, &at, v))
+            })
+            .collect();
         CheckedTemplate {
             name: t.name.clone(),
             base: t.base.clone(),
             entries,
+            environments,
         }
     }
 }
@@ -310,6 +368,9 @@ mod tests {
             let c = CheckedTemplate::check(&t, name, &mut v);
             v.finish().unwrap();
             assert_eq!(c.entries.len(), t.values.len());
+            for ((_, checked), (_, values)) in c.environments.iter().zip(&t.environments) {
+                assert_eq!(checked.len(), values.len());
+            }
         }
         assert!(Template::builtin("nope").is_none());
     }

@@ -125,6 +125,113 @@ fn the_docs_table_of_every_combination_matches_resolution() {
 }
 
 #[test]
+fn r78_a_template_value_beats_the_environment_in_every_environment() {
+    for env in Environment::ALL {
+        let mut l = layers(env);
+        l.add_template(Template::new("tolerant").set("failure_threshold", 30u32))
+            .unwrap();
+        let e = l.explain("svc", &Overrides::new().template("tolerant")).unwrap();
+        let f = e.get("failure_threshold").unwrap();
+        assert_eq!(f.value.as_deref(), Some("30"), "{env}");
+        assert_eq!(f.source.to_string(), "template `tolerant`", "{env}");
+    }
+}
+
+#[test]
+fn r78_a_templates_own_environment_values_beat_its_others_and_its_bases() {
+    let template = Template::new("payments")
+        .base("external_api")
+        .set("failure_threshold", 10u32)
+        .set("minimum_calls", 4u32)
+        .in_environment(Environment::Production, |t| {
+            t.set("failure_threshold", 3u32).set("open_duration", "20s")
+        })
+        .in_environment(Environment::Development, |t| t.set("minimum_calls", 2u32));
+    let expected = [
+        (
+            Environment::Production,
+            "3",
+            "template `payments` (production)",
+            "20s",
+            "4",
+        ),
+        (Environment::Development, "10", "template `payments`", "180s", "2"),
+        (Environment::Staging, "10", "template `payments`", "90s", "4"),
+    ];
+    for (env, threshold, source, open, min_calls) in expected {
+        let mut l = layers(env);
+        l.add_template(template.clone()).unwrap();
+        let e = l.explain("pay", &Overrides::new().template("payments")).unwrap();
+        let f = e.get("failure_threshold").unwrap();
+        assert_eq!(
+            (f.value.as_deref(), f.source.to_string().as_str()),
+            (Some(threshold), source)
+        );
+        assert_eq!(
+            e.get("open_duration").unwrap().value.as_deref(),
+            Some(open),
+            "{env}"
+        );
+        assert_eq!(
+            e.get("minimum_calls").unwrap().value.as_deref(),
+            Some(min_calls),
+            "{env}"
+        );
+    }
+}
+
+#[test]
+fn r78_a_file_template_carries_environment_sections() {
+    let yaml = "
+templates:
+  llm:
+    base: ai_provider
+    failure_threshold: 8
+    environments:
+      production: { failure_threshold: 2, retry: { max_attempts: 1 } }
+      dev: { failure_threshold: 12 }
+instances:
+  claude: { template: llm }
+";
+    let file = ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap();
+    for (env, threshold, attempts, source) in [
+        (Environment::Production, "2", "1", "template `llm` (production)"),
+        (
+            Environment::Development,
+            "12",
+            "3",
+            "template `llm` (development)",
+        ),
+        (Environment::Testing, "8", "3", "template `llm`"),
+    ] {
+        let l = layers(env).with_file(file.clone()).unwrap();
+        let e = l.explain("claude", &Overrides::new()).unwrap();
+        let f = e.get("failure_threshold").unwrap();
+        assert_eq!(
+            (f.value.as_deref(), f.source.to_string().as_str()),
+            (Some(threshold), source)
+        );
+        assert_eq!(
+            e.get("retry.max_attempts").unwrap().value.as_deref(),
+            Some(attempts)
+        );
+    }
+
+    let bad = "templates:\n  llm:\n    environments:\n      prodution: { failure_threshold: 2 }\n      staging: { failure_treshold: 2 }\n";
+    let err = ConfigFile::from_yaml(bad, &HashMap::new()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("templates.llm.environments.prodution = \"prodution\""),
+        "{text}"
+    );
+    assert!(text.contains("did you mean `production`?"), "{text}");
+    assert!(
+        text.contains("templates.llm.environments.staging.failure_treshold"),
+        "{text}"
+    );
+}
+
+#[test]
 fn user_templates_inherit_through_several_levels() {
     let yaml = "
 templates:

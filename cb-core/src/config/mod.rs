@@ -131,6 +131,7 @@ mod layers;
 mod live;
 mod node;
 mod policies;
+mod preset;
 pub mod reference;
 mod schema;
 mod settings;

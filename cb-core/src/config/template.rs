@@ -46,6 +46,14 @@ pub const BUILTIN_TEMPLATES: [&str; cb_syntax::names::TEMPLATES.len()] = cb_synt
 /// - `external_api` — `time_based` over 60 s in 10 buckets; retries honour
 ///   Retry-After; 30 s call timeout; health checks every 60 s.
 ///
+/// Over those sit the per-service presets, each based on `ai_provider` or
+/// `mcp_server` with a failure threshold for every environment, strictest
+/// in production: `claude`, `gpt4`, `deepseek` (2–5 failures), `gemini`,
+/// `huggingface` (3–8), `groq` (2–3), `ollama` (local and tolerant, 15–50);
+/// `docker`, `slack` (3–8), `kubernetes`, `security_scanner` (3–10),
+/// `desktop_commander` (5–30), `prometheus`, `s3` (2–5). The configuration
+/// reference lists what each resolves to in each environment.
+///
 /// Your own templates name a `base` (any template, built-in or yours, to any
 /// depth; a cycle is an error that names it).
 ///
@@ -219,7 +227,18 @@ impl Template {
                 .set("health_check.enabled", true)
                 .set("health_check.interval", d(60))
                 .set("health_check.timeout", d(10)),
-            _ => return None,
+            _ => {
+                let preset = super::preset::preset(name)?;
+                let mut t = t.base(preset.base);
+                for (path, value) in &preset.values {
+                    t = t.set(path, value.clone());
+                }
+                for env in Environment::ALL {
+                    let threshold = preset.failure_threshold(env);
+                    t = t.in_environment(env, |t| t.set("failure_threshold", threshold));
+                }
+                t
+            }
         })
     }
 }

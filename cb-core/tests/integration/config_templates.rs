@@ -57,6 +57,83 @@ fn every_template_in_every_environment_gets_the_python_services_values() {
     }
 }
 
+/// Failures before opening each preset allows, lowest to highest, and the service type it is based on.
+const PRESET_RANGES: [(&str, u32, u32, &str); 14] = [
+    ("claude", 2, 5, "adaptive"),
+    ("gpt4", 2, 5, "adaptive"),
+    ("deepseek", 2, 5, "adaptive"),
+    ("gemini", 3, 8, "adaptive"),
+    ("groq", 2, 3, "adaptive"),
+    ("ollama", 15, 50, "adaptive"),
+    ("huggingface", 3, 8, "adaptive"),
+    ("docker", 3, 8, "count_based"),
+    ("slack", 3, 8, "count_based"),
+    ("kubernetes", 3, 10, "count_based"),
+    ("security_scanner", 3, 10, "count_based"),
+    ("desktop_commander", 5, 30, "count_based"),
+    ("prometheus", 2, 5, "count_based"),
+    ("s3", 2, 5, "count_based"),
+];
+
+#[test]
+fn every_preset_in_every_environment_is_within_its_range_and_strictest_in_production() {
+    for (preset, low, high, detector) in PRESET_RANGES {
+        assert!(BUILTIN_TEMPLATES.contains(&preset), "{preset}");
+        let threshold = |env: Environment| {
+            let e = layers(env)
+                .explain("svc", &Overrides::new().template(preset))
+                .unwrap_or_else(|err| panic!("{preset}/{env}: {err}"));
+            let f = e.get("failure_threshold").unwrap();
+            assert_eq!(
+                f.source.to_string(),
+                format!("template `{preset}` ({env})"),
+                "the preset, not the environment profile, decides"
+            );
+            assert_eq!(e.get("circuit_type").unwrap().value.as_deref(), Some(detector));
+            f.value.as_deref().unwrap().parse::<u32>().unwrap()
+        };
+        let production = threshold(Environment::Production);
+        for env in Environment::ALL {
+            let t = threshold(env);
+            assert!(
+                (low..=high).contains(&t),
+                "{preset}/{env}: {t} not in {low}..={high}"
+            );
+            assert!(
+                production <= t,
+                "{preset}: production {production} above {env} {t}"
+            );
+        }
+        assert!(
+            production < threshold(Environment::Testing),
+            "{preset}: production must be stricter than testing"
+        );
+    }
+}
+
+#[test]
+fn a_preset_is_a_base_like_any_other_and_code_still_wins() {
+    let mut l = layers(Environment::Production);
+    l.add_template(Template::new("opus").base("claude").set("minimum_calls", 7u32))
+        .unwrap();
+    let e = l
+        .explain(
+            "opus",
+            &Overrides::new().template("opus").set("failure_threshold", 9u32),
+        )
+        .unwrap();
+    assert_eq!(
+        e.get("minimum_calls").unwrap().source.to_string(),
+        "template `opus`"
+    );
+    assert_eq!(
+        e.get("slow_call_duration_threshold").unwrap().source.to_string(),
+        "template `claude`"
+    );
+    assert_eq!(e.get("failure_threshold").unwrap().value.as_deref(), Some("9"));
+    assert_eq!(e.get("failure_threshold").unwrap().source.to_string(), "code");
+}
+
 #[test]
 fn service_types_get_their_distinguishing_defaults() {
     let s = |t: &str| {
@@ -293,7 +370,9 @@ fn r79_unknown_template_is_named_with_a_suggestion() {
         .unwrap_err();
     assert_eq!(
         err.violations()[0].allowed,
-        "unknown template `zzz`; expected one of `ai_provider`, `database`, `default`, `external_api`, `mcp_server`"
+        "unknown template `zzz`; expected one of `ai_provider`, `claude`, `database`, `deepseek`, `default`, \
+         `desktop_commander`, `docker`, `external_api`, `gemini`, `gpt4`, `groq`, `huggingface`, `kubernetes`, \
+         `mcp_server`, `ollama`, `prometheus`, `s3`, `security_scanner`, `slack`"
     );
 }
 

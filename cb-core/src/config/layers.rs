@@ -8,12 +8,14 @@ use super::env::{EnvSource, PREFIX, ProcessEnv, env_name, lookup};
 use super::environment::Environment;
 use super::explain::{Explained, Explanation};
 use super::file::{Body, ConfigFile, shown_with_vars};
+use super::infer;
 use super::schema::{Value, backticked, coerce, field, nearest};
 use super::settings::Settings;
 use super::source::Source;
 use super::template::{BUILTIN_TEMPLATES, CheckedTemplate, Entry, Template, check_values};
 use crate::breaker::BreakerConfig;
 use crate::error::{ConfigError, Violation, Violations};
+use cb_syntax::names::infer_preset;
 
 /// Values set in code: the highest layer. Also names the template and,
 /// optionally, the environment for one resolution (what the macros pass).
@@ -118,6 +120,7 @@ pub struct ConfigLayers {
     file: ConfigFile,
     code: HashMap<String, Overrides>,
     declared: HashMap<String, Overrides>,
+    infer_template: bool,
 }
 
 impl fmt::Debug for ConfigLayers {
@@ -128,6 +131,7 @@ impl fmt::Debug for ConfigLayers {
             .field("file", &self.file)
             .field("code", &self.code)
             .field("declared", &self.declared)
+            .field("infer_template", &self.infer_template)
             .finish_non_exhaustive()
     }
 }
@@ -143,12 +147,14 @@ impl ConfigLayers {
             file: ConfigFile::default(),
             code: HashMap::new(),
             declared: HashMap::new(),
+            infer_template: false,
         }
     }
 
     /// Layers whose environment comes from `CB_ENVIRONMENT` (or the legacy
     /// `ENVIRONMENT` variable; production when neither is set), reading the process
-    /// environment.
+    /// environment, with template inference as [`INFER_TEMPLATE_VAR`](super::INFER_TEMPLATE_VAR)
+    /// (`CB_INFER_TEMPLATE`) says.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_env_source(ProcessEnv)
     }
@@ -156,7 +162,10 @@ impl ConfigLayers {
     /// Like [`ConfigLayers::from_env`], reading variables from `env`.
     pub fn from_env_source(env: impl EnvSource) -> Result<Self, ConfigError> {
         let environment = Environment::from_env(&env)?;
-        Ok(Self::new(environment).with_env_source(env))
+        let infer = infer::from_env(&env)?;
+        Ok(Self::new(environment)
+            .with_env_source(env)
+            .with_template_inference(infer))
     }
 
     /// Reads variables (the variable layer) from `env` instead of the process.
@@ -192,6 +201,41 @@ impl ConfigLayers {
     /// Changes the environment.
     pub fn set_environment(&mut self, environment: Environment) {
         self.environment = environment;
+    }
+
+    /// Switches template inference from breaker names on or off (off by
+    /// default): with it on, a breaker that no code or file gives a template
+    /// gets the longest preset its name starts with, followed by `_`, `-`,
+    /// `.` or the end (`claude_expert_opus` → `claude`). `explain` says so.
+    ///
+    /// ```
+    /// use cb_core::config::{ConfigLayers, Environment, Overrides};
+    /// use std::collections::HashMap;
+    ///
+    /// let layers = ConfigLayers::new(Environment::Production)
+    ///     .with_env_source(HashMap::new())
+    ///     .with_template_inference(true);
+    /// let why = layers.explain("claude_expert_opus", &Overrides::new())?;
+    /// assert_eq!(why.template, "claude");
+    /// assert!(why.template_inferred);
+    /// // A template named anywhere wins over the name.
+    /// let why = layers.explain("claude_expert_opus", &Overrides::new().template("database"))?;
+    /// assert_eq!((why.template.as_str(), why.template_inferred), ("database", false));
+    /// # Ok::<(), cb_core::ConfigError>(())
+    /// ```
+    pub fn with_template_inference(mut self, on: bool) -> Self {
+        self.infer_template = on;
+        self
+    }
+
+    /// Like [`ConfigLayers::with_template_inference`], in place.
+    pub fn set_template_inference(&mut self, on: bool) {
+        self.infer_template = on;
+    }
+
+    /// Whether template inference from breaker names is on.
+    pub fn template_inference(&self) -> bool {
+        self.infer_template
     }
 
     /// Adds a template defined in code. Built-in names other than `default`
@@ -263,7 +307,7 @@ impl ConfigLayers {
     /// For every field of `name`, its value and the layer that set it.
     /// Fails like [`ConfigLayers::resolve`] when the result is invalid.
     pub fn explain(&self, name: &str, overrides: &Overrides) -> Result<Explanation, ConfigError> {
-        let (map, template, environment) = self.merge(name, overrides)?;
+        let (map, (template, template_inferred), environment) = self.merge(name, overrides)?;
         let mut settings = Settings::default();
         for (path, (value, _)) in &map {
             settings.set(path, value);
@@ -287,6 +331,7 @@ impl ConfigLayers {
         Ok(Explanation {
             name: name.to_owned(),
             template,
+            template_inferred,
             environment,
             fields,
             settings,
@@ -348,7 +393,14 @@ impl ConfigLayers {
         &self,
         name: &str,
         overrides: &Overrides,
-    ) -> Result<(BTreeMap<&'static str, (Value, Source)>, String, Environment), ConfigError> {
+    ) -> Result<
+        (
+            BTreeMap<&'static str, (Value, Source)>,
+            (String, bool),
+            Environment,
+        ),
+        ConfigError,
+    > {
         let mut v = Violations::new();
         let mut code = self
             .declared
@@ -378,12 +430,19 @@ impl ConfigLayers {
             file_bodies.push(instance);
         }
 
-        // The template: code, then the nearest file body that names one.
-        let template = code
+        // The template: code, then the nearest file body that names one, then
+        // (when switched on) the breaker's name, then `default`.
+        let named = code
             .template
             .clone()
             .or_else(|| file_bodies.iter().rev().find_map(|b| b.template.clone()));
-        let template = template.unwrap_or_else(|| "default".to_owned());
+        let inferred = match named {
+            None if self.infer_template => infer_preset(name),
+            _ => None,
+        };
+        let template = named
+            .or_else(|| inferred.map(str::to_owned))
+            .unwrap_or_else(|| "default".to_owned());
         let environment = code.environment.unwrap_or(self.environment);
         for (path, value) in environment.values() {
             if let Some(spec) = field(path) {
@@ -434,7 +493,7 @@ impl ConfigLayers {
             map.insert(path, (value, Source::Code));
         }
         v.finish()?;
-        Ok((map, template, environment))
+        Ok((map, (template, inferred.is_some()), environment))
     }
 
     /// The named template and its bases, `default` first.

@@ -254,6 +254,21 @@ impl LiveConfig {
         })
     }
 
+    /// Switches template inference from breaker names on or off (see
+    /// [`ConfigLayers::with_template_inference`]) and re-resolves every
+    /// breaker in `registry`. All or nothing.
+    pub fn set_template_inference(
+        &self,
+        registry: &Registry,
+        on: bool,
+    ) -> Result<Vec<ConfigChange>, ConfigError> {
+        self.broken()?;
+        self.transact(registry, None, |layers| {
+            layers.set_template_inference(on);
+            Ok(())
+        })
+    }
+
     /// Re-reads the file given to [`LiveConfig::from_path`] and applies it
     /// like [`LiveConfig::replace_file`].
     pub fn reload(&self, registry: &Registry) -> Result<Vec<ConfigChange>, LoadError> {

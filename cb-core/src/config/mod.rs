@@ -127,6 +127,7 @@ mod env;
 mod environment;
 mod explain;
 mod file;
+mod infer;
 mod layers;
 mod live;
 mod node;
@@ -144,6 +145,7 @@ pub use env::{EnvSource, FnEnv, NoEnv, PREFIX, ProcessEnv, env_name};
 pub use environment::{ENV_VAR, Environment, LEGACY_ENV_VAR};
 pub use explain::{Explained, Explanation};
 pub use file::{ConfigFile, Format, LoadError};
+pub use infer::INFER_TEMPLATE_VAR;
 pub use layers::{ConfigLayers, Overrides};
 pub use live::{ConfigChange, LiveConfig, install_global};
 pub use settings::{

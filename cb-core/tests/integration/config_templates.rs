@@ -135,6 +135,99 @@ fn a_preset_is_a_base_like_any_other_and_code_still_wins() {
 }
 
 #[test]
+fn inference_from_the_breaker_name_is_off_unless_switched_on() {
+    let o = Overrides::new();
+    let off = layers(Environment::Production)
+        .explain("claude_expert_opus", &o)
+        .unwrap();
+    assert_eq!((off.template.as_str(), off.template_inferred), ("default", false));
+
+    let on = layers(Environment::Production).with_template_inference(true);
+    for (breaker, preset) in [
+        ("claude_expert_opus", "claude"),
+        ("claude", "claude"),
+        ("Desktop_Commander-files", "desktop_commander"),
+        ("gpt4.turbo", "gpt4"),
+        ("s3_backups", "s3"),
+    ] {
+        let e = on.explain(breaker, &o).unwrap();
+        assert_eq!(
+            (e.template.as_str(), e.template_inferred),
+            (preset, true),
+            "{breaker}"
+        );
+        assert_eq!(
+            e.get("failure_threshold").unwrap().source.to_string(),
+            format!("template `{preset}` (production)")
+        );
+        assert!(
+            e.to_string().starts_with(&format!(
+                "{breaker} (template `{preset}`, inferred from the name, environment"
+            )),
+            "{e}"
+        );
+    }
+    for breaker in ["s3cret", "claudette", "payments", "my_claude"] {
+        let e = on.explain(breaker, &o).unwrap();
+        assert_eq!(
+            (e.template.as_str(), e.template_inferred),
+            ("default", false),
+            "{breaker}"
+        );
+    }
+}
+
+#[test]
+fn a_named_template_beats_inference_wherever_it_is_named() {
+    let yaml = "configs:\n  default: { template: external_api }\n";
+    let file = ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap();
+    let l = layers(Environment::Production)
+        .with_template_inference(true)
+        .with_file(file)
+        .unwrap();
+    let e = l.explain("claude_opus", &Overrides::new()).unwrap();
+    assert_eq!(
+        (e.template.as_str(), e.template_inferred),
+        ("external_api", false)
+    );
+    let e = l
+        .explain("claude_opus", &Overrides::new().template("database"))
+        .unwrap();
+    assert_eq!((e.template.as_str(), e.template_inferred), ("database", false));
+}
+
+#[test]
+fn inference_is_switched_by_a_variable() {
+    let vars = |v: &str| HashMap::from([(cb_core::config::INFER_TEMPLATE_VAR.to_string(), v.to_string())]);
+    assert!(
+        !ConfigLayers::from_env_source(HashMap::new())
+            .unwrap()
+            .template_inference()
+    );
+    assert!(
+        !ConfigLayers::from_env_source(vars(""))
+            .unwrap()
+            .template_inference()
+    );
+    assert!(
+        !ConfigLayers::from_env_source(vars("false"))
+            .unwrap()
+            .template_inference()
+    );
+    let on = ConfigLayers::from_env_source(vars(" TRUE")).unwrap();
+    assert!(on.template_inference());
+    assert_eq!(
+        on.explain("groq_fast", &Overrides::new()).unwrap().template,
+        "groq"
+    );
+    let err = ConfigLayers::from_env_source(vars("yes please")).unwrap_err();
+    assert_eq!(
+        err.violations()[0].to_string(),
+        "CB_INFER_TEMPLATE = \"yes please\": must be `true` or `false`"
+    );
+}
+
+#[test]
 fn service_types_get_their_distinguishing_defaults() {
     let s = |t: &str| {
         layers(Environment::Production)

@@ -9,6 +9,7 @@ use super::environment::Environment;
 use super::explain::{Explained, Explanation};
 use super::file::{Body, ConfigFile, shown_with_vars};
 use super::infer;
+use super::overrides::Overrides;
 use super::schema::{Value, backticked, coerce, field, nearest};
 use super::settings::Settings;
 use super::source::Source;
@@ -16,69 +17,6 @@ use super::template::{BUILTIN_TEMPLATES, CheckedTemplate, Entry, Template, check
 use crate::breaker::BreakerConfig;
 use crate::error::{ConfigError, Violation, Violations};
 use cb_syntax::names::infer_preset;
-
-/// Values set in code: the highest layer. Also names the template and,
-/// optionally, the environment for one resolution (what the macros pass).
-///
-/// ```
-/// use cb_core::config::{ConfigLayers, Environment, Overrides};
-/// use std::time::Duration;
-///
-/// let layers = ConfigLayers::new(Environment::Production);
-/// let o = Overrides::new().template("database").set("failure_threshold", 2u32).set("open_duration", "15s");
-/// let cfg = layers.resolve("orders-db", &o)?;
-/// assert_eq!(cfg.failure_threshold, Some(2));
-/// assert_eq!(cfg.open_duration, Duration::from_secs(15));
-/// assert_eq!(cfg.failure_rate_threshold, Some(0.4)); // production
-/// # Ok::<(), cb_core::ConfigError>(())
-/// ```
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Overrides {
-    template: Option<String>,
-    environment: Option<Environment>,
-    values: Vec<(String, Value)>,
-}
-
-impl Overrides {
-    /// No overrides.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Uses this template (beats the file's `template:`).
-    pub fn template(mut self, name: impl Into<String>) -> Self {
-        self.template = Some(name.into());
-        self
-    }
-    /// Uses this environment instead of the layers' one.
-    pub fn environment(mut self, env: Environment) -> Self {
-        self.environment = Some(env);
-        self
-    }
-    /// Sets the field at `path`; checked when resolved.
-    pub fn set(mut self, path: &str, value: impl Into<Value>) -> Self {
-        self.values.retain(|(p, _)| p != path);
-        self.values.push((path.to_owned(), value.into()));
-        self
-    }
-    /// Whether nothing is set.
-    pub fn is_empty(&self) -> bool {
-        self.template.is_none() && self.environment.is_none() && self.values.is_empty()
-    }
-    /// `other`'s settings on top of these.
-    pub fn merged(&self, other: &Overrides) -> Overrides {
-        let mut out = self.clone();
-        if other.template.is_some() {
-            out.template.clone_from(&other.template);
-        }
-        if other.environment.is_some() {
-            out.environment = other.environment;
-        }
-        for (p, v) in &other.values {
-            out = out.set(p, v.clone());
-        }
-        out
-    }
-}
 
 /// The layers a breaker's configuration is resolved through, lowest first:
 ///

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use super::explain::Explanation;
 use super::file::{ConfigFile, LoadError};
-use super::layers::{ConfigLayers, Overrides};
+use super::layers::ConfigLayers;
+use super::overrides::Overrides;
 use super::settings::Settings;
 use super::template::Template;
 use crate::breaker::{BreakerConfig, CircuitBreaker};

@@ -131,6 +131,7 @@ mod infer;
 mod layers;
 mod live;
 mod node;
+mod overrides;
 mod policies;
 mod preset;
 pub mod reference;
@@ -146,8 +147,9 @@ pub use environment::{ENV_VAR, Environment, LEGACY_ENV_VAR};
 pub use explain::{Explained, Explanation};
 pub use file::{ConfigFile, Format, LoadError};
 pub use infer::INFER_TEMPLATE_VAR;
-pub use layers::{ConfigLayers, Overrides};
+pub use layers::ConfigLayers;
 pub use live::{ConfigChange, LiveConfig, install_global};
+pub use overrides::Overrides;
 pub use settings::{
     BreakerSettings, BulkheadSettings, HealthCheckSettings, RetrySettings, Settings, TimeoutSettings,
 };

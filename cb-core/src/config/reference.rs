@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use super::env::{NoEnv, PREFIX, var_names};
 use super::environment::Environment;
-use super::layers::{ConfigLayers, Overrides};
+use super::layers::ConfigLayers;
+use super::overrides::Overrides;
 use super::schema::{FIELDS, SECTIONS, show};
 use super::settings::Settings;
 use super::template::{BUILTIN_TEMPLATES, Template};

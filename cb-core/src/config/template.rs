@@ -275,14 +275,25 @@ impl From<StaticValue> for Value {
 ///
 /// ```
 /// use cb_core::config::{StaticTemplate, StaticValue};
+/// use cb_core::config::Environment;
 /// const PAYMENTS: StaticTemplate = StaticTemplate {
 ///     name: "payments",
 ///     base: Some("external_api"),
-///     values: &[("failure_threshold", StaticValue::Int(2))],
+///     values: &[("failure_threshold", StaticValue::Int(5))],
+///     environments: &[(Environment::Production, &[("failure_threshold", StaticValue::Int(2))])],
 /// };
 /// let t = PAYMENTS.to_template();
 /// assert_eq!(t.name(), "payments");
 /// assert_eq!(t.base_name(), Some("external_api"));
+///
+/// use cb_core::config::{ConfigLayers, Overrides};
+/// for (env, expected) in [(Environment::Production, 2), (Environment::Staging, 5)] {
+///     let mut layers = ConfigLayers::new(env);
+///     layers.add_template(t.clone())?;
+///     let cfg = layers.resolve("pay", &Overrides::new().template("payments"))?;
+///     assert_eq!(cfg.failure_threshold, Some(expected));
+/// }
+/// # Ok::<(), cb_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StaticTemplate {
@@ -292,6 +303,9 @@ pub struct StaticTemplate {
     pub base: Option<&'static str>,
     /// The values it sets, by field path (`"retry.max_attempts"`).
     pub values: &'static [(&'static str, StaticValue)],
+    /// Values for one environment only (`production(..)` in `template!`),
+    /// beating `values` there; see [`Template::in_environment`].
+    pub environments: &'static [(Environment, &'static [(&'static str, StaticValue)])],
 }
 
 impl StaticTemplate {
@@ -303,6 +317,14 @@ impl StaticTemplate {
         }
         for (path, value) in self.values {
             t = t.set(path, *value);
+        }
+        for (env, values) in self.environments {
+            t = t.in_environment(*env, |mut scoped| {
+                for (path, value) in *values {
+                    scoped = scoped.set(path, *value);
+                }
+                scoped
+            });
         }
         t
     }

@@ -376,6 +376,8 @@ pub fn tiered(args: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// // or, naming the const after the template (`LEDGER`, `pub`):
 /// template! { name = "ledger", base = PAYMENTS, minimum_calls = 20 }
+/// // and values for one environment only:
+/// template! { name = "refunds", base = PAYMENTS, failure_threshold = 8, production(failure_threshold = 2) }
 ///
 /// #[derive(Debug)]
 /// struct PayError;
@@ -390,6 +392,7 @@ pub fn tiered(args: TokenStream, item: TokenStream) -> TokenStream {
 /// let config = cb_core::Registry::global().get("charge").unwrap().config();
 /// assert_eq!(config.success_threshold, 3);
 /// assert_eq!(LEDGER.base, Some("payments"));
+/// assert_eq!(REFUNDS.environments[0].0, cb_core::config::Environment::Production);
 /// # }
 /// ```
 ///
@@ -397,15 +400,16 @@ pub fn tiered(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `base` (a built-in template or another `template!` const), every breaker
 /// field, `call_timeout`, `retry(..)` and `bulkhead(..)` sections — with
 /// the units and ranges of configuration files, checked when your crate
-/// compiles. Built-in names cannot be redefined. As in files, a template
-/// sits below the environment layer: the three values an environment sets
-/// (`failure_threshold`, `open_duration`, `failure_rate_threshold`)
-/// override the template's; pin them with `#[circuit_breaker]` arguments.
+/// compiles. Built-in names cannot be redefined. As in files, a template's
+/// values beat the environment's generic profile, and an environment group
+/// such as `production(failure_threshold = 3)` (or `development(..)`,
+/// `staging(..)`, `testing(..)`) holds values for that environment only.
 ///
 /// # What it expands to
 ///
 /// `pub const PAYMENTS: cb_core::config::StaticTemplate = StaticTemplate { name: "payments",
-/// base: Some("external_api"), values: &[("failure_threshold", StaticValue::Int(2)), ..] };`
+/// base: Some("external_api"), values: &[("failure_threshold", StaticValue::Int(2)), ..],
+/// environments: &[(Environment::Production, &[..]), ..] };`
 /// — added to the global configuration the first time a breaker using it is resolved.
 #[proc_macro]
 pub fn template(input: TokenStream) -> TokenStream {

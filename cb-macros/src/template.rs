@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use cb_syntax::names::TEMPLATES;
+use cb_syntax::names::{self, TEMPLATES};
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, Lit, LitStr, Token, Visibility};
 
-use crate::breaker::args::{ArgValue, Args};
+use crate::breaker::args::{Arg, ArgValue, Args};
 use crate::breaker::valid::{self, Stages, TemplateRef};
 use crate::common::fields::{self, Checked};
 use crate::common::suggest::{backticked, with_suggestion};
@@ -64,8 +64,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let mut name: Option<LitStr> = None;
     let mut base: Option<TokenStream> = None;
     let mut krate_lit: Option<LitStr> = None;
-    let mut values: BTreeMap<&'static str, Checked> = BTreeMap::new();
-    let mut at: BTreeMap<&'static str, TokenStream> = BTreeMap::new();
+    let mut own = Fields::default();
+    // Per environment (canonical name), in the order written.
+    let mut environments: Vec<(&'static str, Fields)> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     let mut base_builtin: Option<LitStr> = None;
     let mut name_given = false; // set when `name` is written
@@ -137,49 +138,42 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             ("name" | "base" | "crate", other) => {
                 errors.push(other.spanned(), format!("expected a string for `{k}`"));
             }
-            ("retry" | "bulkhead", ArgValue::Group { tokens, .. }) => {
+            (env, ArgValue::Group { tokens, .. }) if let Some(canonical) = names::environment(env) => {
+                if environments.iter().any(|(e, _)| *e == canonical) {
+                    errors.push(&arg.key, format!("`{canonical}` values are given twice"));
+                    continue;
+                }
+                let mut scoped = Fields::default();
                 match syn::parse2::<Args>(tokens.clone()) {
                     Ok(inner) => {
-                        for a in inner.0 {
+                        let mut inner_seen: Vec<String> = Vec::new();
+                        for a in &inner.0 {
                             let ik = a.key.to_string();
-                            match fields::find(Some(&k), &ik) {
-                                Some(f) => {
-                                    valid::check_value(f, &a.key, &a.value, &mut errors, &mut values, &mut at)
-                                }
-                                None if let Some(msg) = fields::alias(Some(&k), &ik) => {
-                                    errors.push(&a.key, msg);
-                                }
-                                None => {
-                                    let keys = fields::keys(Some(&k));
-                                    errors.push(
-                                        &a.key,
-                                        with_suggestion(
-                                            format!(
-                                                "unknown `{k}` field `{ik}`; expected one of {}",
-                                                backticked(&keys)
-                                            ),
-                                            &ik,
-                                            &keys,
+                            if inner_seen.contains(&ik) {
+                                errors.push(&a.key, format!("duplicate `{ik}` argument"));
+                            } else if !field_arg(a, &mut scoped, &mut errors) {
+                                let keys = fields::keys(None);
+                                errors.push(
+                                    &a.key,
+                                    with_suggestion(
+                                        format!(
+                                            "unknown field `{ik}` in `{env}(..)`; expected `retry(..)`, `bulkhead(..)`, \
+                                             `call_timeout` or a breaker field such as `failure_threshold`"
                                         ),
-                                    );
-                                }
+                                        &ik,
+                                        &keys,
+                                    ),
+                                );
                             }
+                            inner_seen.push(ik);
                         }
                     }
                     Err(e) => errors.add(e),
                 }
+                environments.push((canonical, scoped));
             }
-            ("call_timeout", ArgValue::Lit { .. }) => {
-                let f = fields::find(Some("call_timeout"), "duration").expect("in the table");
-                valid::check_value(f, &arg.key, &arg.value, &mut errors, &mut values, &mut at);
-                values.insert("call_timeout.enabled", Checked::Bool(true));
-            }
-            _ => match fields::find(None, &k) {
-                Some(f) => valid::check_value(f, &arg.key, &arg.value, &mut errors, &mut values, &mut at),
-                None if let Some(msg) = fields::alias(None, &k) => {
-                    errors.push(&arg.key, msg);
-                }
-                None => {
+            _ => {
+                if !field_arg(&arg, &mut own, &mut errors) {
                     let mut keys = vec!["name", "base", "retry", "bulkhead", "call_timeout", "crate"];
                     keys.extend(fields::keys(None));
                     errors.push(
@@ -187,9 +181,10 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                         with_suggestion(format!("unknown template field `{k}`; expected `name`, `base`, `retry(..)`, `bulkhead(..)`, `call_timeout` or a breaker field such as `failure_threshold`"), &k, &keys),
                     );
                 }
-            },
+            }
         }
     }
+    let Fields { values, at } = own;
     let template = base_builtin.map(TemplateRef::Builtin);
     valid::cross_checks(&values, &at, &template, &Stages::default(), None, &mut errors);
 
@@ -243,14 +238,13 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         quote!(pub)
     };
     let base = base.unwrap_or_else(|| quote!(::core::option::Option::None));
-    let entries = values.iter().map(|(path, v)| {
-        let v = match v {
-            Checked::Int(n) => quote!(#k::__private::StaticValue::Int(#n)),
-            Checked::Float(x) => quote!(#k::__private::StaticValue::Float(#x)),
-            Checked::Bool(b) => quote!(#k::__private::StaticValue::Bool(#b)),
-            Checked::Text(s) => quote!(#k::__private::StaticValue::Text(#s)),
-        };
-        quote!((#path, #v))
+    let entries = static_values(&k, &values);
+    let environments = environments.iter().map(|(env, scoped)| {
+        let mut variant = env.to_string();
+        variant[..1].make_ascii_uppercase();
+        let variant = format_ident!("{variant}");
+        let entries = static_values(&k, &scoped.values);
+        quote!((#k::config::Environment::#variant, &[#(#entries),*]))
     });
     quote! {
         #(#attrs)*
@@ -259,13 +253,116 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             name: #name_lit,
             base: #base,
             values: &[#(#entries),*],
+            environments: &[#(#environments),*],
         };
     }
+}
+
+/// Checked values and where each was written.
+#[derive(Default)]
+struct Fields {
+    values: BTreeMap<&'static str, Checked>,
+    at: BTreeMap<&'static str, TokenStream>,
+}
+
+/// Checks one field argument: a breaker field, `call_timeout = ".."`,
+/// `retry(..)` or `bulkhead(..)`. `false` when `arg` is none of those (the
+/// caller words the error, which depends on where the argument was written).
+fn field_arg(arg: &Arg, into: &mut Fields, errors: &mut Errors) -> bool {
+    let k = arg.key.to_string();
+    let Fields { values, at } = into;
+    match (k.as_str(), &arg.value) {
+        ("retry" | "bulkhead", ArgValue::Group { tokens, .. }) => match syn::parse2::<Args>(tokens.clone()) {
+            Ok(inner) => {
+                for a in inner.0 {
+                    let ik = a.key.to_string();
+                    match fields::find(Some(&k), &ik) {
+                        Some(f) => valid::check_value(f, &a.key, &a.value, errors, values, at),
+                        None if let Some(msg) = fields::alias(Some(&k), &ik) => {
+                            errors.push(&a.key, msg);
+                        }
+                        None => {
+                            let keys = fields::keys(Some(&k));
+                            errors.push(
+                                &a.key,
+                                with_suggestion(
+                                    format!(
+                                        "unknown `{k}` field `{ik}`; expected one of {}",
+                                        backticked(&keys)
+                                    ),
+                                    &ik,
+                                    &keys,
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            Err(e) => errors.add(e),
+        },
+        ("call_timeout", ArgValue::Lit { .. }) => {
+            let f = fields::find(Some("call_timeout"), "duration").expect("in the table");
+            valid::check_value(f, &arg.key, &arg.value, errors, values, at);
+            values.insert("call_timeout.enabled", Checked::Bool(true));
+        }
+        _ => match fields::find(None, &k) {
+            Some(f) => valid::check_value(f, &arg.key, &arg.value, errors, values, at),
+            None if let Some(msg) = fields::alias(None, &k) => {
+                errors.push(&arg.key, msg);
+            }
+            None => return false,
+        },
+    }
+    true
+}
+
+/// `(path, StaticValue)` tokens for each checked value.
+fn static_values<'a>(
+    k: &'a TokenStream,
+    values: &'a BTreeMap<&'static str, Checked>,
+) -> impl Iterator<Item = TokenStream> + 'a {
+    values.iter().map(move |(path, v)| {
+        let v = match v {
+            Checked::Int(n) => quote!(#k::__private::StaticValue::Int(#n)),
+            Checked::Float(x) => quote!(#k::__private::StaticValue::Float(#x)),
+            Checked::Bool(b) => quote!(#k::__private::StaticValue::Bool(#b)),
+            Checked::Text(s) => quote!(#k::__private::StaticValue::Text(#s)),
+        };
+        quote!((#path, #v))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use quote::quote;
+
+    /// An environment group becomes that environment's values, checked like the others.
+    #[test]
+    fn environment_groups_are_checked_and_emitted_per_environment() {
+        let out = super::expand(quote!(
+            name = "pay",
+            failure_threshold = 10,
+            prod(failure_threshold = 2, retry(max_attempts = 1)),
+            development(failure_threshold = 20)
+        ))
+        .to_string();
+        assert!(out.contains("Environment :: Production"), "{out}");
+        assert!(out.contains("Environment :: Development"), "{out}");
+        assert!(out.contains("\"retry.max_attempts\""), "{out}");
+
+        let out = super::expand(quote!(
+            name = "pay",
+            production(failure_threshold = 0, failure_treshold = 2),
+            prod(minimum_calls = 2)
+        ))
+        .to_string();
+        assert!(out.contains("`failure_threshold = 0` is out of range"), "{out}");
+        assert!(
+            out.contains("unknown field `failure_treshold` in `production(..)`"),
+            "{out}"
+        );
+        assert!(out.contains("`production` values are given twice"), "{out}");
+    }
 
     /// The runtime's rules between fields, with the runtime's words, at
     /// compile time: a queue wait that outlasts the call timeout.

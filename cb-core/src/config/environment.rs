@@ -17,8 +17,9 @@ pub const ENV_VAR: &str = "CB_ENVIRONMENT";
 pub const LEGACY_ENV_VAR: &str = "ENVIRONMENT";
 
 /// A deployment environment. Each sets the three values of the Python services' table
-/// (failure threshold, open duration, failure rate), which override the
-/// template's (see [`ConfigLayers`](super::ConfigLayers) for the order).
+/// (failure threshold, open duration, failure rate) for breakers whose
+/// templates do not: a template's own values, and its values for this
+/// environment, beat these (see [`ConfigLayers`](super::ConfigLayers) for the order).
 ///
 /// | environment | failure_threshold | open_duration | failure_rate_threshold |
 /// |---|---|---|---|

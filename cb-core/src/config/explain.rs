@@ -34,6 +34,9 @@ pub struct Explanation {
     pub name: String,
     /// The template used (`default` when none was named).
     pub template: String,
+    /// Whether `template` was inferred from the breaker's name
+    /// ([`ConfigLayers::with_template_inference`](super::ConfigLayers::with_template_inference)).
+    pub template_inferred: bool,
     /// The environment used.
     pub environment: Environment,
     /// Every field, in reference-table order.
@@ -51,9 +54,14 @@ impl Explanation {
 
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inferred = if self.template_inferred {
+            ", inferred from the name"
+        } else {
+            ""
+        };
         write!(
             f,
-            "{} (template `{}`, environment `{}`)",
+            "{} (template `{}`{inferred}, environment `{}`)",
             self.name, self.template, self.environment
         )?;
         // Manual padding: a width argument panics above u16::MAX, and a value can be that long.

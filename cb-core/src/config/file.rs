@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::env::EnvSource;
+use super::environment::Environment;
 use super::node::{Node, interpolate};
 use super::schema::{
     Allowed, FIELDS, SECTIONS, Value, coerce, field_in, is_secret_name, section, with_suggestion,
@@ -83,6 +84,8 @@ pub(crate) struct Body {
     pub(crate) template: Option<String>,
     /// `base_config:` (configs and instances) or `base:` (templates).
     pub(crate) base: Option<String>,
+    /// A template's `environments:` section: values for one environment.
+    pub(crate) environments: Vec<(Environment, Vec<Entry>)>,
 }
 
 /// A parsed, checked configuration file.
@@ -94,7 +97,11 @@ pub(crate) struct Body {
 ///
 /// ```yaml
 /// templates:            # your templates (the template layer)
-///   chat_llm: { base: ai_provider, minimum_calls: 8 }
+///   chat_llm:
+///     base: ai_provider
+///     minimum_calls: 8
+///     environments:     # beat the template's other values in that environment
+///       production: { failure_threshold: 3 }
 /// configs:              # shared named configs (the file layer)
 ///   default: { retry: { max_attempts: 2 } }   # applies to every breaker
 ///   critical: { template: chat_llm, failure_threshold: 2 }
@@ -258,6 +265,8 @@ enum BodyKind {
     Instance,
     Config,
     Template,
+    /// One environment's values inside a template: fields only.
+    TemplateEnvironment,
 }
 
 fn from_node(root: Node, env: &dyn EnvSource) -> Result<ConfigFile, ConfigError> {
@@ -361,7 +370,8 @@ fn parse_body(
         return (body, name);
     };
     let meta_keys: &[&str] = match kind {
-        BodyKind::Template => &["base", "description", "metadata"],
+        BodyKind::Template => &["base", "description", "metadata", "environments"],
+        BodyKind::TemplateEnvironment => &[],
         _ => &["name", "template", "base_config", "description", "metadata"],
     };
     let mut seen: Vec<(&'static str, String)> = Vec::new();
@@ -378,6 +388,7 @@ fn parse_body(
                     }
                 }
                 "description" => {}
+                "environments" => body.environments = parse_environments(value, &at, env, v),
                 _ => {
                     if let Some(text) = scalar_text(value, &at, env, v) {
                         match key.as_str() {
@@ -446,6 +457,47 @@ fn parse_body(
         body.template = metadata_template;
     }
     (body, name)
+}
+
+/// A template's `environments:` section: `{ production: { failure_threshold: 3 }, ... }`.
+fn parse_environments(
+    node: &Node,
+    at: &str,
+    env: &dyn EnvSource,
+    v: &mut Violations,
+) -> Vec<(Environment, Vec<Entry>)> {
+    let Node::Map(map) = node else {
+        v.push(
+            at,
+            format!("<{}>", node.kind()),
+            "must be a mapping of environment names to settings",
+        );
+        return Vec::new();
+    };
+    let mut out: Vec<(Environment, Vec<Entry>)> = Vec::new();
+    for (name, body) in map {
+        let prefix = join(at, name);
+        match name.parse::<Environment>() {
+            Ok(environment) => {
+                let (parsed, _) = parse_body(body, &prefix, BodyKind::TemplateEnvironment, env, v);
+                if out.iter().any(|(e, _)| *e == environment) {
+                    v.push(
+                        prefix,
+                        "<duplicate>",
+                        format!("names `{environment}` a second time"),
+                    );
+                } else {
+                    out.push((environment, parsed.entries));
+                }
+            }
+            Err(e) => {
+                for violation in e.into_violations() {
+                    v.push(prefix.clone(), violation.value, violation.allowed);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn unknown_key_message(key: &str, names: &[&str]) -> String {

@@ -8,81 +8,25 @@ use super::env::{EnvSource, PREFIX, ProcessEnv, env_name, lookup};
 use super::environment::Environment;
 use super::explain::{Explained, Explanation};
 use super::file::{Body, ConfigFile, shown_with_vars};
+use super::infer;
+use super::overrides::Overrides;
 use super::schema::{Value, backticked, coerce, field, nearest};
 use super::settings::Settings;
 use super::source::Source;
 use super::template::{BUILTIN_TEMPLATES, CheckedTemplate, Entry, Template, check_values};
 use crate::breaker::BreakerConfig;
 use crate::error::{ConfigError, Violation, Violations};
-
-/// Values set in code: the highest layer. Also names the template and,
-/// optionally, the environment for one resolution (what the macros pass).
-///
-/// ```
-/// use cb_core::config::{ConfigLayers, Environment, Overrides};
-/// use std::time::Duration;
-///
-/// let layers = ConfigLayers::new(Environment::Production);
-/// let o = Overrides::new().template("database").set("failure_threshold", 2u32).set("open_duration", "15s");
-/// let cfg = layers.resolve("orders-db", &o)?;
-/// assert_eq!(cfg.failure_threshold, Some(2));
-/// assert_eq!(cfg.open_duration, Duration::from_secs(15));
-/// assert_eq!(cfg.failure_rate_threshold, Some(0.4)); // production
-/// # Ok::<(), cb_core::ConfigError>(())
-/// ```
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Overrides {
-    template: Option<String>,
-    environment: Option<Environment>,
-    values: Vec<(String, Value)>,
-}
-
-impl Overrides {
-    /// No overrides.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Uses this template (beats the file's `template:`).
-    pub fn template(mut self, name: impl Into<String>) -> Self {
-        self.template = Some(name.into());
-        self
-    }
-    /// Uses this environment instead of the layers' one.
-    pub fn environment(mut self, env: Environment) -> Self {
-        self.environment = Some(env);
-        self
-    }
-    /// Sets the field at `path`; checked when resolved.
-    pub fn set(mut self, path: &str, value: impl Into<Value>) -> Self {
-        self.values.retain(|(p, _)| p != path);
-        self.values.push((path.to_owned(), value.into()));
-        self
-    }
-    /// Whether nothing is set.
-    pub fn is_empty(&self) -> bool {
-        self.template.is_none() && self.environment.is_none() && self.values.is_empty()
-    }
-    /// `other`'s settings on top of these.
-    pub fn merged(&self, other: &Overrides) -> Overrides {
-        let mut out = self.clone();
-        if other.template.is_some() {
-            out.template.clone_from(&other.template);
-        }
-        if other.environment.is_some() {
-            out.environment = other.environment;
-        }
-        for (p, v) in &other.values {
-            out = out.set(p, v.clone());
-        }
-        out
-    }
-}
+use cb_syntax::names::infer_preset;
 
 /// The layers a breaker's configuration is resolved through, lowest first:
 ///
 /// 1. built-in defaults ([`Settings::default`]);
-/// 2. templates: `default`, then the breaker's template and its bases, root first;
-/// 3. the environment ([`Environment`]: failure threshold, open duration, failure rate);
+/// 2. the environment's generic profile ([`Environment`]: failure threshold,
+///    open duration, failure rate), for breakers whose templates leave them;
+/// 3. templates: `default`, then the breaker's template and its bases, root
+///    first, each followed by its own values for the environment
+///    ([`Template::in_environment`], a file template's `environments:`), so
+///    that what a template declares is what its breakers get;
 /// 4. the file: `configs.default`, the instance's `base_config` chain, the instance;
 /// 5. environment variables: `CIRCUIT_BREAKER_<FIELD>`, then `CIRCUIT_BREAKER_<NAME>_<FIELD>`;
 /// 6. code: what the declaring code asked for ([`ConfigLayers::declare`]),
@@ -114,6 +58,7 @@ pub struct ConfigLayers {
     file: ConfigFile,
     code: HashMap<String, Overrides>,
     declared: HashMap<String, Overrides>,
+    infer_template: bool,
 }
 
 impl fmt::Debug for ConfigLayers {
@@ -124,6 +69,7 @@ impl fmt::Debug for ConfigLayers {
             .field("file", &self.file)
             .field("code", &self.code)
             .field("declared", &self.declared)
+            .field("infer_template", &self.infer_template)
             .finish_non_exhaustive()
     }
 }
@@ -139,12 +85,14 @@ impl ConfigLayers {
             file: ConfigFile::default(),
             code: HashMap::new(),
             declared: HashMap::new(),
+            infer_template: false,
         }
     }
 
     /// Layers whose environment comes from `CB_ENVIRONMENT` (or the legacy
     /// `ENVIRONMENT` variable; production when neither is set), reading the process
-    /// environment.
+    /// environment, with template inference as [`INFER_TEMPLATE_VAR`](super::INFER_TEMPLATE_VAR)
+    /// (`CB_INFER_TEMPLATE`) says.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_env_source(ProcessEnv)
     }
@@ -152,7 +100,10 @@ impl ConfigLayers {
     /// Like [`ConfigLayers::from_env`], reading variables from `env`.
     pub fn from_env_source(env: impl EnvSource) -> Result<Self, ConfigError> {
         let environment = Environment::from_env(&env)?;
-        Ok(Self::new(environment).with_env_source(env))
+        let infer = infer::from_env(&env)?;
+        Ok(Self::new(environment)
+            .with_env_source(env)
+            .with_template_inference(infer))
     }
 
     /// Reads variables (the variable layer) from `env` instead of the process.
@@ -188,6 +139,41 @@ impl ConfigLayers {
     /// Changes the environment.
     pub fn set_environment(&mut self, environment: Environment) {
         self.environment = environment;
+    }
+
+    /// Switches template inference from breaker names on or off (off by
+    /// default): with it on, a breaker that no code or file gives a template
+    /// gets the longest preset its name starts with, followed by `_`, `-`,
+    /// `.` or the end (`claude_expert_opus` → `claude`). `explain` says so.
+    ///
+    /// ```
+    /// use cb_core::config::{ConfigLayers, Environment, Overrides};
+    /// use std::collections::HashMap;
+    ///
+    /// let layers = ConfigLayers::new(Environment::Production)
+    ///     .with_env_source(HashMap::new())
+    ///     .with_template_inference(true);
+    /// let why = layers.explain("claude_expert_opus", &Overrides::new())?;
+    /// assert_eq!(why.template, "claude");
+    /// assert!(why.template_inferred);
+    /// // A template named anywhere wins over the name.
+    /// let why = layers.explain("claude_expert_opus", &Overrides::new().template("database"))?;
+    /// assert_eq!((why.template.as_str(), why.template_inferred), ("database", false));
+    /// # Ok::<(), cb_core::ConfigError>(())
+    /// ```
+    pub fn with_template_inference(mut self, on: bool) -> Self {
+        self.infer_template = on;
+        self
+    }
+
+    /// Like [`ConfigLayers::with_template_inference`], in place.
+    pub fn set_template_inference(&mut self, on: bool) {
+        self.infer_template = on;
+    }
+
+    /// Whether template inference from breaker names is on.
+    pub fn template_inference(&self) -> bool {
+        self.infer_template
     }
 
     /// Adds a template defined in code. Built-in names other than `default`
@@ -259,7 +245,7 @@ impl ConfigLayers {
     /// For every field of `name`, its value and the layer that set it.
     /// Fails like [`ConfigLayers::resolve`] when the result is invalid.
     pub fn explain(&self, name: &str, overrides: &Overrides) -> Result<Explanation, ConfigError> {
-        let (map, template, environment) = self.merge(name, overrides)?;
+        let (map, (template, template_inferred), environment) = self.merge(name, overrides)?;
         let mut settings = Settings::default();
         for (path, (value, _)) in &map {
             settings.set(path, value);
@@ -283,6 +269,7 @@ impl ConfigLayers {
         Ok(Explanation {
             name: name.to_owned(),
             template,
+            template_inferred,
             environment,
             fields,
             settings,
@@ -344,7 +331,14 @@ impl ConfigLayers {
         &self,
         name: &str,
         overrides: &Overrides,
-    ) -> Result<(BTreeMap<&'static str, (Value, Source)>, String, Environment), ConfigError> {
+    ) -> Result<
+        (
+            BTreeMap<&'static str, (Value, Source)>,
+            (String, bool),
+            Environment,
+        ),
+        ConfigError,
+    > {
         let mut v = Violations::new();
         let mut code = self
             .declared
@@ -374,30 +368,41 @@ impl ConfigLayers {
             file_bodies.push(instance);
         }
 
-        // The template: code, then the nearest file body that names one.
-        let template = code
+        // The template: code, then the nearest file body that names one, then
+        // (when switched on) the breaker's name, then `default`.
+        let named = code
             .template
             .clone()
             .or_else(|| file_bodies.iter().rev().find_map(|b| b.template.clone()));
-        let template = template.unwrap_or_else(|| "default".to_owned());
-        let mut chain_names = Vec::new();
-        match self.template_chain(&template) {
-            Ok(chain) => {
-                for (tname, entries) in chain {
-                    chain_names.push(tname.clone());
-                    for e in entries {
-                        map.insert(e.path, (e.value.clone(), Source::Template(tname.clone())));
-                    }
-                }
-            }
-            Err(e) => v.extend(e),
-        }
-
+        let inferred = match named {
+            None if self.infer_template => infer_preset(name),
+            _ => None,
+        };
+        let template = named
+            .or_else(|| inferred.map(str::to_owned))
+            .unwrap_or_else(|| "default".to_owned());
         let environment = code.environment.unwrap_or(self.environment);
         for (path, value) in environment.values() {
             if let Some(spec) = field(path) {
                 map.insert(spec.path, (value, Source::Environment(environment)));
             }
+        }
+
+        // Root first; each template's values for this environment beat its others.
+        match self.template_chain(&template) {
+            Ok(chain) => {
+                for t in chain {
+                    for e in t.entries {
+                        map.insert(e.path, (e.value, Source::Template(t.name.clone())));
+                    }
+                    let scoped = t.environments.into_iter().filter(|(env, _)| *env == environment);
+                    for e in scoped.flat_map(|(_, entries)| entries) {
+                        let source = Source::TemplateEnvironment(t.name.clone(), environment);
+                        map.insert(e.path, (e.value, source));
+                    }
+                }
+            }
+            Err(e) => v.extend(e),
         }
 
         for body in file_bodies {
@@ -426,26 +431,29 @@ impl ConfigLayers {
             map.insert(path, (value, Source::Code));
         }
         v.finish()?;
-        Ok((map, template, environment))
+        Ok((map, (template, inferred.is_some()), environment))
     }
 
-    /// The named template and its bases, `default` first, each with its entries.
-    #[allow(clippy::type_complexity)]
-    fn template_chain(&self, name: &str) -> Result<Vec<(String, Vec<Entry>)>, ConfigError> {
+    /// The named template and its bases, `default` first.
+    fn template_chain(&self, name: &str) -> Result<Vec<CheckedTemplate>, ConfigError> {
         let mut v = Violations::new();
-        let find = |n: &str| -> Option<(Option<String>, Vec<Entry>)> {
+        let find = |n: &str| -> Option<CheckedTemplate> {
             if let Some(t) = self.code_templates.get(n) {
-                return Some((t.base.clone(), t.entries.clone()));
+                return Some(t.clone());
             }
             if let Some(b) = self.file.templates.get(n) {
-                return Some((b.base.clone(), b.entries.clone()));
+                return Some(CheckedTemplate {
+                    name: n.to_owned(),
+                    base: b.base.clone(),
+                    entries: b.entries.clone(),
+                    environments: b.environments.clone(),
+                });
             }
             let builtin = Template::builtin(n)?;
             let mut scratch = Violations::new(); // built-ins are checked by a unit test
-            let t = CheckedTemplate::check(&builtin, "", &mut scratch);
-            Some((t.base, t.entries))
+            Some(CheckedTemplate::check(&builtin, "", &mut scratch))
         };
-        let mut out: Vec<(String, Vec<Entry>)> = Vec::new();
+        let mut out: Vec<CheckedTemplate> = Vec::new();
         let mut seen: Vec<String> = Vec::new();
         let mut current = Some(name.to_owned());
         let mut referrer: Option<String> = None;
@@ -463,7 +471,7 @@ impl ConfigLayers {
                 );
                 return Err(v.finish().err().unwrap_or_else(|| ConfigError::new(vec![])));
             }
-            let Some((base, entries)) = find(&n) else {
+            let Some(found) = find(&n) else {
                 let mut known: Vec<String> = BUILTIN_TEMPLATES.iter().map(|s| s.to_string()).collect();
                 known.extend(self.code_templates.keys().cloned());
                 known.extend(self.file.templates.keys().cloned());
@@ -481,7 +489,8 @@ impl ConfigLayers {
                 return Err(v.finish().err().unwrap_or_else(|| ConfigError::new(vec![])));
             };
             seen.push(n.clone());
-            out.push((n.clone(), entries));
+            let base = found.base.clone();
+            out.push(found);
             referrer = Some(n.clone());
             current = match base {
                 Some(b) => Some(b),

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use super::explain::Explanation;
 use super::file::{ConfigFile, LoadError};
-use super::layers::{ConfigLayers, Overrides};
+use super::layers::ConfigLayers;
+use super::overrides::Overrides;
 use super::settings::Settings;
 use super::template::Template;
 use crate::breaker::{BreakerConfig, CircuitBreaker};
@@ -250,6 +251,21 @@ impl LiveConfig {
             let mut new = new;
             new.keep_code_of(layers);
             *layers = new;
+            Ok(())
+        })
+    }
+
+    /// Switches template inference from breaker names on or off (see
+    /// [`ConfigLayers::with_template_inference`]) and re-resolves every
+    /// breaker in `registry`. All or nothing.
+    pub fn set_template_inference(
+        &self,
+        registry: &Registry,
+        on: bool,
+    ) -> Result<Vec<ConfigChange>, ConfigError> {
+        self.broken()?;
+        self.transact(registry, None, |layers| {
+            layers.set_template_inference(on);
             Ok(())
         })
     }

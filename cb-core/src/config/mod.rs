@@ -5,10 +5,12 @@
 //! lowest first (see [`ConfigLayers`]):
 //!
 //! 1. built-in defaults ([`Settings::default`]);
-//! 2. templates ([`Template`]: `default`, then `ai_provider`, `database`,
-//!    `mcp_server`, `external_api` or your own, with their bases);
-//! 3. the environment ([`Environment`], chosen by `CB_ENVIRONMENT`, else the
-//!    legacy `ENVIRONMENT` variable, else **production**);
+//! 2. the environment's generic profile ([`Environment`], chosen by
+//!    `CB_ENVIRONMENT`, else the legacy `ENVIRONMENT` variable, else
+//!    **production**), for what the templates leave unset;
+//! 3. templates ([`Template`]: `default`, then `ai_provider`, `database`,
+//!    `mcp_server`, `external_api` or your own, with their bases), each with
+//!    its own values for the environment;
 //! 4. the file ([`ConfigFile`], YAML or TOML: `configs.default`, shared
 //!    named configs via `base_config`, then the instance);
 //! 5. environment variables: `CIRCUIT_BREAKER_<FIELD>` for every breaker,
@@ -125,10 +127,13 @@ mod env;
 mod environment;
 mod explain;
 mod file;
+mod infer;
 mod layers;
 mod live;
 mod node;
+mod overrides;
 mod policies;
+mod preset;
 pub mod reference;
 mod schema;
 mod settings;
@@ -141,8 +146,10 @@ pub use env::{EnvSource, FnEnv, NoEnv, PREFIX, ProcessEnv, env_name};
 pub use environment::{ENV_VAR, Environment, LEGACY_ENV_VAR};
 pub use explain::{Explained, Explanation};
 pub use file::{ConfigFile, Format, LoadError};
-pub use layers::{ConfigLayers, Overrides};
+pub use infer::INFER_TEMPLATE_VAR;
+pub use layers::ConfigLayers;
 pub use live::{ConfigChange, LiveConfig, install_global};
+pub use overrides::Overrides;
 pub use settings::{
     BreakerSettings, BulkheadSettings, HealthCheckSettings, RetrySettings, Settings, TimeoutSettings,
 };

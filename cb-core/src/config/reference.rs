@@ -4,10 +4,12 @@ use std::fmt::Write as _;
 
 use super::env::{NoEnv, PREFIX, var_names};
 use super::environment::Environment;
-use super::layers::{ConfigLayers, Overrides};
+use super::layers::ConfigLayers;
+use super::overrides::Overrides;
 use super::schema::{FIELDS, SECTIONS, show};
 use super::settings::Settings;
 use super::template::{BUILTIN_TEMPLATES, Template};
+use cb_syntax::names::PRESETS;
 
 /// The generated part of this page: the field table, the environment table
 /// and the template × environment table, as Markdown. A test checks that
@@ -16,7 +18,8 @@ use super::template::{BUILTIN_TEMPLATES, Template};
 pub fn tables() -> String {
     let mut out = String::new();
     let defaults = Settings::default().values();
-    let templates: Vec<Template> = BUILTIN_TEMPLATES[1..]
+    // The service types get a column each; the presets, a table of their own.
+    let templates: Vec<Template> = BUILTIN_TEMPLATES[1..BUILTIN_TEMPLATES.len() - PRESETS.len()]
         .iter()
         .filter_map(|n| Template::builtin(n))
         .collect();
@@ -72,6 +75,47 @@ pub fn tables() -> String {
     for env in Environment::ALL {
         let v = env.values();
         let _ = writeln!(out, "| `{env}` | {} | {} | {} |", v[0].1, v[1].1, v[2].1);
+    }
+
+    out.push_str("\n### Presets\n\n");
+    out.push_str(
+        "Built-in templates for one service each. `failure_threshold` is set per environment by the \
+         preset itself, strictest in production.\n\n| preset | based on |",
+    );
+    for env in Environment::ALL {
+        let _ = write!(out, " `{env}` |");
+    }
+    out.push_str(" also sets |\n|---|---|---|---|---|---|---|\n");
+    for (name, base) in PRESETS {
+        let _ = write!(out, "| `{name}` | `{base}` |");
+        for env in Environment::ALL {
+            let threshold = ConfigLayers::new(env)
+                .with_env_source(NoEnv)
+                .explain("reference", &Overrides::new().template(name))
+                .ok()
+                .and_then(|e| e.get("failure_threshold").and_then(|f| f.value.clone()))
+                .unwrap_or_else(|| "invalid".into());
+            let _ = write!(out, " {threshold} |");
+        }
+        let also: Vec<String> = Template::builtin(name)
+            .map(|t| t.values)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(path, v)| {
+                let spec = super::schema::field(path)?;
+                let v = super::schema::coerce(spec, v).ok()?;
+                Some(format!("`{path}` = {}", show(spec, &v)))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            " {} |",
+            if also.is_empty() {
+                "·".into()
+            } else {
+                also.join(", ")
+            }
+        );
     }
 
     out.push_str("\n### Every template in every environment\n\n");

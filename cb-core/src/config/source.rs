@@ -11,10 +11,13 @@ use super::environment::Environment;
 pub enum Layer {
     /// The built-in defaults ([`Settings::default`](super::Settings::default)).
     Default,
-    /// A template (the `default` template, then the named one and its bases).
-    Template,
-    /// The environment (development / staging / production / testing).
+    /// The environment's generic profile (development / staging / production
+    /// / testing), below every template so that what a template declares is
+    /// what its breakers get.
     Environment,
+    /// A template (the `default` template, then the named one and its bases),
+    /// including its values for the current environment.
+    Template,
     /// The file: `configs.default`, the instance's `base_config` chain, the instance.
     File,
     /// `CIRCUIT_BREAKER_<FIELD>`, then `CIRCUIT_BREAKER_<NAME>_<FIELD>`.
@@ -31,6 +34,8 @@ pub enum Source {
     Default,
     /// The template with this name.
     Template(String),
+    /// The template with this name, in its values for this environment.
+    TemplateEnvironment(String, Environment),
     /// This environment.
     Environment(Environment),
     /// This key of the file, e.g. `instances.claude.failure_threshold`.
@@ -46,7 +51,7 @@ impl Source {
     pub fn layer(&self) -> Layer {
         match self {
             Source::Default => Layer::Default,
-            Source::Template(_) => Layer::Template,
+            Source::Template(_) | Source::TemplateEnvironment(..) => Layer::Template,
             Source::Environment(_) => Layer::Environment,
             Source::File(_) => Layer::File,
             Source::EnvVar(_) => Layer::EnvVar,
@@ -60,6 +65,7 @@ impl fmt::Display for Source {
         match self {
             Source::Default => f.write_str("default"),
             Source::Template(t) => write!(f, "template `{t}`"),
+            Source::TemplateEnvironment(t, e) => write!(f, "template `{t}` ({e})"),
             Source::Environment(e) => write!(f, "environment `{e}`"),
             Source::File(p) => write!(f, "file `{p}`"),
             Source::EnvVar(v) => write!(f, "env `{v}`"),

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::environment::Environment;
 use super::schema::{Detector, Jitter, Value, coerce, field};
 use crate::error::Violations;
 
@@ -27,7 +28,7 @@ impl std::fmt::Debug for Entry {
 
 /// The names of the built-in templates, `default` first: the table the
 /// macros check `template = "..."` against.
-pub const BUILTIN_TEMPLATES: [&str; 5] = cb_syntax::names::TEMPLATES;
+pub const BUILTIN_TEMPLATES: [&str; cb_syntax::names::TEMPLATES.len()] = cb_syntax::names::TEMPLATES;
 
 /// A named set of values over a base template.
 ///
@@ -44,6 +45,14 @@ pub const BUILTIN_TEMPLATES: [&str; 5] = cb_syntax::names::TEMPLATES;
 ///   tool; a 10-call bulkhead and a 60 s tool timeout.
 /// - `external_api` — `time_based` over 60 s in 10 buckets; retries honour
 ///   Retry-After; 30 s call timeout; health checks every 60 s.
+///
+/// Over those sit the per-service presets, each based on `ai_provider` or
+/// `mcp_server` with a failure threshold for every environment, strictest
+/// in production: `claude`, `gpt4`, `deepseek` (2–5 failures), `gemini`,
+/// `huggingface` (3–8), `groq` (2–3), `ollama` (local and tolerant, 15–50);
+/// `docker`, `slack` (3–8), `kubernetes`, `security_scanner` (3–10),
+/// `desktop_commander` (5–30), `prometheus`, `s3` (2–5). The configuration
+/// reference lists what each resolves to in each environment.
 ///
 /// Your own templates name a `base` (any template, built-in or yours, to any
 /// depth; a cycle is an error that names it).
@@ -64,6 +73,8 @@ pub struct Template {
     pub(crate) name: String,
     pub(crate) base: Option<String>,
     pub(crate) values: Vec<(String, Value)>,
+    /// Values for one environment only, beating `values` there.
+    pub(crate) environments: Vec<(Environment, Vec<(String, Value)>)>,
 }
 
 impl Template {
@@ -73,6 +84,7 @@ impl Template {
             name: name.into(),
             base: None,
             values: Vec::new(),
+            environments: Vec::new(),
         }
     }
 
@@ -86,6 +98,45 @@ impl Template {
     /// `"retry.max_attempts"`); checked when the template is added.
     pub fn set(mut self, path: &str, value: impl Into<Value>) -> Self {
         self.values.push((path.to_owned(), value.into()));
+        self
+    }
+
+    /// Values that apply only in `environment`, where they beat this
+    /// template's other values (and the environment's generic profile
+    /// always loses to the template). `set` calls inside `values` are
+    /// collected; anything else it does is ignored.
+    ///
+    /// ```
+    /// use cb_core::config::{ConfigLayers, Environment, Overrides, Template};
+    ///
+    /// let t = Template::new("payments")
+    ///     .set("failure_threshold", 10u32)
+    ///     .in_environment(Environment::Production, |t| t.set("failure_threshold", 3u32));
+    /// let o = Overrides::new().template("payments");
+    /// for (env, expected) in [(Environment::Production, 3), (Environment::Staging, 10)] {
+    ///     let mut layers = ConfigLayers::new(env);
+    ///     layers.add_template(t.clone())?;
+    ///     assert_eq!(layers.resolve("pay", &o)?.failure_threshold, Some(expected));
+    ///     let why = layers.explain("pay", &o)?;
+    ///     let shown = why.get("failure_threshold").unwrap().source.to_string();
+    ///     if env == Environment::Production {
+    ///         assert_eq!(shown, "template `payments` (production)");
+    ///     } else {
+    ///         assert_eq!(shown, "template `payments`");
+    ///     }
+    /// }
+    /// # Ok::<(), cb_core::ConfigError>(())
+    /// ```
+    pub fn in_environment(
+        mut self,
+        environment: Environment,
+        values: impl FnOnce(Template) -> Template,
+    ) -> Self {
+        let scoped = values(Template::new(self.name.clone())).values;
+        match self.environments.iter_mut().find(|(e, _)| *e == environment) {
+            Some((_, existing)) => existing.extend(scoped),
+            None => self.environments.push((environment, scoped)),
+        }
         self
     }
 
@@ -176,7 +227,18 @@ impl Template {
                 .set("health_check.enabled", true)
                 .set("health_check.interval", d(60))
                 .set("health_check.timeout", d(10)),
-            _ => return None,
+            _ => {
+                let preset = super::preset::preset(name)?;
+                let mut t = t.base(preset.base);
+                for (path, value) in &preset.values {
+                    t = t.set(path, value.clone());
+                }
+                for env in Environment::ALL {
+                    let threshold = preset.failure_threshold(env);
+                    t = t.in_environment(env, |t| t.set("failure_threshold", threshold));
+                }
+                t
+            }
         })
     }
 }
@@ -213,14 +275,25 @@ impl From<StaticValue> for Value {
 ///
 /// ```
 /// use cb_core::config::{StaticTemplate, StaticValue};
+/// use cb_core::config::Environment;
 /// const PAYMENTS: StaticTemplate = StaticTemplate {
 ///     name: "payments",
 ///     base: Some("external_api"),
-///     values: &[("failure_threshold", StaticValue::Int(2))],
+///     values: &[("failure_threshold", StaticValue::Int(5))],
+///     environments: &[(Environment::Production, &[("failure_threshold", StaticValue::Int(2))])],
 /// };
 /// let t = PAYMENTS.to_template();
 /// assert_eq!(t.name(), "payments");
 /// assert_eq!(t.base_name(), Some("external_api"));
+///
+/// use cb_core::config::{ConfigLayers, Overrides};
+/// for (env, expected) in [(Environment::Production, 2), (Environment::Staging, 5)] {
+///     let mut layers = ConfigLayers::new(env);
+///     layers.add_template(t.clone())?;
+///     let cfg = layers.resolve("pay", &Overrides::new().template("payments"))?;
+///     assert_eq!(cfg.failure_threshold, Some(expected));
+/// }
+/// # Ok::<(), cb_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StaticTemplate {
@@ -230,6 +303,9 @@ pub struct StaticTemplate {
     pub base: Option<&'static str>,
     /// The values it sets, by field path (`"retry.max_attempts"`).
     pub values: &'static [(&'static str, StaticValue)],
+    /// Values for one environment only (`production(..)` in `template!`),
+    /// beating `values` there; see [`Template::in_environment`].
+    pub environments: &'static [(Environment, &'static [(&'static str, StaticValue)])],
 }
 
 impl StaticTemplate {
@@ -242,6 +318,14 @@ impl StaticTemplate {
         for (path, value) in self.values {
             t = t.set(path, *value);
         }
+        for (env, values) in self.environments {
+            t = t.in_environment(*env, |mut scoped| {
+                for (path, value) in *values {
+                    scoped = scoped.set(path, *value);
+                }
+                scoped
+            });
+        }
         t
     }
 }
@@ -252,16 +336,31 @@ pub(crate) struct CheckedTemplate {
     pub(crate) name: String,
     pub(crate) base: Option<String>,
     pub(crate) entries: Vec<Entry>,
+    /// Entries for one environment, applied after `entries` there.
+    pub(crate) environments: Vec<(Environment, Vec<Entry>)>,
 }
 
 impl CheckedTemplate {
     /// Checks every path and value; problems go to `v` with paths under `prefix`.
     pub(crate) fn check(t: &Template, prefix: &str, v: &mut Violations) -> CheckedTemplate {
         let entries = check_values(&t.values, prefix, v);
+        let environments = t
+            .environments
+            .iter()
+            .map(|(env, values)| {
+                let at = if prefix.is_empty() {
+                    format!("environments.{env}")
+                } else {
+                    format!("{prefix}.environments.{env}")
+                };
+                (*env, check_values(values, &at, v))
+            })
+            .collect();
         CheckedTemplate {
             name: t.name.clone(),
             base: t.base.clone(),
             entries,
+            environments,
         }
     }
 }
@@ -310,6 +409,9 @@ mod tests {
             let c = CheckedTemplate::check(&t, name, &mut v);
             v.finish().unwrap();
             assert_eq!(c.entries.len(), t.values.len());
+            for ((_, checked), (_, values)) in c.environments.iter().zip(&t.environments) {
+                assert_eq!(checked.len(), values.len());
+            }
         }
         assert!(Template::builtin("nope").is_none());
     }

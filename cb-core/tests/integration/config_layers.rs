@@ -50,8 +50,6 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("health_check.url", "https://a.example/h", "https://b.example/h"),
 ];
 
-const ENVIRONMENT_FIELDS: [&str; 3] = ["failure_threshold", "open_duration", "failure_rate_threshold"];
-
 const TEXT_FIELDS: [&str; 3] = [
     "service_category",
     "bulkhead.isolation_pool_name",
@@ -146,22 +144,17 @@ fn r78_each_layer_overrides_the_one_below_per_field() {
             let (lower, upper) = (pair[0], pair[1]);
             let alone = explain_with(path, &[(lower, x)]);
             let field = alone.get(path).unwrap();
-            if lower == At::Template && ENVIRONMENT_FIELDS.contains(&path) {
-                // The environment sits above templates for its three fields.
-                assert_eq!(field.source.layer(), Layer::Environment, "{path}");
-            } else {
-                assert_eq!(
-                    field.value.as_deref(),
-                    Some(shown(path, x).as_str()),
-                    "{path} at {lower:?}"
-                );
-                assert_eq!(
-                    field.source.layer(),
-                    lower.layer(),
-                    "{path} at {lower:?}: {}",
-                    field.source
-                );
-            }
+            assert_eq!(
+                field.value.as_deref(),
+                Some(shown(path, x).as_str()),
+                "{path} at {lower:?}"
+            );
+            assert_eq!(
+                field.source.layer(),
+                lower.layer(),
+                "{path} at {lower:?}: {}",
+                field.source
+            );
 
             let both = explain_with(path, &[(lower, x), (upper, y)]);
             let field = both.get(path).unwrap();
@@ -198,7 +191,7 @@ fn r78_per_breaker_variable_beats_the_global_one() {
 }
 
 #[test]
-fn r78_defaults_then_template_then_environment_then_file() {
+fn r78_defaults_then_environment_then_template_then_file() {
     // The environment sets exactly failure_threshold, open_duration and failure_rate_threshold.
     let layers = ConfigLayers::new(Environment::Staging).with_env_source(HashMap::new());
     let plain = layers.explain("svc", &Overrides::new()).unwrap();
@@ -219,10 +212,15 @@ fn r78_defaults_then_template_then_environment_then_file() {
     let e = layers.explain("svc", &Overrides::new().template("t")).unwrap();
     assert_eq!(e.get("minimum_calls").unwrap().value.as_deref(), Some("4"));
     assert_eq!(e.get("minimum_calls").unwrap().source.layer(), Layer::Template);
-    // The environment beats the template for its three fields.
-    assert_eq!(e.get("failure_threshold").unwrap().value.as_deref(), Some("5"));
+    // What the template declares beats the environment's generic profile...
+    assert_eq!(e.get("failure_threshold").unwrap().value.as_deref(), Some("9"));
     assert_eq!(
         e.get("failure_threshold").unwrap().source.to_string(),
+        "template `t`"
+    );
+    // ...which still fills what the template leaves.
+    assert_eq!(
+        e.get("open_duration").unwrap().source.to_string(),
         "environment `staging`"
     );
 

@@ -53,6 +53,24 @@ fn r78_registry_breaker_resolves_through_every_layer_on_first_use() {
 }
 
 #[test]
+fn switching_template_inference_on_reconfigures_breakers_named_after_a_preset() {
+    let registry = Registry::new();
+    let live = LiveConfig::new(ConfigLayers::new(Environment::Development).with_env_source(HashMap::new()));
+    registry.set_config_source(live.clone());
+    let local = registry.breaker("ollama_llama3").unwrap();
+    assert_eq!(local.config().failure_threshold, Some(10), "development profile");
+    let changes = live.set_template_inference(&registry, true).unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        local.config().failure_threshold,
+        Some(30),
+        "ollama in development"
+    );
+    let why = live.explain("ollama_llama3").unwrap();
+    assert_eq!((why.template.as_str(), why.template_inferred), ("ollama", true));
+}
+
+#[test]
 fn a_breaker_whose_configuration_is_invalid_is_not_created() {
     let env = vars(&[("CIRCUIT_BREAKER_BAD_FAILURE_THRESHOLD", "0")]);
     let registry = Registry::new();

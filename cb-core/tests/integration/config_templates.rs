@@ -57,6 +57,176 @@ fn every_template_in_every_environment_gets_the_python_services_values() {
     }
 }
 
+/// Failures before opening each preset allows, lowest to highest, and the service type it is based on.
+const PRESET_RANGES: [(&str, u32, u32, &str); 14] = [
+    ("claude", 2, 5, "adaptive"),
+    ("gpt4", 2, 5, "adaptive"),
+    ("deepseek", 2, 5, "adaptive"),
+    ("gemini", 3, 8, "adaptive"),
+    ("groq", 2, 3, "adaptive"),
+    ("ollama", 15, 50, "adaptive"),
+    ("huggingface", 3, 8, "adaptive"),
+    ("docker", 3, 8, "count_based"),
+    ("slack", 3, 8, "count_based"),
+    ("kubernetes", 3, 10, "count_based"),
+    ("security_scanner", 3, 10, "count_based"),
+    ("desktop_commander", 5, 30, "count_based"),
+    ("prometheus", 2, 5, "count_based"),
+    ("s3", 2, 5, "count_based"),
+];
+
+#[test]
+fn every_preset_in_every_environment_is_within_its_range_and_strictest_in_production() {
+    for (preset, low, high, detector) in PRESET_RANGES {
+        assert!(BUILTIN_TEMPLATES.contains(&preset), "{preset}");
+        let threshold = |env: Environment| {
+            let e = layers(env)
+                .explain("svc", &Overrides::new().template(preset))
+                .unwrap_or_else(|err| panic!("{preset}/{env}: {err}"));
+            let f = e.get("failure_threshold").unwrap();
+            assert_eq!(
+                f.source.to_string(),
+                format!("template `{preset}` ({env})"),
+                "the preset, not the environment profile, decides"
+            );
+            assert_eq!(e.get("circuit_type").unwrap().value.as_deref(), Some(detector));
+            f.value.as_deref().unwrap().parse::<u32>().unwrap()
+        };
+        let production = threshold(Environment::Production);
+        for env in Environment::ALL {
+            let t = threshold(env);
+            assert!(
+                (low..=high).contains(&t),
+                "{preset}/{env}: {t} not in {low}..={high}"
+            );
+            assert!(
+                production <= t,
+                "{preset}: production {production} above {env} {t}"
+            );
+        }
+        assert!(
+            production < threshold(Environment::Testing),
+            "{preset}: production must be stricter than testing"
+        );
+    }
+}
+
+#[test]
+fn a_preset_is_a_base_like_any_other_and_code_still_wins() {
+    let mut l = layers(Environment::Production);
+    l.add_template(Template::new("opus").base("claude").set("minimum_calls", 7u32))
+        .unwrap();
+    let e = l
+        .explain(
+            "opus",
+            &Overrides::new().template("opus").set("failure_threshold", 9u32),
+        )
+        .unwrap();
+    assert_eq!(
+        e.get("minimum_calls").unwrap().source.to_string(),
+        "template `opus`"
+    );
+    assert_eq!(
+        e.get("slow_call_duration_threshold").unwrap().source.to_string(),
+        "template `claude`"
+    );
+    assert_eq!(e.get("failure_threshold").unwrap().value.as_deref(), Some("9"));
+    assert_eq!(e.get("failure_threshold").unwrap().source.to_string(), "code");
+}
+
+#[test]
+fn inference_from_the_breaker_name_is_off_unless_switched_on() {
+    let o = Overrides::new();
+    let off = layers(Environment::Production)
+        .explain("claude_expert_opus", &o)
+        .unwrap();
+    assert_eq!((off.template.as_str(), off.template_inferred), ("default", false));
+
+    let on = layers(Environment::Production).with_template_inference(true);
+    for (breaker, preset) in [
+        ("claude_expert_opus", "claude"),
+        ("claude", "claude"),
+        ("Desktop_Commander-files", "desktop_commander"),
+        ("gpt4.turbo", "gpt4"),
+        ("s3_backups", "s3"),
+    ] {
+        let e = on.explain(breaker, &o).unwrap();
+        assert_eq!(
+            (e.template.as_str(), e.template_inferred),
+            (preset, true),
+            "{breaker}"
+        );
+        assert_eq!(
+            e.get("failure_threshold").unwrap().source.to_string(),
+            format!("template `{preset}` (production)")
+        );
+        assert!(
+            e.to_string().starts_with(&format!(
+                "{breaker} (template `{preset}`, inferred from the name, environment"
+            )),
+            "{e}"
+        );
+    }
+    for breaker in ["s3cret", "claudette", "payments", "my_claude"] {
+        let e = on.explain(breaker, &o).unwrap();
+        assert_eq!(
+            (e.template.as_str(), e.template_inferred),
+            ("default", false),
+            "{breaker}"
+        );
+    }
+}
+
+#[test]
+fn a_named_template_beats_inference_wherever_it_is_named() {
+    let yaml = "configs:\n  default: { template: external_api }\n";
+    let file = ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap();
+    let l = layers(Environment::Production)
+        .with_template_inference(true)
+        .with_file(file)
+        .unwrap();
+    let e = l.explain("claude_opus", &Overrides::new()).unwrap();
+    assert_eq!(
+        (e.template.as_str(), e.template_inferred),
+        ("external_api", false)
+    );
+    let e = l
+        .explain("claude_opus", &Overrides::new().template("database"))
+        .unwrap();
+    assert_eq!((e.template.as_str(), e.template_inferred), ("database", false));
+}
+
+#[test]
+fn inference_is_switched_by_a_variable() {
+    let vars = |v: &str| HashMap::from([(cb_core::config::INFER_TEMPLATE_VAR.to_string(), v.to_string())]);
+    assert!(
+        !ConfigLayers::from_env_source(HashMap::new())
+            .unwrap()
+            .template_inference()
+    );
+    assert!(
+        !ConfigLayers::from_env_source(vars(""))
+            .unwrap()
+            .template_inference()
+    );
+    assert!(
+        !ConfigLayers::from_env_source(vars("false"))
+            .unwrap()
+            .template_inference()
+    );
+    let on = ConfigLayers::from_env_source(vars(" TRUE")).unwrap();
+    assert!(on.template_inference());
+    assert_eq!(
+        on.explain("groq_fast", &Overrides::new()).unwrap().template,
+        "groq"
+    );
+    let err = ConfigLayers::from_env_source(vars("yes please")).unwrap_err();
+    assert_eq!(
+        err.violations()[0].to_string(),
+        "CB_INFER_TEMPLATE = \"yes please\": must be `true` or `false`"
+    );
+}
+
 #[test]
 fn service_types_get_their_distinguishing_defaults() {
     let s = |t: &str| {
@@ -125,6 +295,126 @@ fn the_docs_table_of_every_combination_matches_resolution() {
 }
 
 #[test]
+fn r78_a_template_value_beats_the_environment_in_every_environment() {
+    for env in Environment::ALL {
+        let mut l = layers(env);
+        l.add_template(Template::new("tolerant").set("failure_threshold", 30u32))
+            .unwrap();
+        let e = l.explain("svc", &Overrides::new().template("tolerant")).unwrap();
+        let f = e.get("failure_threshold").unwrap();
+        assert_eq!(f.value.as_deref(), Some("30"), "{env}");
+        assert_eq!(f.source.to_string(), "template `tolerant`", "{env}");
+    }
+}
+
+#[test]
+fn r78_a_templates_own_environment_values_beat_its_others_and_its_bases() {
+    let template = Template::new("payments")
+        .base("external_api")
+        .set("failure_threshold", 10u32)
+        .set("minimum_calls", 4u32)
+        .in_environment(Environment::Production, |t| {
+            t.set("failure_threshold", 3u32).set("open_duration", "20s")
+        })
+        .in_environment(Environment::Development, |t| t.set("minimum_calls", 2u32));
+    let expected = [
+        (
+            Environment::Production,
+            "3",
+            "template `payments` (production)",
+            "20s",
+            "4",
+        ),
+        (Environment::Development, "10", "template `payments`", "180s", "2"),
+        (Environment::Staging, "10", "template `payments`", "90s", "4"),
+    ];
+    for (env, threshold, source, open, min_calls) in expected {
+        let mut l = layers(env);
+        l.add_template(template.clone()).unwrap();
+        let e = l.explain("pay", &Overrides::new().template("payments")).unwrap();
+        let f = e.get("failure_threshold").unwrap();
+        assert_eq!(
+            (f.value.as_deref(), f.source.to_string().as_str()),
+            (Some(threshold), source)
+        );
+        assert_eq!(
+            e.get("open_duration").unwrap().value.as_deref(),
+            Some(open),
+            "{env}"
+        );
+        assert_eq!(
+            e.get("minimum_calls").unwrap().value.as_deref(),
+            Some(min_calls),
+            "{env}"
+        );
+    }
+}
+
+#[test]
+fn r78_a_file_template_carries_environment_sections() {
+    let yaml = "
+templates:
+  llm:
+    base: ai_provider
+    failure_threshold: 8
+    environments:
+      production: { failure_threshold: 2, retry: { max_attempts: 1 } }
+      dev: { failure_threshold: 12 }
+instances:
+  claude: { template: llm }
+";
+    let file = ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap();
+    for (env, threshold, attempts, source) in [
+        (Environment::Production, "2", "1", "template `llm` (production)"),
+        (
+            Environment::Development,
+            "12",
+            "3",
+            "template `llm` (development)",
+        ),
+        (Environment::Testing, "8", "3", "template `llm`"),
+    ] {
+        let l = layers(env).with_file(file.clone()).unwrap();
+        let e = l.explain("claude", &Overrides::new()).unwrap();
+        let f = e.get("failure_threshold").unwrap();
+        assert_eq!(
+            (f.value.as_deref(), f.source.to_string().as_str()),
+            (Some(threshold), source)
+        );
+        assert_eq!(
+            e.get("retry.max_attempts").unwrap().value.as_deref(),
+            Some(attempts)
+        );
+    }
+
+    let toml =
+        "[templates.llm]\nbase = \"ai_provider\"\nenvironments.production = { failure_threshold = 2 }\n";
+    let file = ConfigFile::from_toml(toml, &HashMap::new()).unwrap();
+    let e = layers(Environment::Production)
+        .with_file(file)
+        .unwrap()
+        .explain("x", &Overrides::new().template("llm"))
+        .unwrap();
+    assert_eq!(
+        e.get("failure_threshold").unwrap().source.to_string(),
+        "template `llm` (production)"
+    );
+
+    let bad = "templates:\n  llm:\n    environments:\n      prodution: { failure_threshold: 2 }\n      staging: { failure_treshold: 2 }\n";
+    let err = ConfigFile::from_yaml(bad, &HashMap::new()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("templates.llm.environments.prodution = \"prodution\""),
+        "{text}"
+    );
+    assert!(text.contains("did you mean `production`?"), "{text}");
+    assert!(
+        text.contains("templates.llm.environments.staging.failure_treshold"),
+        "{text}"
+    );
+}
+
+#[test]
 fn user_templates_inherit_through_several_levels() {
     let yaml = "
 templates:
@@ -186,7 +476,9 @@ fn r79_unknown_template_is_named_with_a_suggestion() {
         .unwrap_err();
     assert_eq!(
         err.violations()[0].allowed,
-        "unknown template `zzz`; expected one of `ai_provider`, `database`, `default`, `external_api`, `mcp_server`"
+        "unknown template `zzz`; expected one of `ai_provider`, `claude`, `database`, `deepseek`, `default`, \
+         `desktop_commander`, `docker`, `external_api`, `gemini`, `gpt4`, `groq`, `huggingface`, `kubernetes`, \
+         `mcp_server`, `ollama`, `prometheus`, `s3`, `security_scanner`, `slack`"
     );
 }
 

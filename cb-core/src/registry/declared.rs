@@ -64,7 +64,51 @@ impl Declared {
 }
 
 #[cfg(feature = "macros")]
+impl Declared {
+    /// The stages the function really runs, outermost first: what its
+    /// resolved configuration enabled when its first call built them
+    /// (template, environment, file, variables and arguments), else what
+    /// its attributes wrote ([`policies`](Self::policies)).
+    ///
+    /// ```
+    /// // After a first call to `#[circuit_breaker(template = "ai_provider")] async fn ask(..)`:
+    /// // ["retry", "breaker", "timeout", "bulkhead"]
+    /// for d in cb_core::registry::declared() {
+    ///     let _ = d.stages();
+    /// }
+    /// ```
+    pub fn stages(&self) -> Vec<&'static str> {
+        let running = RUNNING
+            .lock_unpoisoned()
+            .iter()
+            .find(|(n, _)| n == self.name)
+            .map(|(_, p)| *p);
+        match running {
+            Some(stages) => {
+                let rescue = self.policies.first().filter(|p| **p == "rescue");
+                rescue.into_iter().copied().chain(stages.iter().copied()).collect()
+            }
+            None => self.policies.to_vec(),
+        }
+    }
+}
+
+#[cfg(feature = "macros")]
 inventory::collect!(Declared);
+
+/// The stages each macro function's pipeline runs, by breaker name, as
+/// resolved at its first call.
+#[cfg(feature = "macros")]
+static RUNNING: std::sync::Mutex<Vec<(String, &'static [&'static str])>> = std::sync::Mutex::new(Vec::new());
+
+#[cfg(feature = "macros")]
+pub(crate) fn record_policies(name: &str, stages: &'static [&'static str]) {
+    let mut running = RUNNING.lock_unpoisoned();
+    match running.iter_mut().find(|(n, _)| n == name) {
+        Some(entry) => entry.1 = stages,
+        None => running.push((name.to_owned(), stages)),
+    }
+}
 
 /// Every breaker declared with the macros anywhere in the program, sorted by
 /// name, whether or not it was called yet (a static inventory built at link

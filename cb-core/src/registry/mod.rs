@@ -16,6 +16,8 @@ pub use declared::config_errors;
 #[cfg(feature = "macros")]
 pub(crate) use declared::record_config_error;
 #[cfg(feature = "macros")]
+pub(crate) use declared::record_policies;
+#[cfg(feature = "macros")]
 pub use declared::{Declared, declared};
 pub use named::Named;
 

@@ -255,10 +255,15 @@ where
 /// retries gets them only when its template, file, variables or arguments
 /// say so. On a configuration error, the declared values over the built-in
 /// layers, as for the breaker.
-fn resolved(name: &str, declared: Overrides, template: Option<&StaticTemplate>) -> (crate::config::Settings, bool) {
+fn resolved(
+    name: &str,
+    declared: Overrides,
+    template: Option<&StaticTemplate>,
+) -> (crate::config::Settings, bool) {
+    // What the breaker was resolved with, a moment ago on the same first call.
     let explained = LiveConfig::global()
         .layers()
-        .explain(name, &Overrides::new())
+        .explain(name, &declared)
         .or_else(|_| {
             let mut layers = ConfigLayers::new(Environment::default()).with_env_source(NoEnv);
             if let Some(t) = template {
@@ -331,7 +336,11 @@ pub fn report_unstaged(name: &str, declared: Overrides, stages: StageSpec, why: 
         v.push("bulkhead.enabled", true, why);
     }
     if let Err(error) = v.finish() {
-        stage_error(name, error, "stages the configuration enables cannot run on this function; they are off");
+        stage_error(
+            name,
+            error,
+            "stages the configuration enables cannot run on this function; they are off",
+        );
     }
 }
 

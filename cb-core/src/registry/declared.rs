@@ -86,7 +86,11 @@ impl Declared {
         match running {
             Some(stages) => {
                 let rescue = self.policies.first().filter(|p| **p == "rescue");
-                rescue.into_iter().copied().chain(stages.iter().copied()).collect()
+                rescue
+                    .into_iter()
+                    .copied()
+                    .chain(stages.iter().copied())
+                    .collect()
             }
             None => self.policies.to_vec(),
         }

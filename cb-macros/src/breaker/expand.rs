@@ -145,6 +145,15 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
             // cloned for another attempt when its type allows and the
             // pipeline retries, else moved into the one attempt.
             Replay::Maybe(args) => {
+                // Each attempt rebinds the argument (`mut` there); the
+                // parameter itself is only moved into its slot.
+                for input in func.sig.inputs.iter_mut() {
+                    if let syn::FnArg::Typed(t) = input
+                        && let syn::Pat::Ident(p) = &mut *t.pat
+                    {
+                        p.mutability = None;
+                    }
+                }
                 let slots: Vec<_> = (0..args.len()).map(|i| format_ident!("__cb_arg{}", i)).collect();
                 let names: Vec<_> = args.iter().map(|(_, n)| n).collect();
                 let muts: Vec<_> = args.iter().map(|(m, _)| m).collect();
@@ -169,7 +178,8 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
                     use #k::__private::{ReplayClone as _, ReplayOnce as _};
                     #( let mut #slots = ::core::option::Option::Some(#names); )*
                 };
-                let replayable = quote!(true #( && (&mut #k::__private::Replay(&mut #slots, true)).__cb_replayable() )*);
+                let replayable =
+                    quote!(true #( && (&mut #k::__private::Replay(&mut #slots, true)).__cb_replayable() )*);
                 (slots_init, replayable, call)
             }
             Replay::Never => (
@@ -300,7 +310,11 @@ enum Replay {
 fn staged(plan: &Plan, shape: &Shape, func: &ItemFn) -> Option<Replay> {
     if plan.stages.any() {
         // Checked by `valid::fits`: the shape carries a pipeline.
-        return Some(if plan.stages.retry { Replay::Clone } else { replay(plan, shape, func) });
+        return Some(if plan.stages.retry {
+            Replay::Clone
+        } else {
+            replay(plan, shape, func)
+        });
     }
     let nameable = !shape.generic && !shape.impl_in_result && static_type(&shape.result);
     let runs = matches!(shape.body, Body::Async) && plan.tiers.is_empty() && !plan.stages.all_off();

@@ -25,8 +25,7 @@ pub(super) fn call_timeout(d: &mut Draft, Arg { key, value }: Arg, errors: &mut 
             return;
         }
         ArgValue::Group { tokens, .. } if tokens.is_empty() => {
-            d.values
-                .insert("call_timeout.enabled", Checked::Bool(true));
+            d.values.insert("call_timeout.enabled", Checked::Bool(true));
             d.stages.call_timeout = true;
             d.stage_keys.push(key);
             return;

@@ -112,8 +112,8 @@ pub mod __private {
     pub use crate::config::{Environment, Overrides, StaticTemplate, StaticValue, Value};
     pub use crate::error::{Error, Rejected};
     pub use crate::macro_support::{
-        Replay, ReplayClone, ReplayOnce, StageSpec, Staged, build_pipeline, report_unstaged, resolve_breaker,
-        run_rescue,
+        Replay, ReplayClone, ReplayOnce, Stage, StageSpec, Staged, build_pipeline, report_unstaged,
+        resolve_breaker, run_rescue,
     };
     pub use crate::pipeline::Pipeline;
     pub use crate::registry::Declared;

@@ -71,21 +71,41 @@ fn unreachable_breaker(name: &'static str) -> CircuitBreaker {
         .expect("the default breaker configuration is valid")
 }
 
-/// Which per-attempt stages a function may run. A stage runs when its
-/// resolved settings enable it (`retry.max_attempts > 1`,
-/// `call_timeout.enabled`, `bulkhead.enabled`), wherever the values come
-/// from (template, environment, file, variables, the macro's arguments);
-/// `false` here is the function's explicit opt-out (`retry = false`, ...).
+/// Whether a per-attempt stage runs for a macro function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Switched off (`retry = false`, ...): never, whatever the configuration says.
+    Off,
+    /// When the resolved configuration enables it (`retry.max_attempts > 1`
+    /// set above the built-in defaults, `call_timeout.enabled`,
+    /// `bulkhead.enabled`), wherever the values come from.
+    Configured,
+    /// Written on the function (`#[retry]`, `#[timeout]`, `#[bulkhead]`):
+    /// always, with the resolved values.
+    Written,
+}
+
+impl Stage {
+    fn runs(self, enabled: bool) -> bool {
+        match self {
+            Stage::Off => false,
+            Stage::Configured => enabled,
+            Stage::Written => true,
+        }
+    }
+}
+
+/// The per-attempt stages of a macro function.
 #[derive(Debug, Clone, Copy)]
 pub struct StageSpec {
-    /// Not opted out with `retry = false`.
-    pub retry: bool,
+    /// The retry.
+    pub retry: Stage,
     /// `#[retry(retry_rejections = true)]`.
     pub retry_rejections: bool,
-    /// Not opted out with `bulkhead = false`.
-    pub bulkhead: bool,
-    /// Not opted out with `call_timeout = false`.
-    pub call_timeout: bool,
+    /// The bulkhead.
+    pub bulkhead: Stage,
+    /// The call timeout.
+    pub call_timeout: Stage,
     /// Whether the body can run more than once: plain argument names whose
     /// types are all `Clone`, and no `self` taken by value. A retry its
     /// settings enable on a function that cannot is left out and reported.
@@ -171,7 +191,6 @@ pub fn build_pipeline<T: 'static, E: 'static, C>(
     declared: Overrides,
     template: Option<&StaticTemplate>,
     stages: StageSpec,
-    explicit_retry: bool,
     classifier: C,
     retryable: Option<fn(&E) -> bool>,
     retry_after: Option<fn(&E) -> Option<std::time::Duration>>,
@@ -185,7 +204,7 @@ where
     let mut b = crate::Pipeline::builder(name.clone())
         .breaker(breaker)
         .classifier(classifier);
-    let retry = stages.retry && (explicit_retry || retry_set) && settings.retry.max_attempts > 1;
+    let retry = stages.retry.runs(retry_set && settings.retry.max_attempts > 1);
     if retry && !stages.replayable {
         not_replayable(&name, settings.retry.max_attempts);
     }
@@ -210,11 +229,11 @@ where
             b = b.retry_after_hint(f);
         }
     }
-    if stages.call_timeout && settings.call_timeout.enabled {
+    if stages.call_timeout.runs(settings.call_timeout.enabled) {
         runs.1 = true;
         b = b.timeout(settings.call_timeout.duration);
     }
-    if stages.bulkhead && settings.bulkhead.enabled {
+    if stages.bulkhead.runs(settings.bulkhead.enabled) {
         match settings.bulkhead.shared_by_owner(&name) {
             Ok(bh) => {
                 runs.2 = true;
@@ -326,13 +345,13 @@ impl<T, E> Staged<T, E> {
 pub fn report_unstaged(name: &str, declared: Overrides, stages: StageSpec, why: &'static str) {
     let (settings, retry_set) = resolved(name, declared, None);
     let mut v = crate::error::Violations::new();
-    if stages.retry && retry_set && settings.retry.max_attempts > 1 {
+    if stages.retry.runs(retry_set && settings.retry.max_attempts > 1) {
         v.push("retry.max_attempts", settings.retry.max_attempts, why);
     }
-    if stages.call_timeout && settings.call_timeout.enabled {
+    if stages.call_timeout.runs(settings.call_timeout.enabled) {
         v.push("call_timeout.enabled", true, why);
     }
-    if stages.bulkhead && settings.bulkhead.enabled {
+    if stages.bulkhead.runs(settings.bulkhead.enabled) {
         v.push("bulkhead.enabled", true, why);
     }
     if let Err(error) = v.finish() {

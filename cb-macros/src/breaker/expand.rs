@@ -123,8 +123,11 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
     } else if let Some(replay) = staged(plan, shape, &func) {
         let s = &plan.stages;
         let rr = s.retry_rejections;
-        let (retry, bh, ct) = (!s.no_retry, !s.no_bulkhead, !s.no_call_timeout);
-        let explicit_retry = s.retry;
+        let (retry, bh, ct) = (
+            stage(k, s.retry, s.no_retry),
+            stage(k, s.bulkhead, s.no_bulkhead),
+            stage(k, s.call_timeout, s.no_call_timeout),
+        );
         let rescue = match &rescue_fn {
             Some(f) => quote!(::core::option::Option::Some(#f)),
             None => quote!(::core::option::Option::None),
@@ -205,7 +208,6 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
                         call_timeout: #ct,
                         replayable: #replayable,
                     },
-                    #explicit_retry,
                     __cb_classifier,
                     __cb_dispatch.__cb_retryable(),
                     __cb_dispatch.__cb_retry_after(),
@@ -369,7 +371,11 @@ fn unstaged(plan: &Plan, shape: &Shape) -> TokenStream {
         "needs a non-generic function whose `Result` types have no reference, lifetime, `impl Trait` or `Self` (its pipeline is one `static` per function); write `retry = false`, `call_timeout = false` and `bulkhead = false` to say so"
     };
     let overrides = overrides(plan);
-    let (retry, bh, ct) = (!s.no_retry, !s.no_bulkhead, !s.no_call_timeout);
+    let (retry, bh, ct) = (
+        stage(k, false, s.no_retry),
+        stage(k, false, s.no_bulkhead),
+        stage(k, false, s.no_call_timeout),
+    );
     quote! {
         #k::__private::report_unstaged(
             #k::__private::CircuitBreaker::name(&__cb_breaker),
@@ -377,6 +383,16 @@ fn unstaged(plan: &Plan, shape: &Shape) -> TokenStream {
             #k::__private::StageSpec { retry: #retry, retry_rejections: false, bulkhead: #bh, call_timeout: #ct, replayable: false },
             #why,
         );
+    }
+}
+
+/// A stage as the runtime's `Stage`: written on the function, switched off,
+/// or left to the configuration.
+fn stage(k: &TokenStream, written: bool, off: bool) -> TokenStream {
+    match (written, off) {
+        (true, _) => quote!(#k::__private::Stage::Written),
+        (false, true) => quote!(#k::__private::Stage::Off),
+        (false, false) => quote!(#k::__private::Stage::Configured),
     }
 }
 

@@ -173,3 +173,22 @@ async fn without_configuration_a_function_gets_the_breaker_alone() {
     assert_eq!(PLAIN.load(Ordering::SeqCst), 1);
     assert_eq!(stages("s.plain"), ["breaker"]);
 }
+
+// ---------------------------------------------------------------- explain
+
+#[circuit_breaker(name = "s.explained", template = "ai_provider", failure_threshold = 4)]
+async fn explained(x: u32) -> Result<u32, AiError> {
+    Ok(x)
+}
+
+#[tokio::test]
+async fn explain_answers_the_same_before_and_after_the_first_call() {
+    let live = cb_core::config::LiveConfig::global();
+    let before = live.explain("s.explained").unwrap();
+    assert_eq!(before.template, "ai_provider");
+    assert_eq!(before.settings.call_timeout.duration, Duration::from_secs(60));
+    assert_eq!(before.settings.breaker.failure_threshold, 4);
+    assert_eq!(explained(1).await.unwrap(), 1);
+    let after = live.explain("s.explained").unwrap();
+    assert_eq!(after.to_string(), before.to_string());
+}

@@ -28,9 +28,16 @@ pub struct Declared {
     /// The other tiers' breaker names, in order (from `#[fallback(...)]`);
     /// the function itself is tier 1.
     pub tiers: &'static [&'static str],
-    /// The policy stages around the call, outermost first (R61 order), e.g.
-    /// `["fallback", "breaker"]`.
+    /// The policy stages around the call, outermost first (R61 order), as
+    /// its attributes wrote them, e.g. `["fallback", "breaker"]`; what runs
+    /// once the configuration resolved is [`stages`](Self::stages).
     pub policies: &'static [&'static str],
+    /// What the function asks of the configuration (its template and
+    /// arguments, the code layer's lowest part), so that `explain` gives the
+    /// same answer before its first call as after.
+    code: Option<fn() -> crate::config::Overrides>,
+    /// Its `template!` constant, if it names one.
+    code_template: Option<&'static crate::config::StaticTemplate>,
 }
 
 #[cfg(feature = "macros")]
@@ -59,7 +66,22 @@ impl Declared {
             environment,
             tiers,
             policies,
+            code: None,
+            code_template: None,
         }
+    }
+
+    /// For macro expansions only: what the function asks of the
+    /// configuration (see [`__new`](Self::__new)). Not public API.
+    #[doc(hidden)]
+    pub const fn __with_code(
+        mut self,
+        code: fn() -> crate::config::Overrides,
+        template: Option<&'static crate::config::StaticTemplate>,
+    ) -> Self {
+        self.code = Some(code);
+        self.code_template = template;
+        self
     }
 }
 
@@ -99,6 +121,27 @@ impl Declared {
 
 #[cfg(feature = "macros")]
 inventory::collect!(Declared);
+
+/// Declares in `layers` what the macro function named `name` asks for, as
+/// its first call will: `explain` before that call then answers as after
+/// it (declaring replaces, so doing it again changes nothing).
+#[cfg(feature = "macros")]
+pub(crate) fn declare_into(layers: &mut crate::config::ConfigLayers, name: &str) {
+    let Some(d) = inventory::iter::<Declared>
+        .into_iter()
+        .find(|d| d.name == name && d.code.is_some())
+    else {
+        return;
+    };
+    if let Some(t) = d.code_template
+        && !layers.has_code_template(t.name)
+    {
+        let _ = layers.add_template(t.to_template());
+    }
+    if let Some(code) = d.code {
+        layers.declare(name, code());
+    }
+}
 
 /// The stages each macro function's pipeline runs, by breaker name, as
 /// resolved at its first call.

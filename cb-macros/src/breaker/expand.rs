@@ -490,9 +490,18 @@ fn declared(plan: &Plan, name: &TokenStream, fn_name: &str) -> TokenStream {
     if plan.stages.bulkhead {
         policies.push("bulkhead");
     }
+    let code = overrides(plan);
+    let code_template = match &plan.template {
+        Some(TemplateRef::Const(_)) => quote!(::core::option::Option::Some(__CB_TEMPLATE)),
+        _ => quote!(::core::option::Option::None),
+    };
     quote! {
+        fn __cb_code() -> #k::__private::Overrides {
+            #code
+        }
         #k::__private::inventory::submit! {
             #k::__private::Declared::__new(#name, ::core::module_path!(), #fn_name, #template, #env, &[#(#tiers),*], &[#(#policies),*])
+                .__with_code(__cb_code, #code_template)
         }
     }
 }

@@ -192,3 +192,24 @@ async fn explain_answers_the_same_before_and_after_the_first_call() {
     let after = live.explain("s.explained").unwrap();
     assert_eq!(after.to_string(), before.to_string());
 }
+
+// ---------------------------------------------------------------- shapes without a pipeline
+
+#[circuit_breaker(name = "s.blocking", template = "ai_provider")]
+fn blocking(x: u32) -> Result<u32, AiError> {
+    Ok(x)
+}
+
+#[test]
+fn a_blocking_function_gets_the_breaker_and_its_templates_stages_are_reported() {
+    assert_eq!(blocking(3).unwrap(), 3);
+    assert_eq!(stages("s.blocking"), ["breaker"]);
+    let errors = cb_core::registry::config_errors();
+    let (_, error) = errors.iter().find(|(n, _)| n == "s.blocking").unwrap();
+    let fields: Vec<&str> = error.violations().iter().map(|v| v.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["retry.max_attempts", "call_timeout.enabled", "bulkhead.enabled"]
+    );
+    assert!(error.to_string().contains("needs an `async fn`"), "{error}");
+}

@@ -111,7 +111,10 @@ pub mod __private {
     pub use crate::classify::dispatch::{Dispatch, IntoRetryAfter, ViaClassify, ViaDefault};
     pub use crate::config::{Environment, Overrides, StaticTemplate, StaticValue, Value};
     pub use crate::error::{Error, Rejected};
-    pub use crate::macro_support::{StageSpec, build_pipeline, resolve_breaker, run_rescue};
+    pub use crate::macro_support::{
+        Replay, ReplayClone, ReplayOnce, Stage, StageSpec, Staged, build_pipeline, report_unstaged,
+        resolve_breaker, run_rescue,
+    };
     pub use crate::pipeline::Pipeline;
     pub use crate::registry::Declared;
     pub use crate::rescue::Cause;

@@ -71,24 +71,51 @@ fn unreachable_breaker(name: &'static str) -> CircuitBreaker {
         .expect("the default breaker configuration is valid")
 }
 
-/// Which per-attempt stages a function opted into (`#[retry]`, `#[bulkhead]`,
-/// `#[timeout]`); their values come from the resolved configuration.
-#[derive(Debug, Clone, Copy, Default)]
+/// Whether a per-attempt stage runs for a macro function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Switched off (`retry = false`, ...): never, whatever the configuration says.
+    Off,
+    /// When the resolved configuration enables it (`retry.max_attempts > 1`
+    /// set above the built-in defaults, `call_timeout.enabled`,
+    /// `bulkhead.enabled`), wherever the values come from.
+    Configured,
+    /// Written on the function (`#[retry]`, `#[timeout]`, `#[bulkhead]`):
+    /// always, with the resolved values.
+    Written,
+}
+
+impl Stage {
+    fn runs(self, enabled: bool) -> bool {
+        match self {
+            Stage::Off => false,
+            Stage::Configured => enabled,
+            Stage::Written => true,
+        }
+    }
+}
+
+/// The per-attempt stages of a macro function.
+#[derive(Debug, Clone, Copy)]
 pub struct StageSpec {
-    /// `#[retry(...)]`.
-    pub retry: bool,
+    /// The retry.
+    pub retry: Stage,
     /// `#[retry(retry_rejections = true)]`.
     pub retry_rejections: bool,
-    /// `#[bulkhead(...)]`.
-    pub bulkhead: bool,
-    /// `#[timeout(...)]` / `call_timeout = ...`.
-    pub call_timeout: bool,
+    /// The bulkhead.
+    pub bulkhead: Stage,
+    /// The call timeout.
+    pub call_timeout: Stage,
+    /// Whether the body can run more than once: plain argument names whose
+    /// types are all `Clone`, and no `self` taken by value. A retry its
+    /// settings enable on a function that cannot is left out and reported.
+    pub replayable: bool,
 }
 
 impl StageSpec {
     /// The stages, outermost first, as [`crate::registry::Declared::policies`] lists them.
-    pub const fn names(self) -> &'static [&'static str] {
-        match (self.retry, self.call_timeout, self.bulkhead) {
+    pub const fn names(retry: bool, call_timeout: bool, bulkhead: bool) -> &'static [&'static str] {
+        match (retry, call_timeout, bulkhead) {
             (true, true, true) => &["retry", "breaker", "timeout", "bulkhead"],
             (true, true, false) => &["retry", "breaker", "timeout"],
             (true, false, true) => &["retry", "breaker", "bulkhead"],
@@ -98,6 +125,50 @@ impl StageSpec {
             (false, false, true) => &["breaker", "bulkhead"],
             (false, false, false) => &["breaker"],
         }
+    }
+}
+
+/// One argument of a function whose retry is decided at run time, and
+/// whether the pipeline retries. Each attempt gets a clone when the type is
+/// `Clone` and another attempt may follow ([`ReplayClone`]), else the value
+/// itself, once ([`ReplayOnce`]); the method is chosen by autoref
+/// (`(&mut Replay(&mut slot, again)).__cb_next()`), so the expansion
+/// compiles for any argument type, and a function that does not retry moves
+/// its arguments as a plain call does.
+#[derive(Debug)]
+pub struct Replay<'a, T>(pub &'a mut Option<T>, pub bool);
+
+/// [`Replay`] for `Clone` arguments.
+pub trait ReplayClone<T> {
+    /// Whether the argument can be given to any number of attempts.
+    fn __cb_replayable(&mut self) -> bool;
+    /// The next attempt's argument.
+    fn __cb_next(&mut self) -> Option<T>;
+}
+
+impl<T: Clone> ReplayClone<T> for Replay<'_, T> {
+    fn __cb_replayable(&mut self) -> bool {
+        true
+    }
+    fn __cb_next(&mut self) -> Option<T> {
+        if self.1 { self.0.clone() } else { self.0.take() }
+    }
+}
+
+/// [`Replay`] for other arguments: only one attempt gets it.
+pub trait ReplayOnce<T> {
+    /// Whether the argument can be given to any number of attempts.
+    fn __cb_replayable(&mut self) -> bool;
+    /// The argument, the first time.
+    fn __cb_next(&mut self) -> Option<T>;
+}
+
+impl<T> ReplayOnce<T> for &mut Replay<'_, T> {
+    fn __cb_replayable(&mut self) -> bool {
+        false
+    }
+    fn __cb_next(&mut self) -> Option<T> {
+        self.0.take()
     }
 }
 
@@ -124,30 +195,29 @@ pub fn build_pipeline<T: 'static, E: 'static, C>(
     retryable: Option<fn(&E) -> bool>,
     retry_after: Option<fn(&E) -> Option<std::time::Duration>>,
     rescue: Option<RescueFn<T, E>>,
-) -> crate::Pipeline<T, E>
+) -> Staged<T, E>
 where
     C: crate::Classifier<T, E> + Send + Sync + 'static,
 {
     let name = breaker.name_handle().clone();
-    let settings = LiveConfig::global()
-        .layers()
-        .resolve_settings(&name, &Overrides::new())
-        .or_else(|_| {
-            let mut layers = ConfigLayers::new(Environment::default()).with_env_source(NoEnv);
-            if let Some(t) = template {
-                let _ = layers.add_template(t.to_template());
-            }
-            layers.resolve_settings(&name, &declared)
-        })
-        .unwrap_or_default();
+    let (settings, retry_set) = resolved(&name, declared, template);
     let mut b = crate::Pipeline::builder(name.clone())
         .breaker(breaker)
         .classifier(classifier);
-    if stages.retry {
+    let retry = stages.retry.runs(retry_set && settings.retry.max_attempts > 1);
+    if retry && !stages.replayable {
+        not_replayable(&name, settings.retry.max_attempts);
+    }
+    // What runs: (retry, timeout, bulkhead), for `registry::declared`.
+    let mut runs = (retry && stages.replayable, false, false);
+    if runs.0 {
         let r = &settings.retry;
         match r.policy_retrying_rejections(stages.retry_rejections) {
             Ok(p) => b = b.retry(p),
-            Err(error) => stage_error(&name, error, "invalid retry settings; retries are off"),
+            Err(error) => {
+                runs.0 = false;
+                stage_error(&name, error, "invalid retry settings; retries are off");
+            }
         }
         if let Some(f) = retryable {
             b = b.retry_if(move |e: &crate::Error<E>| match e {
@@ -159,32 +229,137 @@ where
             b = b.retry_after_hint(f);
         }
     }
-    if stages.call_timeout {
+    if stages.call_timeout.runs(settings.call_timeout.enabled) {
+        runs.1 = true;
         b = b.timeout(settings.call_timeout.duration);
     }
-    if stages.bulkhead {
+    if stages.bulkhead.runs(settings.bulkhead.enabled) {
         match settings.bulkhead.shared_by_owner(&name) {
-            Ok(bh) => b = b.bulkhead(bh),
+            Ok(bh) => {
+                runs.2 = true;
+                b = b.bulkhead(bh);
+            }
             Err(error) => stage_error(&name, error, "invalid bulkhead settings; the bulkhead is off"),
         }
     }
     if let Some(f) = rescue {
         b = b.rescue(crate::Rescue::from_fn(f));
     }
-    match b.build() {
+    let pipeline = match b.build() {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(breaker = %name, error = %e, "invalid pipeline; calls go through the breaker only");
+            runs = (false, false, false);
             let breaker = LiveConfig::global()
                 .breaker(Registry::global(), name.clone(), Overrides::new())
                 .unwrap_or_else(|_| {
                     safe_breaker(Registry::global(), "cb-invalid-pipeline", Overrides::new(), None)
                 });
-            crate::Pipeline::builder(name)
+            crate::Pipeline::builder(name.clone())
                 .breaker(breaker)
                 .build()
                 .unwrap_or_else(|_| unreachable_pipeline())
         }
+    };
+    crate::registry::record_policies(&name, StageSpec::names(runs.0, runs.1, runs.2));
+    Staged {
+        pipeline,
+        retries: runs.0,
+    }
+}
+
+/// The settings of `name` through every layer, and whether a layer above the
+/// built-in defaults sets `retry.max_attempts`: the default (3) applies to
+/// `#[retry]` and to file sections, but a function that never asked for
+/// retries gets them only when its template, file, variables or arguments
+/// say so. On a configuration error, the declared values over the built-in
+/// layers, as for the breaker.
+fn resolved(
+    name: &str,
+    declared: Overrides,
+    template: Option<&StaticTemplate>,
+) -> (crate::config::Settings, bool) {
+    // What the breaker was resolved with, a moment ago on the same first call.
+    let explained = LiveConfig::global()
+        .layers()
+        .explain(name, &declared)
+        .or_else(|_| {
+            let mut layers = ConfigLayers::new(Environment::default()).with_env_source(NoEnv);
+            if let Some(t) = template {
+                let _ = layers.add_template(t.to_template());
+            }
+            layers.explain(name, &declared)
+        });
+    match explained {
+        Ok(e) => {
+            let set = e
+                .get("retry.max_attempts")
+                .is_some_and(|f| !matches!(f.source, crate::config::Source::Default));
+            (e.settings, set)
+        }
+        Err(_) => (crate::config::Settings::default(), false),
+    }
+}
+
+/// A retry the configuration enables on a function whose body cannot run
+/// twice: the other stages apply, and this is said once.
+#[cold]
+fn not_replayable(name: &str, max_attempts: u32) {
+    let mut v = crate::error::Violations::new();
+    v.push(
+        "retry.max_attempts",
+        max_attempts,
+        "needs a function that can run more than once (plain argument names of `Clone` types, \
+         no `self` by value); its other stages apply without retries; write `retry = false` to say so",
+    );
+    if let Err(error) = v.finish() {
+        stage_error(name, error, "the function cannot be retried; retries are off");
+    }
+}
+
+/// A macro function's pipeline, and whether it retries: arguments are
+/// cloned for another attempt only then, so a function whose configuration
+/// enables no retry moves its arguments in as a plain call does.
+#[derive(Debug)]
+pub struct Staged<T, E> {
+    pipeline: crate::Pipeline<T, E>,
+    retries: bool,
+}
+
+impl<T, E> Staged<T, E> {
+    /// The pipeline the calls go through.
+    pub fn pipeline(&self) -> &crate::Pipeline<T, E> {
+        &self.pipeline
+    }
+    /// Whether a call may make more than one attempt.
+    pub fn retries(&self) -> bool {
+        self.retries
+    }
+}
+
+/// A function whose shape cannot carry per-attempt stages (a blocking `fn`,
+/// a generic one, an `#[async_trait]` method, a tier chain): if its resolved
+/// configuration enables any, they are reported once (a log line and
+/// [`crate::registry::config_errors`]) instead of silently doing nothing.
+#[cold]
+pub fn report_unstaged(name: &str, declared: Overrides, stages: StageSpec, why: &'static str) {
+    let (settings, retry_set) = resolved(name, declared, None);
+    let mut v = crate::error::Violations::new();
+    if stages.retry.runs(retry_set && settings.retry.max_attempts > 1) {
+        v.push("retry.max_attempts", settings.retry.max_attempts, why);
+    }
+    if stages.call_timeout.runs(settings.call_timeout.enabled) {
+        v.push("call_timeout.enabled", true, why);
+    }
+    if stages.bulkhead.runs(settings.bulkhead.enabled) {
+        v.push("bulkhead.enabled", true, why);
+    }
+    if let Err(error) = v.finish() {
+        stage_error(
+            name,
+            error,
+            "stages the configuration enables cannot run on this function; they are off",
+        );
     }
 }
 

@@ -44,10 +44,12 @@ use proc_macro::TokenStream;
 ///     Ok(format!("a cached answer ({:?})", cause.kind()))
 /// }
 ///
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// // ask_claude now returns Result<String, cb_core::Error<AiError>>.
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// // ask_claude now returns Result<String, cb_core::Error<AiError>>. The
+/// // template retries (3 attempts): two failures trip the breaker, which
+/// // refuses the third attempt, and the rescue answers.
 /// let answer: Result<String, cb_core::Error<AiError>> = ask_claude("hi").await;
-/// assert_eq!(answer.unwrap(), "a cached answer (Failed(Error))");
+/// assert_eq!(answer.unwrap(), "a cached answer (Refused(CircuitOpen))");
 /// let breaker = cb_core::Registry::global().get("claude").unwrap();
 /// assert_eq!(breaker.config().failure_threshold, Some(2));
 /// # }
@@ -72,6 +74,7 @@ use proc_macro::TokenStream;
 /// | any breaker field, e.g. `failure_threshold = 2`, `failure_rate_threshold = 0.4`, `open_duration = "30s"` | an override with the canonical names, units and ranges of configuration files: **rates are fractions** in (0, 1] (0.4 is 40 %), **durations are strings** (`"500ms"`, `"30s"`, `"2m"`). The files' and variables' other names (`timeout`, `recovery_timeout`, `fail_max`, ...) are compile errors naming the canonical field |
 /// | `call_timeout = "10s"` | a per-call deadline (same as `#[timeout("10s")]`) |
 /// | `retry(..)`, `bulkhead(..)` | the stages of `#[retry]` / `#[bulkhead]`, written inline |
+/// | `retry = false`, `call_timeout = false`, `bulkhead = false` | switch off a stage the configuration enables (see below) |
 /// | `rescue = path` | a function `fn(&Cause<'_, E>) -> Result<T, E>` run when the call is refused, fails or times out (not for errors classified as excluded), at most once (R58–R60) |
 /// | `error = from` | keep the declared `Result<T, E>`; `E` must implement `From<cb_core::Error<E>>` |
 /// | `crate = "my_cb"` | the path of `cb-core` if you renamed it |
@@ -80,6 +83,33 @@ use proc_macro::TokenStream;
 /// defaults, template, environment, file, environment variables, then these
 /// arguments — so files and variables still apply, and
 /// `LiveConfig::update` changes the breaker at run time.
+///
+/// # Stages from the configuration
+///
+/// What the resolved configuration enables, the function gets, in the R61
+/// order (rescue ∘ retry ∘ breaker ∘ timeout ∘ bulkhead), whether it comes
+/// from the template, a file, variables or the arguments: a call timeout when
+/// `call_timeout.enabled`, a bulkhead when `bulkhead.enabled`, and retries
+/// when `retry.max_attempts > 1` is set by any layer above the built-in
+/// defaults (the defaults' 3 attempts are what `#[retry]` starts from; a
+/// function that names nothing is not retried). `template = "ai_provider"`
+/// alone thus means a 60 s call timeout, 3 attempts and a 20-call bulkhead,
+/// as `explain` and `cb_core::registry::declared()` report. Stages resolve
+/// at the first call; later updates change the breaker, not the stages.
+///
+/// `retry = false`, `call_timeout = false` or `bulkhead = false` switch a
+/// stage off whatever the configuration says.
+///
+/// Retrying runs the body again, so each attempt gets a clone of every
+/// argument. A function whose body cannot run twice (an argument that is a
+/// pattern or not `Clone`, `self` by value) runs its other stages, and a
+/// retry its configuration enables is left out and reported once: logged
+/// and listed by `cb_core::registry::config_errors()` under the breaker's
+/// name (write `retry = false` to say so). The stages need one `static`
+/// pipeline per function, so a blocking `fn`, a generic one, an
+/// `#[async_trait]` method, a tier chain, or a `Result` whose types name a
+/// reference, a lifetime, `impl Trait` or `Self` gets the breaker alone, and
+/// the stages its configuration enables are reported the same way.
 ///
 /// # Its sibling attributes
 ///
@@ -133,8 +163,11 @@ use proc_macro::TokenStream;
 ///
 /// One static per function, resolved once: a call costs what the
 /// hand-written `breaker.call(..)` costs (no allocation, no registry lookup).
-/// With `#[retry]`, `#[bulkhead]` or `#[timeout]` the static is a
-/// `cb_core::Pipeline` in the R61 order instead.
+/// Shown is the breaker-only form (a blocking or generic function, or every
+/// stage switched off); otherwise the static is a `cb_core::Pipeline` in the
+/// R61 order, built at the first call with the stages the resolved
+/// configuration enables, and the arguments are cloned per attempt only when
+/// it retries.
 #[proc_macro_attribute]
 pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
     breaker::expand(args.into(), item.into()).into()
@@ -170,7 +203,10 @@ pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `"equal"`, `"decorrelated"` or a factor), `max_elapsed`,
 /// `respect_retry_after` — plus `retry_rejections = true` (retry calls the
 /// breaker refused; only together with `respect_retry_after = true`).
-/// Values not given come from the template, environment, file and variables.
+/// Values not given come from the template, environment, file and variables;
+/// `#[retry]` alone takes them all from there. A template, file or variable
+/// that sets `retry.max_attempts` retries the function even without this
+/// attribute (see `#[circuit_breaker]`); `retry = false` switches that off.
 /// Each attempt gets a clone of every argument, so the function needs plain
 /// argument names and `Clone` arguments; it must be an `async fn` that is not
 /// generic (the pipeline is one static). Compile errors: a retry on an
@@ -211,6 +247,9 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Arguments: `max_concurrent_calls`, `queue_timeout` (`"0s"`: reject at
 /// once), `max_queue_len`, `isolation_pool_name` (functions naming one pool
 /// share its slots). Like [`retry`], it needs a non-generic `async fn`.
+/// `#[bulkhead]` alone takes every value from the configuration; a template,
+/// file or variable with `bulkhead.enabled` applies it even without this
+/// attribute, and `bulkhead = false` switches that off.
 ///
 /// # What it expands to
 ///
@@ -244,7 +283,11 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # }
 /// ```
 ///
-/// The argument is a duration string (or `duration = "20s"`). Not to be
+/// The argument is a duration string (or `duration = "20s"`); `#[timeout]`
+/// alone turns the call timeout on with the resolved duration (template,
+/// file, variables). A template, file or variable that enables the call
+/// timeout applies it even without this attribute; `call_timeout = false`
+/// switches that off. Not to be
 /// confused with the breaker argument `timeout = "30s"`, which (as in files)
 /// is how long the circuit stays open. A `slow_call_duration_threshold` not
 /// below it is a compile error.

@@ -40,8 +40,10 @@ template! {
     pub const LLM = { base = "ai_provider", success_threshold = 1, minimum_calls = 2 };
 }
 
+// `ai_provider` (LLM's base) also retries; `retry = false` keeps one attempt
+// per call so each answer below shows its own cause.
 #[circuit_breaker(name = "claude", template = LLM, failure_threshold = 2, open_duration = "30s",
-                  circuit_type = "count_based", rescue = cached_answer)]
+                  circuit_type = "count_based", rescue = cached_answer, retry = false)]
 async fn ask_claude(prompt: &str) -> Result<String, AiError> {
     if prompt.is_empty() {
         return Err(AiError::Refused);

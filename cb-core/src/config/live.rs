@@ -157,6 +157,14 @@ impl LiveConfig {
     /// For every field of `name`, its value and the layer that set it.
     pub fn explain(&self, name: &str) -> Result<Explanation, ConfigError> {
         self.broken()?;
+        #[cfg(feature = "macros")]
+        {
+            // A macro function not called yet: what its first call will declare.
+            let mut layers = self.layers();
+            crate::registry::declare_into(&mut layers, name);
+            layers.explain(name, &Overrides::new())
+        }
+        #[cfg(not(feature = "macros"))]
         self.read().explain(name, &Overrides::new())
     }
 

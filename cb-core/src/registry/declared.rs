@@ -28,9 +28,16 @@ pub struct Declared {
     /// The other tiers' breaker names, in order (from `#[fallback(...)]`);
     /// the function itself is tier 1.
     pub tiers: &'static [&'static str],
-    /// The policy stages around the call, outermost first (R61 order), e.g.
-    /// `["fallback", "breaker"]`.
+    /// The policy stages around the call, outermost first (R61 order), as
+    /// its attributes wrote them, e.g. `["fallback", "breaker"]`; what runs
+    /// once the configuration resolved is [`stages`](Self::stages).
     pub policies: &'static [&'static str],
+    /// What the function asks of the configuration (its template and
+    /// arguments, the code layer's lowest part), so that `explain` gives the
+    /// same answer before its first call as after.
+    code: Option<fn() -> crate::config::Overrides>,
+    /// Its `template!` constant, if it names one.
+    code_template: Option<&'static crate::config::StaticTemplate>,
 }
 
 #[cfg(feature = "macros")]
@@ -59,12 +66,96 @@ impl Declared {
             environment,
             tiers,
             policies,
+            code: None,
+            code_template: None,
+        }
+    }
+
+    /// For macro expansions only: what the function asks of the
+    /// configuration (see [`__new`](Self::__new)). Not public API.
+    #[doc(hidden)]
+    pub const fn __with_code(
+        mut self,
+        code: fn() -> crate::config::Overrides,
+        template: Option<&'static crate::config::StaticTemplate>,
+    ) -> Self {
+        self.code = Some(code);
+        self.code_template = template;
+        self
+    }
+}
+
+#[cfg(feature = "macros")]
+impl Declared {
+    /// The stages the function really runs, outermost first: what its
+    /// resolved configuration enabled when its first call built them
+    /// (template, environment, file, variables and arguments), else what
+    /// its attributes wrote ([`policies`](Self::policies)).
+    ///
+    /// ```
+    /// // After a first call to `#[circuit_breaker(template = "ai_provider")] async fn ask(..)`:
+    /// // ["retry", "breaker", "timeout", "bulkhead"]
+    /// for d in cb_core::registry::declared() {
+    ///     let _ = d.stages();
+    /// }
+    /// ```
+    pub fn stages(&self) -> Vec<&'static str> {
+        let running = RUNNING
+            .lock_unpoisoned()
+            .iter()
+            .find(|(n, _)| n == self.name)
+            .map(|(_, p)| *p);
+        match running {
+            Some(stages) => {
+                let rescue = self.policies.first().filter(|p| **p == "rescue");
+                rescue
+                    .into_iter()
+                    .copied()
+                    .chain(stages.iter().copied())
+                    .collect()
+            }
+            None => self.policies.to_vec(),
         }
     }
 }
 
 #[cfg(feature = "macros")]
 inventory::collect!(Declared);
+
+/// Declares in `layers` what the macro function named `name` asks for, as
+/// its first call will: `explain` before that call then answers as after
+/// it (declaring replaces, so doing it again changes nothing).
+#[cfg(feature = "macros")]
+pub(crate) fn declare_into(layers: &mut crate::config::ConfigLayers, name: &str) {
+    let Some(d) = inventory::iter::<Declared>
+        .into_iter()
+        .find(|d| d.name == name && d.code.is_some())
+    else {
+        return;
+    };
+    if let Some(t) = d.code_template
+        && !layers.has_code_template(t.name)
+    {
+        let _ = layers.add_template(t.to_template());
+    }
+    if let Some(code) = d.code {
+        layers.declare(name, code());
+    }
+}
+
+/// The stages each macro function's pipeline runs, by breaker name, as
+/// resolved at its first call.
+#[cfg(feature = "macros")]
+static RUNNING: std::sync::Mutex<Vec<(String, &'static [&'static str])>> = std::sync::Mutex::new(Vec::new());
+
+#[cfg(feature = "macros")]
+pub(crate) fn record_policies(name: &str, stages: &'static [&'static str]) {
+    let mut running = RUNNING.lock_unpoisoned();
+    match running.iter_mut().find(|(n, _)| n == name) {
+        Some(entry) => entry.1 = stages,
+        None => running.push((name.to_owned(), stages)),
+    }
+}
 
 /// Every breaker declared with the macros anywhere in the program, sorted by
 /// name, whether or not it was called yet (a static inventory built at link

@@ -17,6 +17,8 @@ pub use declared::config_errors;
 pub(crate) use declared::record_config_error;
 #[cfg(feature = "macros")]
 pub use declared::{Declared, declared};
+#[cfg(feature = "macros")]
+pub(crate) use declared::{declare_into, record_policies};
 pub use named::Named;
 
 /// Where a registry finds the configuration of a breaker it creates by name

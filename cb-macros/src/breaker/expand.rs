@@ -120,34 +120,94 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
             quote!(__cb_result)
         };
         (wrapped, quote! { #declared #body #tail })
-    } else if plan.stages.any() {
+    } else if let Some(replay) = staged(plan, shape, &func) {
         let s = &plan.stages;
-        let (retry, rr, bh, ct) = (s.retry, s.retry_rejections, s.bulkhead, s.call_timeout);
+        let rr = s.retry_rejections;
+        let (retry, bh, ct) = (
+            stage(k, s.retry, s.no_retry),
+            stage(k, s.bulkhead, s.no_bulkhead),
+            stage(k, s.call_timeout, s.no_call_timeout),
+        );
         let rescue = match &rescue_fn {
             Some(f) => quote!(::core::option::Option::Some(#f)),
             None => quote!(::core::option::Option::None),
         };
-        let call = if retry {
-            let args: Vec<_> = shape.args.iter().filter_map(|a| a.as_ref().ok()).collect();
-            quote! {
-                __cb_pipeline.call(move || {
-                    #( let #args = ::core::clone::Clone::clone(&#args); )*
-                    async move #typed_body
-                }).await
+        let (slots, replayable, call) = match replay {
+            // `#[retry]`: every argument is cloned per attempt, as written.
+            Replay::Clone => {
+                let args: Vec<_> = shape.args.iter().filter_map(|a| a.as_ref().ok()).collect();
+                let call = quote! {
+                    __cb_staged.pipeline().call(move || {
+                        #( let #args = ::core::clone::Clone::clone(&#args); )*
+                        async move #typed_body
+                    }).await
+                };
+                (quote!(), quote!(true), call)
             }
-        } else {
-            quote!(__cb_pipeline.call_once(async move #typed_body).await)
+            // A retry only the configuration may enable: each argument is
+            // cloned for another attempt when its type allows and the
+            // pipeline retries, else moved into the one attempt.
+            Replay::Maybe(args) => {
+                // Each attempt rebinds the argument (`mut` there); the
+                // parameter itself is only moved into its slot.
+                for input in func.sig.inputs.iter_mut() {
+                    if let syn::FnArg::Typed(t) = input
+                        && let syn::Pat::Ident(p) = &mut *t.pat
+                    {
+                        p.mutability = None;
+                    }
+                }
+                let slots: Vec<_> = (0..args.len()).map(|i| format_ident!("__cb_arg{}", i)).collect();
+                let names: Vec<_> = args.iter().map(|(_, n)| n).collect();
+                let muts: Vec<_> = args.iter().map(|(m, _)| m).collect();
+                let call = quote! {
+                    __cb_staged.pipeline().call({
+                        let __cb_again = __cb_staged.retries();
+                        move || {
+                        #( let #names = (&mut #k::__private::Replay(&mut #slots, __cb_again)).__cb_next(); )*
+                        async move {
+                            #(
+                                // Only a replayable function is attempted twice.
+                                let ::core::option::Option::Some(#muts #names) = #names else {
+                                    ::core::unreachable!("an argument was moved into an earlier attempt")
+                                };
+                            )*
+                            #typed_body
+                        }
+                    }}).await
+                };
+                let slots_init = quote! {
+                    #[allow(unused_imports)]
+                    use #k::__private::{ReplayClone as _, ReplayOnce as _};
+                    #( let mut #slots = ::core::option::Option::Some(#names); )*
+                };
+                let replayable =
+                    quote!(true #( && (&mut #k::__private::Replay(&mut #slots, true)).__cb_replayable() )*);
+                (slots_init, replayable, call)
+            }
+            Replay::Never => (
+                quote!(),
+                quote!(false),
+                quote!(__cb_staged.pipeline().call_once(async move #typed_body).await),
+            ),
         };
         let body = quote! {
-            static __CB_PIPELINE: #k::__private::OnceLock<#k::__private::Pipeline<#ok, #err>> = #k::__private::OnceLock::new();
-            let __cb_pipeline = __CB_PIPELINE.get_or_init(|| {
+            static __CB_PIPELINE: #k::__private::OnceLock<#k::__private::Staged<#ok, #err>> = #k::__private::OnceLock::new();
+            #slots
+            let __cb_staged = __CB_PIPELINE.get_or_init(|| {
                 #classifier
                 let __cb_dispatch = &#k::__private::Dispatch::<#err>::new();
                 #k::__private::build_pipeline::<#ok, #err, _>(
                     #k::__private::resolve_breaker(#name, #overrides, #template_arg),
                     #overrides,
                     #template_arg,
-                    #k::__private::StageSpec { retry: #retry, retry_rejections: #rr, bulkhead: #bh, call_timeout: #ct },
+                    #k::__private::StageSpec {
+                        retry: #retry,
+                        retry_rejections: #rr,
+                        bulkhead: #bh,
+                        call_timeout: #ct,
+                        replayable: #replayable,
+                    },
                     __cb_classifier,
                     __cb_dispatch.__cb_retryable(),
                     __cb_dispatch.__cb_retry_after(),
@@ -176,11 +236,14 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
         let rescue = rescue_fn.map(|f| {
             quote! { let __cb_result = #k::__private::run_rescue(__cb_result, &__cb_classifier, #f); }
         });
+        let unstaged = unstaged(plan, shape);
         let body = quote! {
             #classifier
             static __CB_BREAKER: #k::__private::OnceLock<#k::__private::CircuitBreaker> = #k::__private::OnceLock::new();
             let __cb_breaker = __CB_BREAKER.get_or_init(|| {
-                #k::__private::resolve_breaker(#name, #overrides, #template_arg)
+                let __cb_breaker = #k::__private::resolve_breaker(#name, #overrides, #template_arg);
+                #unstaged
+                __cb_breaker
             });
             let __cb_result = #call;
             #rescue
@@ -226,6 +289,110 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
             let sig = &func.sig;
             quote! { #(#attrs)* #vis #sig { #body } }
         }
+    }
+}
+
+/// How a staged function's arguments reach each attempt.
+enum Replay {
+    /// `#[retry]`: cloned, checked at compile time.
+    Clone,
+    /// Each argument's slot, `mut` and name: cloned if its type allows
+    /// and the resolved configuration retries.
+    Maybe(Vec<(Option<syn::Token![mut]>, syn::Ident)>),
+    /// Patterns or `self` by value: one attempt.
+    Never,
+}
+
+/// Whether the function runs through a pipeline whose stages its resolved
+/// configuration decides, and how its arguments are replayed. A pipeline is
+/// one `static` per function, so its `Result` types must be nameable there:
+/// no generics, `impl Trait`, references, lifetimes or `Self`. Other shapes
+/// (and functions that switch every stage off) get the breaker alone, and
+/// the stages their configuration enables are reported instead.
+fn staged(plan: &Plan, shape: &Shape, func: &ItemFn) -> Option<Replay> {
+    if plan.stages.any() {
+        // Checked by `valid::fits`: the shape carries a pipeline.
+        return Some(if plan.stages.retry {
+            Replay::Clone
+        } else {
+            replay(plan, shape, func)
+        });
+    }
+    let nameable = !shape.generic && !shape.impl_in_result && static_type(&shape.result);
+    let runs = matches!(shape.body, Body::Async) && plan.tiers.is_empty() && !plan.stages.all_off();
+    (nameable && runs).then(|| replay(plan, shape, func))
+}
+
+/// The arguments of a function whose retry the configuration decides.
+fn replay(plan: &Plan, shape: &Shape, func: &ItemFn) -> Replay {
+    if plan.stages.no_retry || shape.self_by_value {
+        return Replay::Never;
+    }
+    let mut args = Vec::new();
+    for input in &func.sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            match &*t.pat {
+                syn::Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => {
+                    args.push((p.mutability, p.ident.clone()));
+                }
+                _ => return Replay::Never,
+            }
+        }
+    }
+    Replay::Maybe(args)
+}
+
+/// Whether `ty` can be written in a `static`: no reference, lifetime or `Self`.
+fn static_type(ty: &Type) -> bool {
+    fn clean(tokens: TokenStream) -> bool {
+        tokens.into_iter().all(|t| match t {
+            proc_macro2::TokenTree::Group(g) => clean(g.stream()),
+            proc_macro2::TokenTree::Punct(p) => p.as_char() != '&' && p.as_char() != '\'',
+            proc_macro2::TokenTree::Ident(i) => i != "Self",
+            proc_macro2::TokenTree::Literal(_) => true,
+        })
+    }
+    clean(quote!(#ty))
+}
+
+/// In the breaker-only expansion: the stages the resolved configuration
+/// enables are reported once, unless every stage is switched off.
+fn unstaged(plan: &Plan, shape: &Shape) -> TokenStream {
+    let k = &plan.krate;
+    let s = &plan.stages;
+    if s.all_off() {
+        return quote!();
+    }
+    let why = if matches!(shape.body, Body::Sync) {
+        "needs an `async fn` (a blocking call can be neither cancelled nor queued); write `retry = false`, `call_timeout = false` and `bulkhead = false` to say so"
+    } else if matches!(shape.body, Body::AsyncTrait(_)) {
+        "not supported on `#[async_trait]` methods yet; write `retry = false`, `call_timeout = false` and `bulkhead = false` to say so"
+    } else {
+        "needs a non-generic function whose `Result` types have no reference, lifetime, `impl Trait` or `Self` (its pipeline is one `static` per function); write `retry = false`, `call_timeout = false` and `bulkhead = false` to say so"
+    };
+    let overrides = overrides(plan);
+    let (retry, bh, ct) = (
+        stage(k, false, s.no_retry),
+        stage(k, false, s.no_bulkhead),
+        stage(k, false, s.no_call_timeout),
+    );
+    quote! {
+        #k::__private::report_unstaged(
+            #k::__private::CircuitBreaker::name(&__cb_breaker),
+            #overrides,
+            #k::__private::StageSpec { retry: #retry, retry_rejections: false, bulkhead: #bh, call_timeout: #ct, replayable: false },
+            #why,
+        );
+    }
+}
+
+/// A stage as the runtime's `Stage`: written on the function, switched off,
+/// or left to the configuration.
+fn stage(k: &TokenStream, written: bool, off: bool) -> TokenStream {
+    match (written, off) {
+        (true, _) => quote!(#k::__private::Stage::Written),
+        (false, true) => quote!(#k::__private::Stage::Off),
+        (false, false) => quote!(#k::__private::Stage::Configured),
     }
 }
 
@@ -323,9 +490,18 @@ fn declared(plan: &Plan, name: &TokenStream, fn_name: &str) -> TokenStream {
     if plan.stages.bulkhead {
         policies.push("bulkhead");
     }
+    let code = overrides(plan);
+    let code_template = match &plan.template {
+        Some(TemplateRef::Const(_)) => quote!(::core::option::Option::Some(__CB_TEMPLATE)),
+        _ => quote!(::core::option::Option::None),
+    };
     quote! {
+        fn __cb_code() -> #k::__private::Overrides {
+            #code
+        }
         #k::__private::inventory::submit! {
             #k::__private::Declared::__new(#name, ::core::module_path!(), #fn_name, #template, #env, &[#(#tiers),*], &[#(#policies),*])
+                .__with_code(__cb_code, #code_template)
         }
     }
 }

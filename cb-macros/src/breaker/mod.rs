@@ -157,7 +157,7 @@ mod tests {
         assert!(ret.contains(":: cb_core :: Error < AiError >"), "{ret}");
         let body = f.block.to_token_stream().to_string();
         assert!(
-            body.contains("__CB_BREAKER") && body.contains("\"failure_threshold\""),
+            body.contains("__CB_PIPELINE") && body.contains("\"failure_threshold\""),
             "{body}"
         );
     }
@@ -217,7 +217,8 @@ mod tests {
         );
         let s = out.to_string();
         assert!(
-            s.contains("__CB_PIPELINE") && s.contains("call_timeout : true"),
+            s.contains("__CB_PIPELINE")
+                && s.contains("call_timeout : :: cb_core :: __private :: Stage :: Written"),
             "{s}"
         );
         assert!(!s.contains("# [timeout"), "{s}");
@@ -239,8 +240,9 @@ mod tests {
         assert_eq!(attrs, ["# [ntest :: timeout (100)]"]);
         let body = f.block.to_token_stream().to_string();
         assert!(
-            body.contains("__CB_BREAKER") && !body.contains("call_timeout"),
-            "no call timeout stage: {body}"
+            body.contains("call_timeout : :: cb_core :: __private :: Stage :: Configured")
+                && !body.contains("\"call_timeout"),
+            "no call timeout stage of its own: {body}"
         );
     }
 
@@ -256,8 +258,43 @@ mod tests {
             ),
         );
         let s = out.to_string();
-        assert!(s.contains("call_timeout : true"), "{s}");
+        assert!(
+            s.contains("call_timeout : :: my_cb :: __private :: Stage :: Written"),
+            "{s}"
+        );
         assert!(!s.contains("# [my_cb :: timeout"), "{s}");
+    }
+
+    #[test]
+    fn a_stage_switched_off_never_runs_and_all_off_is_the_breaker_alone() {
+        let one = expand(
+            quote!(template = "ai_provider", retry = false),
+            quote!(
+                async fn f(x: u32) -> Result<u32, E> {
+                    Ok(x)
+                }
+            ),
+        )
+        .to_string();
+        assert!(
+            one.contains("retry : :: cb_core :: __private :: Stage :: Off")
+                && one.contains("call_timeout : :: cb_core :: __private :: Stage :: Configured")
+                && one.contains("call_once"),
+            "{one}"
+        );
+        let all = expand(
+            quote!(retry = false, call_timeout = false, bulkhead = false),
+            quote!(
+                async fn f(x: u32) -> Result<u32, E> {
+                    Ok(x)
+                }
+            ),
+        )
+        .to_string();
+        assert!(
+            all.contains("__CB_BREAKER") && !all.contains("report_unstaged"),
+            "{all}"
+        );
     }
 
     #[test]

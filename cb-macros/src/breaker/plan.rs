@@ -15,18 +15,33 @@ pub(crate) enum TemplateRef {
     Const(Path),
 }
 
-/// Per-attempt stages around the breaker (R61), each opted into in code.
+/// Per-attempt stages around the breaker (R61). Each runs when the
+/// resolved configuration enables it; these say what the function wrote.
 #[derive(Default)]
 pub(crate) struct Stages {
+    /// `#[retry(..)]` / `retry(..)`: retried attempts clone each argument.
     pub(crate) retry: bool,
     pub(crate) retry_rejections: bool,
+    /// `#[bulkhead(..)]` / `bulkhead(..)`.
     pub(crate) bulkhead: bool,
+    /// `#[timeout(..)]` / `call_timeout = ..`.
     pub(crate) call_timeout: bool,
+    /// `retry = false`, `bulkhead = false`, `call_timeout = false`: the
+    /// stage never runs, whatever the configuration says.
+    pub(crate) no_retry: bool,
+    pub(crate) no_bulkhead: bool,
+    pub(crate) no_call_timeout: bool,
 }
 
 impl Stages {
+    /// Whether the function wrote a stage of its own.
     pub(crate) fn any(&self) -> bool {
         self.retry || self.bulkhead || self.call_timeout
+    }
+
+    /// Whether every stage is switched off: nothing but the breaker can run.
+    pub(crate) fn all_off(&self) -> bool {
+        self.no_retry && self.no_bulkhead && self.no_call_timeout
     }
 }
 

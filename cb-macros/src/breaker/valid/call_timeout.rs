@@ -9,10 +9,28 @@ use crate::breaker::args::{Arg, ArgValue, Args};
 use crate::common::Errors;
 use crate::common::fields::{self, Checked};
 
-/// Checks the deadline and turns the stage on.
+/// Checks the deadline and turns the stage on. `#[timeout]` with no
+/// duration turns it on with the resolved one; `call_timeout = false`
+/// switches off a call timeout the configuration enables.
 pub(super) fn call_timeout(d: &mut Draft, Arg { key, value }: Arg, errors: &mut Errors) {
     if !d.seen.first("call_timeout", &key, errors) {
         return;
+    }
+    match &value {
+        ArgValue::Lit {
+            lit: Lit::Bool(b),
+            negative: None,
+        } if !b.value => {
+            d.stages.no_call_timeout = true;
+            return;
+        }
+        ArgValue::Group { tokens, .. } if tokens.is_empty() => {
+            d.values.insert("call_timeout.enabled", Checked::Bool(true));
+            d.stages.call_timeout = true;
+            d.stage_keys.push(key);
+            return;
+        }
+        _ => {}
     }
     let Some((lit, negative)) = duration_literal(value, errors) else {
         return;

@@ -11,39 +11,58 @@ use crate::common::Errors;
 use crate::common::fields::{self, Checked};
 use crate::common::suggest::{backticked, with_suggestion};
 
-/// `retry(max_attempts = 3, ..)`, plus `retry_rejections`, which is not a field.
+/// `retry(max_attempts = 3, ..)`, plus `retry_rejections`, which is not a
+/// field; `retry = false` switches off a retry the configuration enables.
 pub(super) fn retry(d: &mut Draft, arg: Arg, errors: &mut Errors) {
-    if section(d, arg, "retry", errors) {
-        d.stages.retry = true;
+    match section(d, arg, "retry", errors) {
+        Some(true) => d.stages.retry = true,
+        Some(false) => d.stages.no_retry = true,
+        None => {}
     }
 }
 
-/// `bulkhead(max_concurrent_calls = 10, ..)`.
+/// `bulkhead(max_concurrent_calls = 10, ..)`; `bulkhead = false` switches
+/// off a bulkhead the configuration enables.
 pub(super) fn bulkhead(d: &mut Draft, arg: Arg, errors: &mut Errors) {
-    if section(d, arg, "bulkhead", errors) {
-        d.stages.bulkhead = true;
-        d.values.insert("bulkhead.enabled", Checked::Bool(true));
+    match section(d, arg, "bulkhead", errors) {
+        Some(true) => {
+            d.stages.bulkhead = true;
+            d.values.insert("bulkhead.enabled", Checked::Bool(true));
+        }
+        Some(false) => d.stages.no_bulkhead = true,
+        None => {}
     }
 }
 
-/// Checks every setting of the section `name`; `true` when the stage is on
-/// (its settings parsed, even if some are wrong: those are reported).
-fn section(d: &mut Draft, Arg { key, value }: Arg, name: &str, errors: &mut Errors) -> bool {
+/// Checks every setting of the section `name`: `Some(true)` when the
+/// function writes the stage (its settings parsed, even if some are wrong:
+/// those are reported), `Some(false)` for `name = false`.
+fn section(d: &mut Draft, Arg { key, value }: Arg, name: &str, errors: &mut Errors) -> Option<bool> {
     if !d.seen.first(name, &key, errors) {
-        return false;
+        return None;
     }
-    let ArgValue::Group { tokens, .. } = value else {
-        errors.push(
-            value.spanned(),
-            format!("expected `{name}(...)`, e.g. `{}`", example(name)),
-        );
-        return false;
+    let tokens = match value {
+        ArgValue::Group { tokens, .. } => tokens,
+        ArgValue::Lit {
+            lit: Lit::Bool(b),
+            negative: None,
+        } if !b.value => return Some(false),
+        other => {
+            errors.push(
+                other.spanned(),
+                format!(
+                    "expected `{name}(...)`, e.g. `{}`, or `{name} = false` to switch it off",
+                    example(name)
+                ),
+            );
+            return None;
+        }
     };
     let inner = match syn::parse2::<Args>(tokens) {
         Ok(a) => a,
         Err(e) => {
             errors.add(e);
-            return false;
+            return None;
         }
     };
     let mut seen = Seen::default();
@@ -55,7 +74,7 @@ fn section(d: &mut Draft, Arg { key, value }: Arg, name: &str, errors: &mut Erro
         }
     }
     d.stage_keys.push(key);
-    true
+    Some(true)
 }
 
 /// `retry_rejections = true`: retry the calls the breaker refused.

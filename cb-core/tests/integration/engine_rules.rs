@@ -243,7 +243,7 @@ impl std::fmt::Display for Down {
 impl std::error::Error for Down {}
 
 #[tokio::test(start_paused = true)]
-async fn r59_both_errors_of_a_failed_fallback_are_on_the_source_chain() {
+async fn r59_both_errors_of_a_failed_rescue_are_on_the_source_chain() {
     let p: Pipeline<u32, Down> = Pipeline::builder("r59")
         .retry(constant_retry(2, MS, false))
         .rescue(Rescue::from_fn(|_: &Cause<'_, Down>| Err(Down("cache down"))))

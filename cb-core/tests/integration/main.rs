@@ -40,4 +40,4 @@ pub mod engine_rules;
 #[cfg(feature = "test-util")]
 pub mod retry;
 #[cfg(feature = "test-util")]
-pub mod timeout_fallback;
+pub mod timeout_rescue;

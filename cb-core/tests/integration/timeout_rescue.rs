@@ -137,7 +137,7 @@ fn reporting() -> Rescue<String, Boom> {
 }
 
 #[tokio::test(start_paused = true)]
-async fn r58_fallback_is_told_every_refusal_kind() {
+async fn r58_rescue_is_told_every_refusal_kind() {
     // Open, with the time left.
     let b = breaker(1);
     let _ = b.call(async { Err::<(), _>("trip") }).await;
@@ -208,7 +208,7 @@ async fn r58_fallback_is_told_every_refusal_kind() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn r58_fallback_is_told_every_failure_kind() {
+async fn r58_rescue_is_told_every_failure_kind() {
     let fb = reporting();
     let p = Pipeline::builder("p").rescue(fb.clone()).build().unwrap();
     let got = p.call(|| async { Err(Boom("x")) }).await.unwrap();
@@ -259,7 +259,7 @@ async fn r58_fallback_is_told_every_failure_kind() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn r58_excluded_errors_skip_the_fallback_unless_asked() {
+async fn r58_excluded_errors_skip_the_rescue_unless_asked() {
     let classify = |r: &Result<String, Boom>| match r {
         Err(Boom("404")) => Outcome::Excluded,
         Err(_) => Outcome::Failure,
@@ -284,7 +284,7 @@ async fn r58_excluded_errors_skip_the_fallback_unless_asked() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn r59_a_failing_fallback_keeps_both_causes() {
+async fn r59_a_failing_rescue_keeps_both_causes() {
     let b = breaker(5);
     let p = Pipeline::builder("p")
         .breaker(b.clone())
@@ -314,7 +314,7 @@ async fn r59_a_failing_fallback_keeps_both_causes() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn r60_fallback_runs_at_most_once_with_the_attempt_count() {
+async fn r60_rescue_runs_at_most_once_with_the_attempt_count() {
     let runs = Arc::new(AtomicU32::new(0));
     let r = runs.clone();
     let p = Pipeline::builder("p")

@@ -11,7 +11,7 @@ use super::node::{Node, interpolate};
 use super::schema::{
     Allowed, FIELDS, SECTIONS, Value, coerce, field_in, is_secret_name, section, with_suggestion,
 };
-use super::template::Entry;
+use super::template::{Entry, rules_within};
 use crate::error::{ConfigError, Violations};
 
 /// A file format.
@@ -339,7 +339,23 @@ fn from_node(root: Node, env: &dyn EnvSource) -> Result<ConfigFile, ConfigError>
             None => file.configs.insert("default".into(), body),
         };
     }
-    v.finish().map(|()| file)
+    // Field errors already fail the file: the rules broken among the values
+    // accepted alongside them are reported in the same pass.
+    let Err(e) = v.finish() else { return Ok(file) };
+    let mut rules = Violations::new();
+    let bodies = file.templates.values().chain(file.configs.values());
+    for body in bodies.chain(file.instances.values()) {
+        rules_within(&body.entries, &mut rules);
+    }
+    let mut all = e.into_violations();
+    all.extend(
+        rules
+            .finish()
+            .err()
+            .map(ConfigError::into_violations)
+            .unwrap_or_default(),
+    );
+    Err(ConfigError::new(all))
 }
 
 fn join(prefix: &str, key: &str) -> String {

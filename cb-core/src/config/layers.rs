@@ -4,13 +4,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-use super::env::{EnvSource, PREFIX, ProcessEnv, env_name, lookup};
+use super::env::{EnvSource, PREFIX, ProcessEnv, env_name, lookup, unknown};
 use super::environment::Environment;
 use super::explain::{Explained, Explanation};
 use super::file::{Body, ConfigFile, shown_with_vars};
 use super::infer;
 use super::overrides::Overrides;
-use super::schema::{Value, backticked, coerce, field, nearest};
+use super::schema::{Value, backticked, coerce, field, is_secret_name, nearest};
 use super::settings::Settings;
 use super::source::Source;
 use super::template::{BUILTIN_TEMPLATES, CheckedTemplate, Entry, Template, check_values};
@@ -99,6 +99,9 @@ impl ConfigLayers {
 
     /// Like [`ConfigLayers::from_env`], reading variables from `env`.
     pub fn from_env_source(env: impl EnvSource) -> Result<Self, ConfigError> {
+        let mut v = Violations::new();
+        unknown_variables(&env, &mut v);
+        v.finish()?;
         let environment = Environment::from_env(&env)?;
         let infer = infer::from_env(&env)?;
         Ok(Self::new(environment)
@@ -300,6 +303,7 @@ impl ConfigLayers {
         if anonymous {
             names.push("");
         }
+        unknown_variables(&*self.env, &mut v);
         let mut all: Vec<Violation> = v
             .finish()
             .err()
@@ -500,6 +504,29 @@ impl ConfigLayers {
         }
         out.reverse();
         Ok(out)
+    }
+}
+
+/// Reports every `CIRCUIT_BREAKER_*` variable that matches no field, with
+/// the nearest name that would, so a misspelt variable is an error rather
+/// than a setting that silently never applies.
+fn unknown_variables(env: &dyn EnvSource, v: &mut Violations) {
+    for (var, suggestion) in unknown(env) {
+        // An empty variable is unset, here as for known fields.
+        let shown = match env.var(&var) {
+            Some(raw) if raw.trim().is_empty() => continue,
+            Some(_) if is_secret_name(&var) => "<redacted>".to_owned(),
+            Some(raw) => format!("{raw:?}"),
+            None => continue,
+        };
+        let allowed = match suggestion {
+            Some(best) => format!("matches no breaker field; did you mean `{best}`?"),
+            None => format!(
+                "matches no breaker field (`{PREFIX}<FIELD>` or `{PREFIX}<NAME>_<FIELD>`, \
+                 see the configuration reference)"
+            ),
+        };
+        v.push(var, shown, allowed);
     }
 }
 

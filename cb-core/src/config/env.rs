@@ -17,7 +17,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::schema::{FIELDS, FieldSpec};
+use super::schema::{FIELDS, FieldSpec, field, is_secret_name};
+use crate::error::{ConfigError, Violation};
 use cb_syntax::suggest::levenshtein;
 
 /// The prefix of every per-field variable.
@@ -151,6 +152,85 @@ pub(crate) fn lookup(env: &dyn EnvSource, prefix: &str) -> Vec<(&'static FieldSp
     found
 }
 
+/// A rejected value that came from variables: `"abc" (from ${X})`, or
+/// `<redacted> (from ${DB_PASSWORD})` when a variable's name says it is a secret.
+pub(crate) fn shown_with_vars(shown: String, vars: &[String]) -> String {
+    if vars.is_empty() {
+        return shown;
+    }
+    let shown = if vars.iter().any(|n| is_secret_name(n)) {
+        "<redacted>".to_owned()
+    } else {
+        shown
+    };
+    let list: Vec<String> = vars.iter().map(|n| format!("${{{n}}}")).collect();
+    format!("{shown} (from {})", list.join(", "))
+}
+
+/// The variable that switches the legacy variable names on (`true`) or off
+/// (`false`, the default when unset or empty).
+pub const LEGACY_VARIABLES_VAR: &str = "CB_LEGACY_VARIABLES";
+
+/// The variables of the Python services this SDK replaces, and the field each
+/// one meant, read for every breaker when switched on (below the
+/// `CIRCUIT_BREAKER_*` variables, which win). Off by default: names this
+/// generic may be set for some other program in the same environment.
+/// `RETRY_JITTER_ENABLED` is a boolean: `true` is the default jitter
+/// (`full`), `false` is `none`.
+pub const LEGACY_VARIABLES: &[(&str, &str)] = &[
+    ("MAX_RETRY_ATTEMPTS", "retry.max_attempts"),
+    ("RETRY_BASE_DELAY", "retry.base_delay"),
+    ("RETRY_MAX_DELAY", "retry.max_delay"),
+    ("RETRY_EXPONENTIAL_BASE", "retry.multiplier"),
+    ("RETRY_JITTER_ENABLED", "retry.jitter"),
+    ("HEALTH_CHECK_INTERVAL", "health_check.interval"),
+    ("HEALTH_CHECK_TIMEOUT", "health_check.timeout"),
+];
+
+/// Whether [`LEGACY_VARIABLES_VAR`] switches the legacy names on.
+pub(crate) fn legacy_from_env(env: &dyn EnvSource) -> Result<bool, ConfigError> {
+    let Some(raw) = env.var(LEGACY_VARIABLES_VAR) else {
+        return Ok(false);
+    };
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" | "false" => Ok(false),
+        "true" => Ok(true),
+        _ => Err(ConfigError::new(vec![Violation {
+            field: LEGACY_VARIABLES_VAR.into(),
+            value: format!("{raw:?}"),
+            allowed: "must be `true` or `false`".into(),
+        }])),
+    }
+}
+
+/// Every legacy variable set (non-empty) in `env`: its field, its name and
+/// its value in the file syntax, or what it must be when it cannot be one.
+pub(crate) fn legacy_lookup(
+    env: &dyn EnvSource,
+) -> Vec<(&'static FieldSpec, &'static str, Result<String, String>)> {
+    let mut found = Vec::new();
+    for (var, path) in LEGACY_VARIABLES {
+        let (Some(spec), Some(raw)) = (field(path), env.var(var)) else {
+            continue;
+        };
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let value = if spec.path == "retry.jitter" {
+            // Python writes `True`/`False`.
+            match raw.trim().to_ascii_lowercase().as_str() {
+                "true" => Ok("full".to_owned()),
+                "false" => Ok("none".to_owned()),
+                _ => Err(format!("{raw:?}")),
+            }
+        } else {
+            Ok(raw)
+        };
+        found.push((spec, *var, value));
+    }
+    found
+}
+
 /// Every `CIRCUIT_BREAKER_*` variable in `env` that no field answers to,
 /// globally or for some breaker, with the nearest name that would: a typo
 /// in a variable is otherwise the quietest misconfiguration there is.
@@ -189,7 +269,6 @@ pub(crate) fn unknown(env: &dyn EnvSource) -> Vec<(String, Option<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::schema::field;
 
     #[test]
     fn names_follow_the_documented_scheme() {
@@ -214,6 +293,13 @@ mod tests {
                 "CIRCUIT_BREAKER_RESET_TIMEOUT",
             ]
         );
+    }
+
+    #[test]
+    fn every_legacy_variable_names_a_field() {
+        for (var, path) in LEGACY_VARIABLES {
+            assert!(field(path).is_some(), "{var} -> {path}");
+        }
     }
 
     #[test]

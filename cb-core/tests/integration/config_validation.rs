@@ -479,3 +479,26 @@ fn r76_an_oversized_duration_is_too_large_not_non_positive() {
         format!("open_duration = \"400000d\" (from ${{CIRCUIT_BREAKER_OPEN_DURATION}}): {too_large}")
     );
 }
+
+#[test]
+fn r76_a_request_timeout_points_at_the_call_deadline() {
+    let pointer = "unknown key; a call's deadline (a request timeout) is `call_timeout.duration`";
+    assert_eq!(
+        one("instances:\n  api:\n    request_timeout: 30s"),
+        format!("instances.api.request_timeout = <key>: {pointer}")
+    );
+    assert_eq!(
+        one("retry:\n  max_attempts: 2\n  timeout: 30s"),
+        format!("retry.timeout = <key>: {pointer}")
+    );
+    assert_eq!(
+        one("timeout_config:\n  timeout: 30"),
+        format!("timeout_config.timeout = <key>: {pointer}")
+    );
+    // A top-level `timeout` is still pybreaker's open period, and a health
+    // check's `timeout` is its own.
+    assert_eq!(
+        errors("timeout: 30s\nhealth_check:\n  timeout: 1s"),
+        Vec::<String>::new()
+    );
+}

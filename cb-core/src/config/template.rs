@@ -279,13 +279,13 @@ impl From<StaticValue> for Value {
 /// use cb_core::config::Environment;
 /// const PAYMENTS: StaticTemplate = StaticTemplate {
 ///     name: "payments",
-///     base: Some("external_api"),
+///     base: Some("mcp_server"),
 ///     values: &[("failure_threshold", StaticValue::Int(5))],
 ///     environments: &[(Environment::Production, &[("failure_threshold", StaticValue::Int(2))])],
 /// };
 /// let t = PAYMENTS.to_template();
 /// assert_eq!(t.name(), "payments");
-/// assert_eq!(t.base_name(), Some("external_api"));
+/// assert_eq!(t.base_name(), Some("mcp_server"));
 ///
 /// use cb_core::config::{ConfigLayers, Overrides};
 /// for (env, expected) in [(Environment::Production, 2), (Environment::Staging, 5)] {

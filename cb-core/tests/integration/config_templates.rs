@@ -558,7 +558,7 @@ fn breaker_from(yaml: &str) -> (cb_core::CircuitBreaker, String) {
     let breaker = cb_core::CircuitBreaker::builder("db")
         .config(e.settings.breaker_config())
         .build()
-        .unwrap();
+        .expect("a valid breaker");
     (breaker, e.to_string())
 }
 

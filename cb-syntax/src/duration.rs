@@ -6,16 +6,50 @@
 
 use std::time::Duration;
 
+/// The longest duration any setting accepts: 100 years. Longer is a typo or
+/// a unit mistake (`99999999999999s`), and a deadline that far away
+/// overflows the clocks that add it to "now"; saying "too large" names the
+/// real problem instead of a misleading "must be > 0".
+pub const MAX: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// Why a duration was refused: so the message can say which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a duration at all (garbage, a negative number, NaN).
+    Malformed,
+    /// A well-formed duration longer than [`MAX`].
+    TooLarge,
+}
+
+impl Refusal {
+    /// What a violation says after the value for this refusal, `usual` being
+    /// the field's ordinary range.
+    pub fn allowed(self, usual: String) -> String {
+        match self {
+            Refusal::Malformed => usual,
+            Refusal::TooLarge => format!(
+                "is too large: a duration must be at most 100 years ({}s)",
+                MAX.as_secs()
+            ),
+        }
+    }
+}
+
 /// Parses `"30"`, `"2.5"` (seconds) or a sequence of `<number><unit>` with
 /// units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h`, `d`. Returns `None` for
-/// anything else, negative values or overflow.
+/// anything else, negative values, or more than [`MAX`].
 pub fn parse(text: &str) -> Option<Duration> {
+    parse_checked(text).ok()
+}
+
+/// [`parse`], saying whether a refused text was malformed or too large.
+pub fn parse_checked(text: &str) -> Result<Duration, Refusal> {
     let s = text.trim();
     if s.is_empty() || s.len() > 64 {
-        return None;
+        return Err(Refusal::Malformed);
     }
     if let Ok(secs) = s.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).ok();
+        return from_secs_f64(secs);
     }
     let mut total = Duration::ZERO;
     let mut rest = s;
@@ -24,9 +58,9 @@ pub fn parse(text: &str) -> Option<Duration> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         if num_end == 0 {
-            return None;
+            return Err(Refusal::Malformed);
         }
-        let number: f64 = rest[..num_end].parse().ok()?;
+        let number: f64 = rest[..num_end].parse().map_err(|_| Refusal::Malformed)?;
         rest = rest[num_end..].trim_start();
         let unit_end = rest
             .find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace())
@@ -39,13 +73,29 @@ pub fn parse(text: &str) -> Option<Duration> {
             "m" => 60e9,
             "h" => 3600e9,
             "d" => 86400e9,
-            _ => return None,
+            _ => return Err(Refusal::Malformed),
         };
         rest = rest[unit_end..].trim_start();
-        let part = Duration::try_from_secs_f64(number * nanos_per / 1e9).ok()?;
-        total = total.checked_add(part)?;
+        let part = from_secs_f64(number * nanos_per / 1e9)?;
+        total = total.checked_add(part).ok_or(Refusal::TooLarge)?;
     }
-    Some(total)
+    within_max(total)
+}
+
+/// A number of seconds as a duration: negative or NaN is malformed, a finite
+/// or infinite number beyond [`MAX`] is too large.
+pub fn from_secs_f64(secs: f64) -> Result<Duration, Refusal> {
+    if secs.is_nan() || secs < 0.0 {
+        return Err(Refusal::Malformed);
+    }
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| Refusal::TooLarge)
+        .and_then(within_max)
+}
+
+/// `d` itself, unless it is longer than [`MAX`].
+pub fn within_max(d: Duration) -> Result<Duration, Refusal> {
+    if d > MAX { Err(Refusal::TooLarge) } else { Ok(d) }
 }
 
 /// An exact human form in the largest unit up to seconds: `60s`, `500ms`, `250us`.
@@ -102,6 +152,23 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn oversized_durations_are_too_large_not_malformed() {
+        for big in [
+            "99999999999999s",
+            "1e400",
+            "inf",
+            "99999999999999999999h",
+            "36501d",
+        ] {
+            assert_eq!(parse_checked(big), Err(Refusal::TooLarge), "{big}");
+        }
+        for bad in ["-1s", "NaN", "5x", ""] {
+            assert_eq!(parse_checked(bad), Err(Refusal::Malformed), "{bad}");
+        }
+        assert_eq!(parse_checked("36500d"), Ok(MAX));
     }
 
     #[test]

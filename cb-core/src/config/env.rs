@@ -9,10 +9,17 @@
 //! upper case with every character other than a letter or digit replaced by
 //! `_`: breaker `claude-opus` reads `CIRCUIT_BREAKER_CLAUDE_OPUS_FAILURE_THRESHOLD`.
 //! A variable set to the empty string counts as unset.
+//! A non-empty `CIRCUIT_BREAKER_*` variable that answers to no field (for any
+//! breaker) is an error naming the nearest variable that would, reported when
+//! the environment is read ([`ConfigLayers::from_env`](super::ConfigLayers::from_env))
+//! and when a file is checked against it: a typo must not silently leave a
+//! default in place.
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::schema::{FIELDS, FieldSpec};
+use super::schema::{FIELDS, FieldSpec, field, is_secret_name};
+use crate::error::{ConfigError, Violation};
+use cb_syntax::suggest::levenshtein;
 
 /// The prefix of every per-field variable.
 pub const PREFIX: &str = "CIRCUIT_BREAKER_";
@@ -30,6 +37,14 @@ pub const PREFIX: &str = "CIRCUIT_BREAKER_";
 pub trait EnvSource: Send + Sync + 'static {
     /// The variable's value, if it is set (and valid Unicode).
     fn var(&self, key: &str) -> Option<String>;
+
+    /// The names of every variable set, when the source can list them (a
+    /// closure cannot, and lists nothing). Only used to report a
+    /// `CIRCUIT_BREAKER_*` variable that matches no field, which would
+    /// otherwise be ignored without a word.
+    fn names(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The process environment (`std::env::var`).
@@ -40,17 +55,28 @@ impl EnvSource for ProcessEnv {
     fn var(&self, key: &str) -> Option<String> {
         std::env::var(key).ok()
     }
+    fn names(&self) -> Vec<String> {
+        std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .collect()
+    }
 }
 
 impl EnvSource for HashMap<String, String> {
     fn var(&self, key: &str) -> Option<String> {
         self.get(key).cloned()
     }
+    fn names(&self) -> Vec<String> {
+        self.keys().cloned().collect()
+    }
 }
 
 impl EnvSource for BTreeMap<String, String> {
     fn var(&self, key: &str) -> Option<String> {
         self.get(key).cloned()
+    }
+    fn names(&self) -> Vec<String> {
+        self.keys().cloned().collect()
     }
 }
 
@@ -126,10 +152,123 @@ pub(crate) fn lookup(env: &dyn EnvSource, prefix: &str) -> Vec<(&'static FieldSp
     found
 }
 
+/// A rejected value that came from variables: `"abc" (from ${X})`, or
+/// `<redacted> (from ${DB_PASSWORD})` when a variable's name says it is a secret.
+pub(crate) fn shown_with_vars(shown: String, vars: &[String]) -> String {
+    if vars.is_empty() {
+        return shown;
+    }
+    let shown = if vars.iter().any(|n| is_secret_name(n)) {
+        "<redacted>".to_owned()
+    } else {
+        shown
+    };
+    let list: Vec<String> = vars.iter().map(|n| format!("${{{n}}}")).collect();
+    format!("{shown} (from {})", list.join(", "))
+}
+
+/// The variable that switches the legacy variable names on (`true`) or off
+/// (`false`, the default when unset or empty).
+pub const LEGACY_VARIABLES_VAR: &str = "CB_LEGACY_VARIABLES";
+
+/// The variables of the Python services this SDK replaces, and the field each
+/// one meant, read for every breaker when switched on (below the
+/// `CIRCUIT_BREAKER_*` variables, which win). Off by default: names this
+/// generic may be set for some other program in the same environment.
+/// `RETRY_JITTER_ENABLED` is a boolean: `true` is the default jitter
+/// (`full`), `false` is `none`.
+pub const LEGACY_VARIABLES: &[(&str, &str)] = &[
+    ("MAX_RETRY_ATTEMPTS", "retry.max_attempts"),
+    ("RETRY_BASE_DELAY", "retry.base_delay"),
+    ("RETRY_MAX_DELAY", "retry.max_delay"),
+    ("RETRY_EXPONENTIAL_BASE", "retry.multiplier"),
+    ("RETRY_JITTER_ENABLED", "retry.jitter"),
+    ("HEALTH_CHECK_INTERVAL", "health_check.interval"),
+    ("HEALTH_CHECK_TIMEOUT", "health_check.timeout"),
+];
+
+/// Whether [`LEGACY_VARIABLES_VAR`] switches the legacy names on.
+pub(crate) fn legacy_from_env(env: &dyn EnvSource) -> Result<bool, ConfigError> {
+    let Some(raw) = env.var(LEGACY_VARIABLES_VAR) else {
+        return Ok(false);
+    };
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" | "false" => Ok(false),
+        "true" => Ok(true),
+        _ => Err(ConfigError::new(vec![Violation {
+            field: LEGACY_VARIABLES_VAR.into(),
+            value: format!("{raw:?}"),
+            allowed: "must be `true` or `false`".into(),
+        }])),
+    }
+}
+
+/// Every legacy variable set (non-empty) in `env`: its field, its name and
+/// its value in the file syntax, or what it must be when it cannot be one.
+pub(crate) fn legacy_lookup(
+    env: &dyn EnvSource,
+) -> Vec<(&'static FieldSpec, &'static str, Result<String, String>)> {
+    let mut found = Vec::new();
+    for (var, path) in LEGACY_VARIABLES {
+        let (Some(spec), Some(raw)) = (field(path), env.var(var)) else {
+            continue;
+        };
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let value = if spec.path == "retry.jitter" {
+            // Python writes `True`/`False`.
+            match raw.trim().to_ascii_lowercase().as_str() {
+                "true" => Ok("full".to_owned()),
+                "false" => Ok("none".to_owned()),
+                _ => Err(format!("{raw:?}")),
+            }
+        } else {
+            Ok(raw)
+        };
+        found.push((spec, *var, value));
+    }
+    found
+}
+
+/// Every `CIRCUIT_BREAKER_*` variable in `env` that no field answers to,
+/// globally or for some breaker, with the nearest name that would: a typo
+/// in a variable is otherwise the quietest misconfiguration there is.
+pub(crate) fn unknown(env: &dyn EnvSource) -> Vec<(String, Option<String>)> {
+    let suffixes: Vec<String> = FIELDS.iter().flat_map(|spec| var_names("", spec)).collect();
+    let mut found = Vec::new();
+    for name in env.names() {
+        let Some(rest) = name.strip_prefix(PREFIX) else {
+            continue;
+        };
+        // `rest` is `<FIELD>` or `<NAME>_<FIELD>`: every `_` may end the breaker's name.
+        let splits = std::iter::once(0).chain(rest.match_indices('_').map(|(i, _)| i + 1));
+        let known = splits.clone().any(|i| suffixes.iter().any(|f| f == &rest[i..]));
+        if known {
+            continue;
+        }
+        let best = splits
+            .filter_map(|i| {
+                let got = &rest[i..];
+                let limit = (got.chars().count() / 3).max(1);
+                suffixes
+                    .iter()
+                    .map(|f| (levenshtein(got, f), f))
+                    .filter(|(d, _)| *d <= limit)
+                    .min_by_key(|(d, _)| *d)
+                    .map(|(d, f)| (d, format!("{PREFIX}{}{f}", &rest[..i])))
+            })
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, suggestion)| suggestion);
+        found.push((name, best));
+    }
+    found.sort();
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::schema::field;
 
     #[test]
     fn names_follow_the_documented_scheme() {
@@ -152,6 +291,42 @@ mod tests {
                 "CIRCUIT_BREAKER_RECOVERY_TIMEOUT",
                 "CIRCUIT_BREAKER_TIMEOUT",
                 "CIRCUIT_BREAKER_RESET_TIMEOUT",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_legacy_variable_names_a_field() {
+        for (var, path) in LEGACY_VARIABLES {
+            assert!(field(path).is_some(), "{var} -> {path}");
+        }
+    }
+
+    #[test]
+    fn unknown_variables_get_the_nearest_name() {
+        let vars = HashMap::from(
+            [
+                "CIRCUIT_BREAKER_FAILURE_TRESHOLD",
+                "CIRCUIT_BREAKER_RAG_RETRY_MAX_ATEMPTS",
+                "CIRCUIT_BREAKER_RAG_RETRY_MAX_ATTEMPTS",
+                "CIRCUIT_BREAKER_FAIL_MAX",
+                "CIRCUIT_BREAKER_NONSENSE",
+                "PATH",
+            ]
+            .map(|k| (k.to_string(), "1".to_string())),
+        );
+        assert_eq!(
+            unknown(&vars),
+            [
+                (
+                    "CIRCUIT_BREAKER_FAILURE_TRESHOLD".to_string(),
+                    Some("CIRCUIT_BREAKER_FAILURE_THRESHOLD".to_string())
+                ),
+                ("CIRCUIT_BREAKER_NONSENSE".to_string(), None),
+                (
+                    "CIRCUIT_BREAKER_RAG_RETRY_MAX_ATEMPTS".to_string(),
+                    Some("CIRCUIT_BREAKER_RAG_RETRY_MAX_ATTEMPTS".to_string())
+                ),
             ]
         );
     }

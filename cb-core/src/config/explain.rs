@@ -74,6 +74,7 @@ impl fmt::Display for Explanation {
             .max()
             .unwrap_or(0)
             .min(40);
+        let detector = self.settings.breaker.circuit_type;
         for e in &self.fields {
             let value = e.value.as_deref().unwrap_or("-");
             write!(
@@ -84,6 +85,9 @@ impl fmt::Display for Explanation {
                 width(value, w_value),
                 e.source
             )?;
+            if e.path == "failure_threshold" && !detector.uses_consecutive_failures() {
+                write!(f, " (not used: `{detector}` judges the failure rate only)")?;
+            }
         }
         Ok(())
     }

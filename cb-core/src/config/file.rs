@@ -5,13 +5,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::env::EnvSource;
+use super::env::{EnvSource, shown_with_vars};
 use super::environment::Environment;
 use super::node::{Node, interpolate};
-use super::schema::{
-    Allowed, FIELDS, SECTIONS, Value, coerce, field_in, is_secret_name, section, with_suggestion,
-};
-use super::template::Entry;
+use super::schema::{Allowed, FIELDS, SECTIONS, Value, coerce, field_in, section, with_suggestion};
+use super::template::{Entry, rules_within};
 use crate::error::{ConfigError, Violations};
 
 /// A file format.
@@ -339,7 +337,23 @@ fn from_node(root: Node, env: &dyn EnvSource) -> Result<ConfigFile, ConfigError>
             None => file.configs.insert("default".into(), body),
         };
     }
-    v.finish().map(|()| file)
+    // Field errors already fail the file: the rules broken among the values
+    // accepted alongside them are reported in the same pass.
+    let Err(e) = v.finish() else { return Ok(file) };
+    let mut rules = Violations::new();
+    let bodies = file.templates.values().chain(file.configs.values());
+    for body in bodies.chain(file.instances.values()) {
+        rules_within(&body.entries, &mut rules);
+    }
+    let mut all = e.into_violations();
+    all.extend(
+        rules
+            .finish()
+            .err()
+            .map(ConfigError::into_violations)
+            .unwrap_or_default(),
+    );
+    Err(ConfigError::new(all))
 }
 
 fn join(prefix: &str, key: &str) -> String {
@@ -500,7 +514,20 @@ fn parse_environments(
     out
 }
 
+/// A request timeout written where no field of that name is (`request_timeout`
+/// anywhere, `timeout` in `retry:` or `bulkhead:`) is pointed at the call
+/// deadline: the nearest spelling would be a different, wrong field.
 fn unknown_key_message(key: &str, names: &[&str]) -> String {
+    if [
+        "timeout",
+        "request_timeout",
+        "timeout_seconds",
+        "request_timeout_seconds",
+    ]
+    .contains(&key)
+    {
+        return "unknown key; a call's deadline (a request timeout) is `call_timeout.duration`".into();
+    }
     with_suggestion("unknown key".into(), key, names)
 }
 
@@ -563,21 +590,6 @@ fn read_field(
         }),
         Err(rej) => v.push(at, shown_with_vars(rej.shown, &vars), rej.allowed),
     }
-}
-
-/// A rejected value that came from variables: `"abc" (from ${X})`, or
-/// `<redacted> (from ${DB_PASSWORD})` when a variable's name says it is a secret.
-pub(crate) fn shown_with_vars(shown: String, vars: &[String]) -> String {
-    if vars.is_empty() {
-        return shown;
-    }
-    let shown = if vars.iter().any(|n| is_secret_name(n)) {
-        "<redacted>".to_owned()
-    } else {
-        shown
-    };
-    let list: Vec<String> = vars.iter().map(|n| format!("${{{n}}}")).collect();
-    format!("{shown} (from {})", list.join(", "))
 }
 
 #[cfg(test)]

@@ -4,13 +4,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-use super::env::{EnvSource, PREFIX, ProcessEnv, env_name, lookup};
+use super::env::{
+    EnvSource, PREFIX, ProcessEnv, env_name, legacy_from_env, legacy_lookup, lookup, shown_with_vars, unknown,
+};
 use super::environment::Environment;
 use super::explain::{Explained, Explanation};
-use super::file::{Body, ConfigFile, shown_with_vars};
+use super::file::{Body, ConfigFile};
 use super::infer;
 use super::overrides::Overrides;
-use super::schema::{Value, backticked, coerce, field, nearest};
+use super::schema::{Value, backticked, coerce, field, is_secret_name, nearest};
 use super::settings::Settings;
 use super::source::Source;
 use super::template::{BUILTIN_TEMPLATES, CheckedTemplate, Entry, Template, check_values};
@@ -59,6 +61,7 @@ pub struct ConfigLayers {
     code: HashMap<String, Overrides>,
     declared: HashMap<String, Overrides>,
     infer_template: bool,
+    legacy_variables: bool,
 }
 
 impl fmt::Debug for ConfigLayers {
@@ -70,6 +73,7 @@ impl fmt::Debug for ConfigLayers {
             .field("code", &self.code)
             .field("declared", &self.declared)
             .field("infer_template", &self.infer_template)
+            .field("legacy_variables", &self.legacy_variables)
             .finish_non_exhaustive()
     }
 }
@@ -86,24 +90,46 @@ impl ConfigLayers {
             code: HashMap::new(),
             declared: HashMap::new(),
             infer_template: false,
+            legacy_variables: false,
         }
     }
 
     /// Layers whose environment comes from `CB_ENVIRONMENT` (or the legacy
     /// `ENVIRONMENT` variable; production when neither is set), reading the process
     /// environment, with template inference as [`INFER_TEMPLATE_VAR`](super::INFER_TEMPLATE_VAR)
-    /// (`CB_INFER_TEMPLATE`) says.
+    /// (`CB_INFER_TEMPLATE`) says, and the Python services' variable names read
+    /// as [`LEGACY_VARIABLES_VAR`](super::LEGACY_VARIABLES_VAR) (`CB_LEGACY_VARIABLES`) says.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_env_source(ProcessEnv)
     }
 
     /// Like [`ConfigLayers::from_env`], reading variables from `env`.
     pub fn from_env_source(env: impl EnvSource) -> Result<Self, ConfigError> {
+        let mut v = Violations::new();
+        unknown_variables(&env, &mut v);
+        v.finish()?;
         let environment = Environment::from_env(&env)?;
         let infer = infer::from_env(&env)?;
+        let legacy = legacy_from_env(&env)?;
         Ok(Self::new(environment)
             .with_env_source(env)
-            .with_template_inference(infer))
+            .with_template_inference(infer)
+            .with_legacy_variables(legacy))
+    }
+
+    /// Also reads the variables of the Python services this SDK replaces
+    /// ([`LEGACY_VARIABLES`](super::LEGACY_VARIABLES): `MAX_RETRY_ATTEMPTS`,
+    /// `RETRY_BASE_DELAY`, ...) for every breaker, below the
+    /// `CIRCUIT_BREAKER_*` variables. Off by default: such generic names may
+    /// belong to another program sharing the environment.
+    pub fn with_legacy_variables(mut self, on: bool) -> Self {
+        self.legacy_variables = on;
+        self
+    }
+
+    /// Whether the legacy variable names are read.
+    pub fn legacy_variables(&self) -> bool {
+        self.legacy_variables
     }
 
     /// Reads variables (the variable layer) from `env` instead of the process.
@@ -300,6 +326,7 @@ impl ConfigLayers {
         if anonymous {
             names.push("");
         }
+        unknown_variables(&*self.env, &mut v);
         let mut all: Vec<Violation> = v
             .finish()
             .err()
@@ -411,6 +438,22 @@ impl ConfigLayers {
             }
         }
 
+        if self.legacy_variables {
+            for (spec, var, text) in legacy_lookup(&*self.env) {
+                let vars = [var.to_owned()];
+                let checked = text
+                    .map_err(|shown| (shown, "must be true or false".to_owned()))
+                    .and_then(|text| {
+                        coerce(spec, &Value::Text(text)).map_err(|rej| (rej.shown, rej.allowed))
+                    });
+                match checked {
+                    Ok(value) => {
+                        map.insert(spec.path, (value, Source::EnvVar(var.to_owned())));
+                    }
+                    Err((shown, allowed)) => v.push(spec.path, shown_with_vars(shown, &vars), allowed),
+                }
+            }
+        }
         let per_breaker = format!("{PREFIX}{}_", env_name(name));
         for prefix in [PREFIX, per_breaker.as_str()] {
             for (spec, var, raw) in lookup(&*self.env, prefix) {
@@ -500,6 +543,29 @@ impl ConfigLayers {
         }
         out.reverse();
         Ok(out)
+    }
+}
+
+/// Reports every `CIRCUIT_BREAKER_*` variable that matches no field, with
+/// the nearest name that would, so a misspelt variable is an error rather
+/// than a setting that silently never applies.
+fn unknown_variables(env: &dyn EnvSource, v: &mut Violations) {
+    for (var, suggestion) in unknown(env) {
+        // An empty variable is unset, here as for known fields.
+        let shown = match env.var(&var) {
+            Some(raw) if raw.trim().is_empty() => continue,
+            Some(_) if is_secret_name(&var) => "<redacted>".to_owned(),
+            Some(raw) => format!("{raw:?}"),
+            None => continue,
+        };
+        let allowed = match suggestion {
+            Some(best) => format!("matches no breaker field; did you mean `{best}`?"),
+            None => format!(
+                "matches no breaker field (`{PREFIX}<FIELD>` or `{PREFIX}<NAME>_<FIELD>`, \
+                 see the configuration reference)"
+            ),
+        };
+        v.push(var, shown, allowed);
     }
 }
 

@@ -178,7 +178,8 @@ impl LiveConfig {
     /// let registry = Registry::new();
     /// let live = LiveConfig::new(ConfigLayers::new(Environment::Testing));
     /// let db = live.breaker(&registry, "orders", Overrides::new().template("database"))?;
-    /// assert_eq!(db.config().failure_threshold, Some(20));
+    /// assert_eq!(db.config().failure_rate_threshold, Some(0.9)); // testing
+    /// assert_eq!(db.config().failure_threshold, None); // `percentage_based` judges the rate only
     /// # Ok::<(), cb_core::ConfigError>(())
     /// ```
     pub fn breaker(

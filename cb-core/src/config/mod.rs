@@ -142,7 +142,9 @@ mod suggest;
 mod template;
 mod value;
 
-pub use env::{EnvSource, FnEnv, NoEnv, PREFIX, ProcessEnv, env_name};
+pub use env::{
+    EnvSource, FnEnv, LEGACY_VARIABLES, LEGACY_VARIABLES_VAR, NoEnv, PREFIX, ProcessEnv, env_name,
+};
 pub use environment::{ENV_VAR, Environment, LEGACY_ENV_VAR};
 pub use explain::{Explained, Explanation};
 pub use file::{ConfigFile, Format, LoadError};

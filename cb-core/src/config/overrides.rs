@@ -11,11 +11,12 @@ use super::schema::Value;
 /// use std::time::Duration;
 ///
 /// let layers = ConfigLayers::new(Environment::Production);
-/// let o = Overrides::new().template("database").set("failure_threshold", 2u32).set("open_duration", "15s");
+/// let o = Overrides::new().template("database").set("minimum_calls", 20u32).set("open_duration", "15s");
 /// let cfg = layers.resolve("orders-db", &o)?;
-/// assert_eq!(cfg.failure_threshold, Some(2));
+/// assert_eq!(cfg.minimum_calls, 20);
 /// assert_eq!(cfg.open_duration, Duration::from_secs(15));
 /// assert_eq!(cfg.failure_rate_threshold, Some(0.4)); // production
+/// assert_eq!(cfg.failure_threshold, None); // `percentage_based` judges the rate only
 /// # Ok::<(), cb_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]

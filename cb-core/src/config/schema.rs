@@ -7,7 +7,7 @@ use std::time::Duration;
 
 pub(crate) use cb_syntax::schema::{FIELDS, Field as FieldSpec, Kind, SECTIONS, field, field_in, section};
 
-use super::duration::parse_duration;
+use super::duration::{Refusal, from_secs_f64, parse_duration, within_max};
 pub(crate) use super::suggest::{backticked, nearest, with_suggestion};
 pub(crate) use super::value::{Detector, Jitter, Value};
 
@@ -92,15 +92,18 @@ pub(crate) fn coerce(spec: &FieldSpec, value: &Value) -> Result<Value, Rejection
         }
         (Kind::Duration { zero_ok }, v) => {
             let d = match v {
-                Value::Duration(d) => Some(*d),
-                Value::Int(n) => u64::try_from(*n).ok().map(Duration::from_secs),
-                Value::Float(x) => Duration::try_from_secs_f64(*x).ok(),
+                Value::Duration(d) => within_max(*d),
+                Value::Int(n) => u64::try_from(*n)
+                    .map_err(|_| Refusal::Malformed)
+                    .and_then(|n| within_max(Duration::from_secs(n))),
+                Value::Float(x) => from_secs_f64(*x),
                 Value::Text(s) => parse_duration(s),
-                _ => None,
+                _ => Err(Refusal::Malformed),
             };
             match d {
-                Some(d) if zero_ok || !d.is_zero() => Ok(Value::Duration(d)),
-                _ => Err(reject(kind.allowed())),
+                Ok(d) if zero_ok || !d.is_zero() => Ok(Value::Duration(d)),
+                Ok(_) => Err(reject(kind.allowed())),
+                Err(refusal) => Err(reject(refusal.allowed(kind.allowed()))),
             }
         }
         (Kind::Bool, Value::Bool(b)) => Ok(Value::Bool(*b)),

@@ -162,7 +162,8 @@ settings! {
     breaker: BreakerSettings at "" {
         /// Which detector trips the breaker (default `count_based`).
         circuit_type: Detector = Detector::CountBased,
-        /// Consecutive failures that trip it (R7); always on (default 5).
+        /// Consecutive failures that trip it (R7; default 5); not used by
+        /// `percentage_based` and `time_based`, which judge the rate only.
         failure_threshold: u32 = 5,
         /// Successful probes that close it (R22; default 3).
         success_threshold: u32 = 3,
@@ -317,8 +318,8 @@ impl Settings {
     /// | `circuit_type` | consecutive | failure rate | window | slow calls |
     /// |---|---|---|---|---|
     /// | `count_based` | on | off | count | if `slow_call_rate_threshold` is set |
-    /// | `percentage_based` | on | on | count (`sliding_window_size`) | if set |
-    /// | `time_based` | on | on | time (`window_duration` / `window_buckets`) | if set |
+    /// | `percentage_based` | off | on | count (`sliding_window_size`) | if set |
+    /// | `time_based` | off | on | time (`window_duration` / `window_buckets`) | if set |
     /// | `adaptive` | on | on | count | if set; plus the growing open period |
     pub fn breaker_config(&self) -> BreakerConfig {
         let b = &self.breaker;
@@ -332,7 +333,10 @@ impl Settings {
             },
         };
         BreakerConfig {
-            failure_threshold: Some(b.failure_threshold),
+            failure_threshold: b
+                .circuit_type
+                .uses_consecutive_failures()
+                .then_some(b.failure_threshold),
             failure_rate_threshold: b
                 .circuit_type
                 .uses_failure_rate()

@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::environment::Environment;
 use super::schema::{Detector, Jitter, Value, coerce, field};
 use crate::error::Violations;
+use cb_syntax::rules::Fact;
 
 /// A checked value with where it was written (for `explain` and messages).
 /// `Debug` shows the value as messages do, secrets removed.
@@ -278,13 +279,13 @@ impl From<StaticValue> for Value {
 /// use cb_core::config::Environment;
 /// const PAYMENTS: StaticTemplate = StaticTemplate {
 ///     name: "payments",
-///     base: Some("external_api"),
+///     base: Some("mcp_server"),
 ///     values: &[("failure_threshold", StaticValue::Int(5))],
 ///     environments: &[(Environment::Production, &[("failure_threshold", StaticValue::Int(2))])],
 /// };
 /// let t = PAYMENTS.to_template();
 /// assert_eq!(t.name(), "payments");
-/// assert_eq!(t.base_name(), Some("external_api"));
+/// assert_eq!(t.base_name(), Some("mcp_server"));
 ///
 /// use cb_core::config::{ConfigLayers, Overrides};
 /// for (env, expected) in [(Environment::Production, 2), (Environment::Staging, 5)] {
@@ -395,6 +396,32 @@ pub(crate) fn check_values(values: &[(String, Value)], prefix: &str, v: &mut Vio
         }
     }
     entries
+}
+
+/// Checks the rules between fields among `entries` alone (a field not among
+/// them is unknown, so its rules are not judged), reporting each broken rule
+/// at the entry where its field was written. Used when a file already has
+/// field errors, so a cross-field mistake written next to them is reported
+/// in the same pass instead of only after the first round is fixed.
+pub(crate) fn rules_within(entries: &[Entry], v: &mut Violations) {
+    let fact = |path: &str| match entries.iter().rev().find(|e| e.path == path) {
+        None => Fact::Unknown,
+        Some(e) => match &e.value {
+            Value::Duration(d) => Fact::Duration(*d),
+            Value::Int(n) => u64::try_from(*n).map_or(Fact::Set, Fact::Count),
+            Value::Bool(b) => Fact::Bool(*b),
+            Value::Detector(d) => Fact::Name(d.as_str()),
+            Value::Text(t) => Fact::Name(t),
+            _ => Fact::Set,
+        },
+    };
+    for rule in cb_syntax::rules::RULES {
+        if let Some(broken) = rule.check(fact)
+            && let Some(at) = entries.iter().rev().find(|e| e.path == broken.field)
+        {
+            v.push(at.origin.clone(), broken.value, broken.requirement);
+        }
+    }
 }
 
 #[cfg(test)]

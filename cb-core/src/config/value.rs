@@ -11,11 +11,12 @@ use super::duration::format_duration;
 pub enum Detector {
     /// `count_based`: trips after `failure_threshold` consecutive failures (R7).
     CountBased,
-    /// `percentage_based`: also trips on the failure rate over the last
-    /// `sliding_window_size` calls (R8).
+    /// `percentage_based`: trips on the failure rate over the last
+    /// `sliding_window_size` calls (R8) only; `failure_threshold` is not used.
     PercentageBased,
-    /// `time_based`: also trips on the failure rate over the last
-    /// `window_duration`, kept in `window_buckets` buckets (R10).
+    /// `time_based`: trips on the failure rate over the last
+    /// `window_duration`, kept in `window_buckets` buckets (R10), only;
+    /// `failure_threshold` is not used.
     TimeBased,
     /// `adaptive`: the failure rate over a count window, slow-call detection
     /// when `slow_call_rate_threshold` is set, and an open period that grows
@@ -41,6 +42,15 @@ impl Detector {
     /// Whether the failure-rate detector is on.
     pub fn uses_failure_rate(self) -> bool {
         !matches!(self, Detector::CountBased)
+    }
+
+    /// Whether `failure_threshold` consecutive failures trip the breaker.
+    /// Not for the pure rate detectors: a database breaker judged at a 3 %
+    /// failure rate must not also open on 3 failures in a row, and choosing
+    /// `percentage_based` or `time_based` is how a file says so (a
+    /// `failure_threshold` beside them is ignored, and `explain` says so).
+    pub fn uses_consecutive_failures(self) -> bool {
+        !matches!(self, Detector::PercentageBased | Detector::TimeBased)
     }
 }
 

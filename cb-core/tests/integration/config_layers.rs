@@ -364,3 +364,79 @@ fn r78_an_empty_variable_counts_as_unset() {
         Layer::Environment
     );
 }
+
+fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn r78_the_python_services_variables_are_read_only_when_switched_on() {
+    let python = vars(&[
+        ("MAX_RETRY_ATTEMPTS", "5"),
+        ("RETRY_BASE_DELAY", "0.5"),
+        ("RETRY_MAX_DELAY", "30"),
+        ("RETRY_EXPONENTIAL_BASE", "3"),
+        ("RETRY_JITTER_ENABLED", "False"),
+        ("HEALTH_CHECK_INTERVAL", "20"),
+        ("HEALTH_CHECK_TIMEOUT", "4s"),
+    ]);
+    let off = ConfigLayers::new(Environment::Production).with_env_source(python.clone());
+    assert!(!off.legacy_variables());
+    let s = off.resolve_settings("svc", &Overrides::new()).unwrap();
+    assert_eq!(s.retry, Settings::default().retry);
+    assert_eq!(s.health_check, Settings::default().health_check);
+
+    let on = off.with_legacy_variables(true);
+    let e = on.explain("svc", &Overrides::new()).unwrap();
+    for (path, value, var) in [
+        ("retry.max_attempts", "5", "MAX_RETRY_ATTEMPTS"),
+        ("retry.base_delay", "500ms", "RETRY_BASE_DELAY"),
+        ("retry.max_delay", "30s", "RETRY_MAX_DELAY"),
+        ("retry.multiplier", "3", "RETRY_EXPONENTIAL_BASE"),
+        ("retry.jitter", "none", "RETRY_JITTER_ENABLED"),
+        ("health_check.interval", "20s", "HEALTH_CHECK_INTERVAL"),
+        ("health_check.timeout", "4s", "HEALTH_CHECK_TIMEOUT"),
+    ] {
+        let f = e.get(path).unwrap();
+        assert_eq!(f.value.as_deref(), Some(value), "{path}");
+        assert_eq!(f.source.to_string(), format!("env `{var}`"), "{path}");
+    }
+    assert_eq!(e.settings.retry.jitter, cb_core::config::Jitter::None);
+
+    // `true` is the default jitter; the SDK's own variables win over the old names.
+    let both = vars(&[
+        ("RETRY_JITTER_ENABLED", "true"),
+        ("MAX_RETRY_ATTEMPTS", "5"),
+        ("CIRCUIT_BREAKER_RETRY_MAX_ATTEMPTS", "2"),
+        ("CB_LEGACY_VARIABLES", "true"),
+    ]);
+    let layers = ConfigLayers::from_env_source(both).unwrap();
+    assert!(layers.legacy_variables());
+    let s = layers.resolve_settings("svc", &Overrides::new()).unwrap();
+    assert_eq!(s.retry.jitter, cb_core::config::Jitter::Full);
+    assert_eq!(s.retry.max_attempts, 2);
+
+    // A value that is not a boolean, or out of range, names the old variable.
+    let bad = vars(&[("RETRY_JITTER_ENABLED", "sometimes"), ("MAX_RETRY_ATTEMPTS", "0")]);
+    let err = ConfigLayers::new(Environment::Production)
+        .with_env_source(bad)
+        .with_legacy_variables(true)
+        .resolve("svc", &Overrides::new())
+        .unwrap_err();
+    let lines: Vec<String> = err.violations().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "retry.max_attempts = \"0\" (from ${MAX_RETRY_ATTEMPTS}): must be an integer >= 1",
+            "retry.jitter = \"sometimes\" (from ${RETRY_JITTER_ENABLED}): must be true or false",
+        ]
+    );
+    let err = ConfigLayers::from_env_source(vars(&[("CB_LEGACY_VARIABLES", "yes")])).unwrap_err();
+    assert_eq!(
+        err.violations()[0].to_string(),
+        "CB_LEGACY_VARIABLES = \"yes\": must be `true` or `false`"
+    );
+}

@@ -44,9 +44,13 @@ fn every_template_in_every_environment_gets_the_python_services_values() {
                     "{template}/{env}/{p}"
                 );
             }
-            // And the core config: the same fraction, detectors per type.
+            // And the core config: the same fraction, detectors per type; the
+            // pure rate detectors have no consecutive-failure rule.
             let cfg = e.settings.breaker_config();
-            assert_eq!(cfg.failure_threshold, Some(threshold.parse().unwrap()));
+            match detector {
+                "percentage_based" | "time_based" => assert_eq!(cfg.failure_threshold, None),
+                _ => assert_eq!(cfg.failure_threshold, Some(threshold.parse().unwrap())),
+            }
             let fraction: f64 = rate.parse().unwrap();
             match detector {
                 "count_based" => assert_eq!(cfg.failure_rate_threshold, None),
@@ -544,4 +548,63 @@ fn r79_a_file_cannot_redefine_a_builtin_template() {
         err.violations()[0].to_string(),
         "templates.database = \"database\": is a built-in template; give yours another name with `base: database`"
     );
+}
+
+/// A breaker built from `yaml` (one anonymous configuration) in production.
+fn breaker_from(yaml: &str) -> (cb_core::CircuitBreaker, String) {
+    let file = ConfigFile::from_yaml(yaml, &HashMap::new()).expect("a valid file");
+    let layers = layers(Environment::Production).with_file(file).expect("checks");
+    let e = layers.explain("db", &Overrides::new()).expect("resolves");
+    let breaker = cb_core::CircuitBreaker::builder("db")
+        .config(e.settings.breaker_config())
+        .build()
+        .expect("a valid breaker");
+    (breaker, e.to_string())
+}
+
+#[test]
+fn rate_detectors_have_no_consecutive_failure_rule_and_explain_says_so() {
+    use cb_core::State;
+    let rates =
+        "failure_threshold: 3\nfailure_rate_threshold: 0.5\nminimum_calls: 10\nsliding_window_size: 10\n";
+    let fail = |b: &cb_core::CircuitBreaker| {
+        let _ = b.call_sync(|| Err::<(), _>("down"));
+    };
+    let succeed = |b: &cb_core::CircuitBreaker| b.call_sync(|| Ok::<_, &str>(())).unwrap();
+    for detector in ["percentage_based", "time_based"] {
+        let (b, explained) = breaker_from(&format!("circuit_type: {detector}\n{rates}"));
+        for _ in 0..9 {
+            succeed(&b);
+        }
+        // Three in a row is 3 of the last 10 calls: below the rate, so closed.
+        for _ in 0..3 {
+            fail(&b);
+        }
+        assert_eq!(b.state(), State::Closed, "{detector}");
+        // The rate still trips it (10 of 19 calls in the time window).
+        for _ in 0..7 {
+            fail(&b);
+        }
+        assert_eq!(b.state(), State::Open, "{detector}");
+        let line = explained
+            .lines()
+            .find(|l| l.contains("failure_threshold"))
+            .unwrap();
+        assert!(
+            line.ends_with(&format!("(not used: `{detector}` judges the failure rate only)")),
+            "{line}"
+        );
+    }
+    // count_based and adaptive keep the rule.
+    for detector in ["count_based", "adaptive"] {
+        let (b, explained) = breaker_from(&format!("circuit_type: {detector}\n{rates}"));
+        for _ in 0..9 {
+            succeed(&b);
+        }
+        for _ in 0..3 {
+            fail(&b);
+        }
+        assert_eq!(b.state(), State::Open, "{detector}");
+        assert!(!explained.contains("not used"), "{detector}");
+    }
 }

@@ -391,3 +391,114 @@ fn r80_secrets_are_never_echoed() {
         "{text}"
     );
 }
+
+#[test]
+fn r76_a_misspelt_variable_is_reported_with_the_nearest_name() {
+    let vars = HashMap::from(
+        [
+            ("CIRCUIT_BREAKER_FAILURE_TRESHOLD", "3"),
+            ("CIRCUIT_BREAKER_CLAUDE_RETRY_MAX_ATEMPTS", "2"),
+            ("CIRCUIT_BREAKER_CLAUDE_RETRY_MAX_ATTEMPTS", "2"),
+            ("CIRCUIT_BREAKER_WHATEVER", "1"),
+            ("CIRCUIT_BREAKER_OTHER_THING", ""),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let lines = |err: cb_core::ConfigError| -> Vec<String> {
+        err.violations().iter().map(ToString::to_string).collect()
+    };
+    let expected = [
+        "CIRCUIT_BREAKER_CLAUDE_RETRY_MAX_ATEMPTS = \"2\": matches no breaker field; did you mean \
+         `CIRCUIT_BREAKER_CLAUDE_RETRY_MAX_ATTEMPTS`?",
+        "CIRCUIT_BREAKER_FAILURE_TRESHOLD = \"3\": matches no breaker field; did you mean \
+         `CIRCUIT_BREAKER_FAILURE_THRESHOLD`?",
+        "CIRCUIT_BREAKER_WHATEVER = \"1\": matches no breaker field (`CIRCUIT_BREAKER_<FIELD>` or \
+         `CIRCUIT_BREAKER_<NAME>_<FIELD>`, see the configuration reference)",
+    ];
+    // Reading the environment reports them ...
+    assert_eq!(
+        lines(ConfigLayers::from_env_source(vars.clone()).unwrap_err()),
+        expected
+    );
+    // ... and so does checking a file against it.
+    let file = ConfigFile::from_yaml("failure_threshold: 5", &HashMap::new()).unwrap();
+    let err = ConfigLayers::new(Environment::Production)
+        .with_env_source(vars)
+        .with_file(file)
+        .unwrap_err();
+    assert_eq!(lines(err), expected);
+}
+
+#[test]
+fn r76_field_errors_and_cross_field_rules_are_reported_in_one_pass() {
+    assert_eq!(
+        errors("failure_threshold: 0\nretry:\n  base_delay: 2s\n  max_delay: 1s"),
+        [
+            format!("failure_threshold = 0: {INT}"),
+            "retry.max_delay = 1s: must be >= retry.base_delay (2s)".to_string(),
+        ]
+    );
+    assert_eq!(
+        errors(
+            "instances:\n  a:\n    minimum_calls: 0\n    health_check:\n      interval: 5s\n      timeout: 5s"
+        ),
+        [
+            format!("instances.a.minimum_calls = 0: {INT}"),
+            "instances.a.health_check.timeout = 5s: must be < health_check.interval (5s)".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn r76_an_oversized_duration_is_too_large_not_non_positive() {
+    let too_large = "is too large: a duration must be at most 100 years (3153600000s)";
+    assert_eq!(
+        one("open_duration: 99999999999999s"),
+        format!("open_duration = \"99999999999999s\": {too_large}")
+    );
+    assert_eq!(
+        one("open_duration: 99999999999999"),
+        format!("open_duration = 99999999999999: {too_large}")
+    );
+    assert_eq!(
+        one("retry:\n  max_delay: 5000000000.5"),
+        format!("retry.max_delay = 5000000000.5: {too_large}")
+    );
+    // A value that is not a duration at all still says what a duration is.
+    assert_eq!(
+        one("open_duration: -5s"),
+        format!("open_duration = \"-5s\": {POSITIVE}")
+    );
+    let vars = HashMap::from([("CIRCUIT_BREAKER_OPEN_DURATION".to_string(), "400000d".to_string())]);
+    let err = ConfigLayers::new(Environment::Production)
+        .with_env_source(vars)
+        .resolve("svc", &Overrides::new())
+        .unwrap_err();
+    assert_eq!(
+        err.violations()[0].to_string(),
+        format!("open_duration = \"400000d\" (from ${{CIRCUIT_BREAKER_OPEN_DURATION}}): {too_large}")
+    );
+}
+
+#[test]
+fn r76_a_request_timeout_points_at_the_call_deadline() {
+    let pointer = "unknown key; a call's deadline (a request timeout) is `call_timeout.duration`";
+    assert_eq!(
+        one("instances:\n  api:\n    request_timeout: 30s"),
+        format!("instances.api.request_timeout = <key>: {pointer}")
+    );
+    assert_eq!(
+        one("retry:\n  max_attempts: 2\n  timeout: 30s"),
+        format!("retry.timeout = <key>: {pointer}")
+    );
+    assert_eq!(
+        one("timeout_config:\n  timeout: 30"),
+        format!("timeout_config.timeout = <key>: {pointer}")
+    );
+    // A top-level `timeout` is still pybreaker's open period, and a health
+    // check's `timeout` is its own.
+    assert_eq!(
+        errors("timeout: 30s\nhealth_check:\n  timeout: 1s"),
+        Vec::<String>::new()
+    );
+}

@@ -42,7 +42,10 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
     // errors land in the user's code.
     let inferred = &shape.result_inferred;
     let block = &func.block;
+    // A one-line body's braces are the user's and needed as written: the
+    // `unused_braces` lint would flag them here and suggest invalid Rust.
     let typed_body = quote_spanned! {ret_span=> {
+        #[allow(unused_braces)]
         let __cb_ret: #inferred = #block;
         __cb_ret
     }};

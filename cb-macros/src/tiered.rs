@@ -212,6 +212,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             }
         });
         quote! {
+            #[allow(private_interfaces, private_bounds)]
             impl<#generics> #ext for #tk::Tiered<#target> where #bounds {
                 #(#bodies)*
             }
@@ -248,10 +249,15 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     ));
 
     quote! {
+        // `#[tiered]` asks for `async fn` methods; the lint against them in
+        // public traits is about a choice the macro made for the user.
+        #[allow(async_fn_in_trait)]
         #item_trait
 
+        // The client's methods name the trait's own types: when one is
+        // more private than the trait, the trait already says so, once.
         #[doc = #ext_doc]
-        #[allow(async_fn_in_trait)]
+        #[allow(async_fn_in_trait, private_interfaces, private_bounds)]
         #vis trait #ext {
             #(#sigs)*
         }

@@ -35,6 +35,21 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut kept = Vec::new();
     let mut uses = TokenStream::new();
     for attr in std::mem::take(&mut func.attrs) {
+        // A second breaker would wrap the first (`Error<Error<E>>`): one
+        // breaker per function, and another tier is `#[fallback]`'s.
+        if siblings::is_ours(
+            attr.path(),
+            "circuit_breaker",
+            siblings::renamed_in(&attr).as_ref(),
+        ) {
+            errors.push(
+                &attr,
+                "this function already has a `#[circuit_breaker]`: one breaker per function; \
+                 merge the arguments into one attribute, or call another breaker-guarded function \
+                 as a tier with `#[fallback(..)]`",
+            );
+            continue;
+        }
         match siblings::sibling_arg(&attr, renamed.as_ref()) {
             Some(Ok(arg)) => {
                 // The attribute is consumed here, so rustc never resolves its

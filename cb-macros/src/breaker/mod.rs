@@ -80,7 +80,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let plan = valid::check(args, &shape, &mut errors);
     match errors.finish() {
         Ok(()) => expand::emit(&plan, &shape, func),
-        Err(e) => with_error(func.into_token_stream(), e),
+        Err(e) => with_error(expand::emit_unchecked(&plan, &shape, func), e),
     }
 }
 

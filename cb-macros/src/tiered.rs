@@ -148,11 +148,19 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             format!("`{}` has no `async fn` to route", item_trait.ident),
         );
     }
-    if let Err(e) = errors.finish() {
+    // With an error, the client and builder are still emitted for the
+    // methods that are right, so callers get the one error, not a cascade
+    // of "cannot find" errors. A generic trait cannot be named without its
+    // parameters: it gets the trait alone.
+    let checked = errors.finish();
+    if let Err(e) = &checked
+        && !item_trait.generics.params.is_empty()
+    {
         let mut out = item_trait.into_token_stream();
-        out.extend(e.into_compile_error());
+        out.extend(e.to_compile_error());
         return out;
     }
+    let errors = checked.err().map(|e| e.into_compile_error());
 
     let tr = &item_trait.ident;
     let vis = &item_trait.vis;
@@ -266,10 +274,12 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 
         #[doc = #builder_doc]
         #vis fn #builder<S>(services: S) -> #tk::TieredBuilder<S> {
-            #tk::Tiered::builder(services).methods([#(#names),*])
+            #tk::Tiered::builder(services).methods::<&'static str>([#(#names),*])
         }
 
         #(#declared)*
+
+        #errors
     }
 }
 

@@ -297,3 +297,29 @@ fn snake(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `#[tiered]` needs `cb-tiers` alone: it names the runtime through
+    /// `::cb_tiers::__private`, never `::cb_core`.
+    #[test]
+    fn names_no_cb_core_path() {
+        let out = expand(
+            quote!(),
+            quote!(
+                pub trait Accounts {
+                    async fn get(&self, id: u64) -> Result<u64, ApiError>;
+                }
+            ),
+        )
+        .to_string();
+        assert!(out.contains("accounts_tiered"), "{out}");
+        assert!(
+            !out.replace(":: cb_tiers :: __private :: cb_core", "")
+                .contains(":: cb_core"),
+            "{out}"
+        );
+    }
+}

@@ -339,4 +339,60 @@ mod tests {
         );
         assert!(out.to_string().contains("can only be used on functions"));
     }
+
+    /// What depends on `cb-tiers` alone must compile: a function with tiers
+    /// reaches the runtime through `::cb_tiers::__private`, never `::cb_core`.
+    #[test]
+    fn a_function_with_tiers_names_no_cb_core_path() {
+        for (args, item) in [
+            (
+                quote!(tiers(ask_gpt)),
+                quote!(
+                    async fn ask(p: &str) -> Result<String, AiError> {
+                        Ok(p.into())
+                    }
+                ),
+            ),
+            (
+                quote!(
+                    name = "claude",
+                    template = "ai_provider",
+                    tiers(ask_gpt, ask_local),
+                    failure_threshold = 2
+                ),
+                quote!(
+                    async fn ask(p: String) -> Result<String, AiError> {
+                        Ok(p)
+                    }
+                ),
+            ),
+        ] {
+            let out = expand(args, item).to_string();
+            assert!(out.contains("cb_tiers :: __private :: cb_core"), "{out}");
+            assert!(
+                !out.replace(":: cb_tiers :: __private :: cb_core", "")
+                    .contains(":: cb_core"),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
+    fn fallback_alone_names_no_cb_core_path() {
+        let out = absorb(
+            "fallback",
+            quote!(ask_gpt, ask_local),
+            quote!(
+                async fn ask(p: &str) -> Result<String, AiError> {
+                    Ok(p.into())
+                }
+            ),
+        )
+        .to_string();
+        assert!(
+            !out.replace(":: cb_tiers :: __private :: cb_core", "")
+                .contains(":: cb_core"),
+            "{out}"
+        );
+    }
 }

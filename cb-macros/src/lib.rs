@@ -11,7 +11,7 @@
 //! | you write | depend on |
 //! |---|---|
 //! | `#[circuit_breaker]`, `#[retry]`, `#[bulkhead]`, `#[timeout]`, `template!`, `#[derive(Classify)]` | `cb-core` |
-//! | `#[fallback(..)]`, `#[tiered]` (and all of the above) | `cb-tiers` (plus `cb-core`) |
+//! | `#[fallback(..)]`, `#[tiered]` (and all of the above) | `cb-tiers` alone: their expansions reach `cb-core` through `::cb_tiers::__private` |
 //!
 //! Every mistake the macros can see is a compile error at the smallest wrong
 //! token, and the function is still emitted so one mistake does not cascade.

@@ -148,11 +148,19 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             format!("`{}` has no `async fn` to route", item_trait.ident),
         );
     }
-    if let Err(e) = errors.finish() {
+    // With an error, the client and builder are still emitted for the
+    // methods that are right, so callers get the one error, not a cascade
+    // of "cannot find" errors. A generic trait cannot be named without its
+    // parameters: it gets the trait alone.
+    let checked = errors.finish();
+    if let Err(e) = &checked
+        && !item_trait.generics.params.is_empty()
+    {
         let mut out = item_trait.into_token_stream();
-        out.extend(e.into_compile_error());
+        out.extend(e.to_compile_error());
         return out;
     }
+    let errors = checked.err().map(|e| e.into_compile_error());
 
     let tr = &item_trait.ident;
     let vis = &item_trait.vis;
@@ -212,6 +220,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             }
         });
         quote! {
+            #[allow(private_interfaces, private_bounds)]
             impl<#generics> #ext for #tk::Tiered<#target> where #bounds {
                 #(#bodies)*
             }
@@ -248,10 +257,15 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     ));
 
     quote! {
+        // `#[tiered]` asks for `async fn` methods; the lint against them in
+        // public traits is about a choice the macro made for the user.
+        #[allow(async_fn_in_trait)]
         #item_trait
 
+        // The client's methods name the trait's own types: when one is
+        // more private than the trait, the trait already says so, once.
         #[doc = #ext_doc]
-        #[allow(async_fn_in_trait)]
+        #[allow(async_fn_in_trait, private_interfaces, private_bounds)]
         #vis trait #ext {
             #(#sigs)*
         }
@@ -260,10 +274,12 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 
         #[doc = #builder_doc]
         #vis fn #builder<S>(services: S) -> #tk::TieredBuilder<S> {
-            #tk::Tiered::builder(services).methods([#(#names),*])
+            #tk::Tiered::builder(services).methods::<&'static str>([#(#names),*])
         }
 
         #(#declared)*
+
+        #errors
     }
 }
 
@@ -280,4 +296,30 @@ fn snake(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `#[tiered]` needs `cb-tiers` alone: it names the runtime through
+    /// `::cb_tiers::__private`, never `::cb_core`.
+    #[test]
+    fn names_no_cb_core_path() {
+        let out = expand(
+            quote!(),
+            quote!(
+                pub trait Accounts {
+                    async fn get(&self, id: u64) -> Result<u64, ApiError>;
+                }
+            ),
+        )
+        .to_string();
+        assert!(out.contains("accounts_tiered"), "{out}");
+        assert!(
+            !out.replace(":: cb_tiers :: __private :: cb_core", "")
+                .contains(":: cb_core"),
+            "{out}"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Emit: turns a checked [`Plan`] into code. Cannot fail.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, ReturnType, Stmt, Type};
 
@@ -42,7 +42,10 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
     // errors land in the user's code.
     let inferred = &shape.result_inferred;
     let block = &func.block;
+    // A one-line body's braces are the user's and needed as written: the
+    // `unused_braces` lint would flag them here and suggest invalid Rust.
     let typed_body = quote_spanned! {ret_span=> {
+        #[allow(unused_braces)]
         let __cb_ret: #inferred = #block;
         __cb_ret
     }};
@@ -504,4 +507,39 @@ fn declared(plan: &Plan, name: &TokenStream, fn_name: &str) -> TokenStream {
                 .__with_code(__cb_code, #code_template)
         }
     }
+}
+
+/// The function when its attribute has an error: the signature callers will
+/// see once the error is fixed (the wrapped `Result`), with a body that does
+/// not run, so the one error is not followed by type mismatches at every
+/// call site. Shapes whose wrapped type cannot stand alone (`impl Trait` in
+/// the `Result`, `#[async_trait]` methods) are emitted as written.
+pub(crate) fn emit_unchecked(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream {
+    if shape.impl_in_result
+        || matches!(shape.body, Body::AsyncTrait(_))
+        || plan.error_from
+        || func.sig.constness.is_some()
+    {
+        return func.into_token_stream();
+    }
+    let (ok, err) = (&shape.ok, &shape.err);
+    let new_ret: Type = if plan.tiers.is_empty() {
+        let k = &plan.krate;
+        syn::parse_quote!(::core::result::Result<#ok, #k::Error<#err>>)
+    } else {
+        let tk = &plan.tiers_krate;
+        syn::parse_quote!(::core::result::Result<#ok, #tk::ChainError<#err>>)
+    };
+    if let ReturnType::Type(arrow, _) = &func.sig.output {
+        func.sig.output = ReturnType::Type(*arrow, Box::new(new_ret));
+    }
+    // The sibling attributes' `use`s stay, so their imports are used.
+    let items = func.block.stmts.iter().filter(|s| matches!(s, Stmt::Item(_)));
+    func.block = Box::new(syn::parse_quote!({
+        #(#items)*
+        ::core::unreachable!("a `#[circuit_breaker]` argument is a compile error")
+    }));
+    func.attrs
+        .push(syn::parse_quote!(#[allow(unused_variables, unused_mut, unreachable_code, dead_code)]));
+    func.into_token_stream()
 }

@@ -35,6 +35,21 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut kept = Vec::new();
     let mut uses = TokenStream::new();
     for attr in std::mem::take(&mut func.attrs) {
+        // A second breaker would wrap the first (`Error<Error<E>>`): one
+        // breaker per function, and another tier is `#[fallback]`'s.
+        if siblings::is_ours(
+            attr.path(),
+            "circuit_breaker",
+            siblings::renamed_in(&attr).as_ref(),
+        ) {
+            errors.push(
+                &attr,
+                "this function already has a `#[circuit_breaker]`: one breaker per function; \
+                 merge the arguments into one attribute, or call another breaker-guarded function \
+                 as a tier with `#[fallback(..)]`",
+            );
+            continue;
+        }
         match siblings::sibling_arg(&attr, renamed.as_ref()) {
             Some(Ok(arg)) => {
                 // The attribute is consumed here, so rustc never resolves its
@@ -65,7 +80,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let plan = valid::check(args, &shape, &mut errors);
     match errors.finish() {
         Ok(()) => expand::emit(&plan, &shape, func),
-        Err(e) => with_error(func.into_token_stream(), e),
+        Err(e) => with_error(expand::emit_unchecked(&plan, &shape, func), e),
     }
 }
 
@@ -323,5 +338,61 @@ mod tests {
             ),
         );
         assert!(out.to_string().contains("can only be used on functions"));
+    }
+
+    /// What depends on `cb-tiers` alone must compile: a function with tiers
+    /// reaches the runtime through `::cb_tiers::__private`, never `::cb_core`.
+    #[test]
+    fn a_function_with_tiers_names_no_cb_core_path() {
+        for (args, item) in [
+            (
+                quote!(tiers(ask_gpt)),
+                quote!(
+                    async fn ask(p: &str) -> Result<String, AiError> {
+                        Ok(p.into())
+                    }
+                ),
+            ),
+            (
+                quote!(
+                    name = "claude",
+                    template = "ai_provider",
+                    tiers(ask_gpt, ask_local),
+                    failure_threshold = 2
+                ),
+                quote!(
+                    async fn ask(p: String) -> Result<String, AiError> {
+                        Ok(p)
+                    }
+                ),
+            ),
+        ] {
+            let out = expand(args, item).to_string();
+            assert!(out.contains("cb_tiers :: __private :: cb_core"), "{out}");
+            assert!(
+                !out.replace(":: cb_tiers :: __private :: cb_core", "")
+                    .contains(":: cb_core"),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
+    fn fallback_alone_names_no_cb_core_path() {
+        let out = absorb(
+            "fallback",
+            quote!(ask_gpt, ask_local),
+            quote!(
+                async fn ask(p: &str) -> Result<String, AiError> {
+                    Ok(p.into())
+                }
+            ),
+        )
+        .to_string();
+        assert!(
+            !out.replace(":: cb_tiers :: __private :: cb_core", "")
+                .contains(":: cb_core"),
+            "{out}"
+        );
     }
 }

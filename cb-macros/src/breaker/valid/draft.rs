@@ -39,11 +39,18 @@ pub(super) struct Draft {
 impl Draft {
     /// The plan, with the runtime crate's path resolved.
     pub(super) fn into_plan(self, errors: &mut Errors) -> Plan {
-        let krate = match krate::path(self.krate.as_ref(), quote!(::cb_core)) {
+        // A function with tiers is written against `cb-tiers`, which may be
+        // the only dependency: the runtime is reached through its re-export.
+        let default = if self.tiers.is_empty() {
+            quote!(::cb_core)
+        } else {
+            quote!(::cb_tiers::__private::cb_core)
+        };
+        let krate = match krate::path(self.krate.as_ref(), default.clone()) {
             Ok(k) => k,
             Err(e) => {
                 errors.add(e);
-                quote!(::cb_core)
+                default
             }
         };
         let tiers_krate = match &self.krate {

@@ -64,7 +64,8 @@ type CheckFn = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
 pub struct HealthConfig {
     /// Time between the starts of two checks of one target (default 30 s).
     pub interval: Duration,
-    /// A check that takes longer fails (default 5 s).
+    /// A check that takes longer fails (default 5 s); must be below `interval`,
+    /// so a hanging check is cut before the next tick.
     pub timeout: Duration,
     /// Consecutive successes that close an open or half-open breaker (default 1, R71).
     pub healthy_threshold: u32,
@@ -102,6 +103,17 @@ impl HealthConfig {
         v.positive("health.timeout", self.timeout);
         v.at_least_one("health.healthy_threshold", self.healthy_threshold.into());
         v.at_least_one("health.unhealthy_threshold", self.unhealthy_threshold.into());
+        // The file format's rule (`health_check.timeout < health_check.interval`),
+        // named as the builder names its fields: a check cut before the next
+        // tick keeps one check per interval (R72). Skipped when either side is
+        // already reported as zero, so one mistake gives one violation.
+        if !self.interval.is_zero() && !self.timeout.is_zero() && self.timeout >= self.interval {
+            v.push(
+                "health.timeout",
+                format_args!("{:?}", self.timeout),
+                format!("must be < health.interval ({:?})", self.interval),
+            );
+        }
         v.finish()
     }
 }
@@ -358,7 +370,8 @@ impl HealthMonitorBuilder {
         self
     }
 
-    /// A check that takes longer than this fails.
+    /// A check that takes longer than this fails; `build` refuses a timeout
+    /// at or above the interval, as the file format does.
     pub fn timeout(mut self, d: Duration) -> Self {
         self.config.timeout = d;
         self

@@ -127,6 +127,13 @@ async fn r71_a_timed_out_check_is_a_failure() {
 
 #[tokio::test(start_paused = true)]
 async fn r72_at_most_one_check_in_flight_and_missed_ticks_do_not_burst() {
+    /// Counts a check out of flight however it ends, cut by the timeout included.
+    struct InFlight(Arc<AtomicUsize>);
+    impl Drop for InFlight {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
     let b = breaker("t");
     let starts: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let in_flight = Arc::new(AtomicUsize::new(0));
@@ -135,7 +142,7 @@ async fn r72_at_most_one_check_in_flight_and_missed_ticks_do_not_burst() {
     let (s, f, m) = (starts.clone(), in_flight.clone(), max_in_flight.clone());
     let monitor = HealthMonitor::builder()
         .interval(Duration::from_secs(1))
-        .timeout(Duration::from_secs(10))
+        .timeout(Duration::from_millis(900))
         .check(b, move || {
             let (s, f, m) = (s.clone(), f.clone(), m.clone());
             async move {
@@ -146,24 +153,28 @@ async fn r72_at_most_one_check_in_flight_and_missed_ticks_do_not_burst() {
                 };
                 let now = f.fetch_add(1, Ordering::SeqCst) + 1;
                 m.fetch_max(now, Ordering::SeqCst);
-                // The first check stalls for 5.5 s: five ticks are missed.
+                let _in_flight = InFlight(f);
+                // The first check hangs: the timeout cuts it at 900 ms.
                 if first {
-                    tokio::time::sleep(Duration::from_millis(5500)).await;
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
                 }
-                f.fetch_sub(1, Ordering::SeqCst);
                 Ok::<(), String>(())
             }
         })
         .build()
         .unwrap();
     let handle = monitor.start().unwrap();
-    tokio::time::sleep(Duration::from_millis(8200)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // The monitor's task misses five ticks at once, as a stalled runtime would.
+    tokio::time::advance(Duration::from_millis(5500)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     handle.stop().await;
     let starts = starts.lock().unwrap().clone();
     assert_eq!(max_in_flight.load(Ordering::SeqCst), 1);
     let ms: Vec<u128> = starts.iter().map(|d| d.as_millis()).collect();
-    // After the stall: one check at once, then one per interval again.
-    assert_eq!(ms, [0, 5500, 6500, 7500]);
+    // The hanging check does not delay the next tick; after the stall: one
+    // check at once, then one per interval again.
+    assert_eq!(ms, [0, 1000, 2000, 7600, 8600]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -174,6 +185,7 @@ async fn r73_the_monitor_never_overrides_forced_open_or_disabled() {
     disabled.disable();
     let monitor = HealthMonitor::builder()
         .interval(Duration::from_secs(1))
+        .timeout(Duration::from_millis(500))
         .unhealthy_threshold(1)
         .check(forced.clone(), || async { Ok::<(), String>(()) })
         .check(disabled.clone(), || async { Err::<(), _>("down") })
@@ -201,6 +213,7 @@ async fn r73_checks_take_no_half_open_permit_and_r75_stay_out_of_call_counters()
     let sw = Switch::default(); // failing
     let monitor = HealthMonitor::builder()
         .interval(Duration::from_secs(1))
+        .timeout(Duration::from_millis(500))
         .unhealthy_threshold(5)
         .check(b.clone(), sw.check())
         .build()
@@ -235,7 +248,7 @@ async fn r74_stop_ends_every_check_and_leaves_no_task() {
     let d = dropped.clone();
     let monitor = HealthMonitor::builder()
         .interval(Duration::from_secs(1))
-        .timeout(Duration::from_secs(60))
+        .timeout(Duration::from_millis(900))
         .check(breaker("quick"), sw.check())
         .check(breaker("hanging"), move || {
             let guard = OnDrop(d.clone());
@@ -256,9 +269,11 @@ async fn r74_stop_ends_every_check_and_leaves_no_task() {
     assert_eq!(metrics.num_alive_tasks(), 1);
 
     handle.stop().await;
+    // Checks at 0 s and 1 s were cut by the timeout; the one started at 2 s
+    // was in flight: every started check's future was dropped.
     assert_eq!(
         dropped.load(Ordering::SeqCst),
-        1,
+        3,
         "the check in flight was dropped"
     );
     assert_eq!(metrics.num_alive_tasks(), 0, "no task survives stop");
@@ -297,12 +312,35 @@ fn starting_outside_a_runtime_is_an_error_and_bad_config_is_reported() {
     assert!(HealthMonitor::builder().build().is_err(), "no targets");
 }
 
+#[test]
+fn the_monitor_refuses_a_check_timeout_at_or_above_its_interval() {
+    for timeout in [Duration::from_secs(1), Duration::from_secs(5)] {
+        let err = HealthMonitor::builder()
+            .interval(Duration::from_secs(1))
+            .timeout(timeout)
+            .check(breaker("a"), || async { Ok::<(), String>(()) })
+            .build()
+            .unwrap_err();
+        assert_eq!(err.violations().len(), 1, "{err}");
+        let text = err.to_string();
+        assert!(text.contains("health.timeout"), "{text}");
+        assert!(text.contains("must be < health.interval (1s)"), "{text}");
+    }
+    let below = HealthMonitor::builder()
+        .interval(Duration::from_secs(1))
+        .timeout(Duration::from_millis(999))
+        .check(breaker("a"), || async { Ok::<(), String>(()) })
+        .build();
+    assert!(below.is_ok());
+}
+
 #[cfg(feature = "serde")]
 #[tokio::test(start_paused = true)]
 async fn the_status_report_serialises_to_json() {
     let b = breaker("primary");
     let monitor = HealthMonitor::builder()
         .interval(Duration::from_secs(1))
+        .timeout(Duration::from_millis(500))
         .unhealthy_threshold(1)
         .check(b.clone(), || async { Err::<(), _>("refused") })
         .build()

@@ -341,8 +341,8 @@ async fn r71_an_http_health_check_opens_and_closes_the_breaker() {
         .await;
     let b = breaker("api", 100, Duration::from_secs(60));
     let monitor = HealthMonitor::builder()
-        .interval(Duration::from_millis(40))
-        .timeout(Duration::from_millis(500))
+        .interval(Duration::from_millis(300))
+        .timeout(Duration::from_millis(250))
         .unhealthy_threshold(2)
         .http_check(
             b.clone(),
@@ -400,7 +400,8 @@ async fn http_tiers_add_a_health_check_per_tier() {
     let monitor = tiers
         .health_checks(
             HealthMonitor::builder()
-                .interval(Duration::from_millis(30))
+                .interval(Duration::from_secs(1))
+                .timeout(Duration::from_millis(900))
                 .unhealthy_threshold(1),
             "/healthz",
         )

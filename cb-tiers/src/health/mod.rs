@@ -33,182 +33,19 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
-use cb_core::config::HealthCheckSettings;
 use cb_core::error::Violations;
-use cb_core::{CircuitBreaker, ConfigError, State, TransitionReason};
+use cb_core::{CircuitBreaker, ConfigError, TransitionReason};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
+mod config;
+mod report;
+
+pub use config::HealthConfig;
+pub use report::{Health, HealthReport, TargetStatus};
+
 type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 type CheckFn = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
-
-/// The monitor's timing and thresholds.
-///
-/// These are the `health_check` section of a configuration file
-/// ([`HealthCheckSettings`]) without its `enabled` switch and URL, with the
-/// same defaults; `From<&HealthCheckSettings>` converts
-/// one into the other.
-///
-/// ```
-/// use cb_core::config::HealthCheckSettings;
-/// use cb_tiers::health::HealthConfig;
-/// use std::time::Duration;
-///
-/// let mut from_file = HealthCheckSettings::default();
-/// from_file.interval = Duration::from_secs(10);
-/// let config = HealthConfig::from(&from_file);
-/// assert_eq!(config.interval, Duration::from_secs(10));
-/// assert_eq!(config.timeout, HealthConfig::default().timeout);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HealthConfig {
-    /// Time between the starts of two checks of one target (default 30 s).
-    pub interval: Duration,
-    /// A check that takes longer fails (default 5 s); must be below `interval`,
-    /// so a hanging check is cut before the next tick.
-    pub timeout: Duration,
-    /// Consecutive successes that close an open or half-open breaker (default 1, R71).
-    pub healthy_threshold: u32,
-    /// Consecutive failures that open the breaker (default 3, R71).
-    pub unhealthy_threshold: u32,
-}
-
-impl Default for HealthConfig {
-    fn default() -> Self {
-        Self {
-            interval: Duration::from_secs(30),
-            timeout: Duration::from_secs(5),
-            healthy_threshold: 1,
-            unhealthy_threshold: 3,
-        }
-    }
-}
-
-impl From<&HealthCheckSettings> for HealthConfig {
-    fn from(s: &HealthCheckSettings) -> Self {
-        Self {
-            interval: s.interval,
-            timeout: s.timeout,
-            healthy_threshold: s.healthy_threshold,
-            unhealthy_threshold: s.unhealthy_threshold,
-        }
-    }
-}
-
-impl HealthConfig {
-    /// Checks every field, reporting all problems together.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let mut v = Violations::new();
-        v.positive("health.interval", self.interval);
-        v.positive("health.timeout", self.timeout);
-        v.at_least_one("health.healthy_threshold", self.healthy_threshold.into());
-        v.at_least_one("health.unhealthy_threshold", self.unhealthy_threshold.into());
-        // The file format's rule (`health_check.timeout < health_check.interval`),
-        // named as the builder names its fields: a check cut before the next
-        // tick keeps one check per interval (R72). Skipped when either side is
-        // already reported as zero, so one mistake gives one violation.
-        if !self.interval.is_zero() && !self.timeout.is_zero() && self.timeout >= self.interval {
-            v.push(
-                "health.timeout",
-                format_args!("{:?}", self.timeout),
-                format!("must be < health.interval ({:?})", self.interval),
-            );
-        }
-        v.finish()
-    }
-}
-
-/// What the monitor knows of a target's health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "snake_case"))]
-pub enum Health {
-    /// No threshold reached yet.
-    Unknown,
-    /// `healthy_threshold` consecutive checks succeeded.
-    Healthy,
-    /// `unhealthy_threshold` consecutive checks failed.
-    Unhealthy,
-}
-
-/// One target's status in a [`HealthReport`].
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct TargetStatus {
-    /// The target's name (its breaker's name).
-    pub name: String,
-    /// The health the thresholds decided.
-    pub health: Health,
-    /// `health == Healthy`.
-    pub healthy: bool,
-    /// The wall-clock time the last check finished, in milliseconds since the Unix epoch.
-    pub last_check_unix_ms: Option<u64>,
-    /// How long the last check took.
-    #[cfg_attr(
-        feature = "serde",
-        serde(rename = "last_latency_ms", serialize_with = "ser::millis")
-    )]
-    pub last_latency: Option<Duration>,
-    /// Why the last check failed, if it did.
-    pub last_error: Option<String>,
-    /// Checks that succeeded in a row (reset by a failure).
-    pub consecutive_successes: u32,
-    /// Checks that failed in a row (reset by a success).
-    pub consecutive_failures: u32,
-    /// Checks that succeeded, in total (`health_checks_total{result="success"}`, R75).
-    pub checks_succeeded: u64,
-    /// Checks that failed, in total (`health_checks_total{result="failure"}`, R75).
-    pub checks_failed: u64,
-    /// The breaker's state when the report was made.
-    #[cfg_attr(feature = "serde", serde(serialize_with = "ser::state"))]
-    pub breaker_state: State,
-}
-
-/// The status of every target, in the order they were added.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct HealthReport {
-    /// Whether the monitor's task is running.
-    pub running: bool,
-    /// One entry per target.
-    pub targets: Vec<TargetStatus>,
-}
-
-impl HealthReport {
-    /// Whether every target is healthy.
-    pub fn all_healthy(&self) -> bool {
-        self.targets.iter().all(|t| t.healthy)
-    }
-
-    /// The status of the target named `name`.
-    pub fn target(&self, name: &str) -> Option<&TargetStatus> {
-        self.targets.iter().find(|t| t.name == name)
-    }
-
-    /// The report as JSON.
-    #[cfg(feature = "serde")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-    pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(self)
-    }
-}
-
-#[cfg(feature = "serde")]
-mod ser {
-    use std::time::Duration;
-
-    use serde::Serializer;
-
-    pub(super) fn millis<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_some(&(d.as_secs_f64() * 1000.0)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn state<S: Serializer>(st: &cb_core::State, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(st.as_str())
-    }
-}
 
 /// Why the monitor could not start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -100,11 +100,7 @@ impl Declared {
     /// }
     /// ```
     pub fn stages(&self) -> Vec<&'static str> {
-        let running = RUNNING
-            .lock_unpoisoned()
-            .iter()
-            .find(|(n, _)| n == self.name)
-            .map(|(_, p)| *p);
+        let running = RUNNING.get(self.name);
         match running {
             Some(stages) => {
                 let rescue = self.policies.first().filter(|p| **p == "rescue");
@@ -146,15 +142,13 @@ pub(crate) fn declare_into(layers: &mut crate::config::ConfigLayers, name: &str)
 /// The stages each macro function's pipeline runs, by breaker name, as
 /// resolved at its first call.
 #[cfg(feature = "macros")]
-static RUNNING: std::sync::Mutex<Vec<(String, &'static [&'static str])>> = std::sync::Mutex::new(Vec::new());
+static RUNNING: super::Named<&'static [&'static str]> = super::Named::new();
 
 #[cfg(feature = "macros")]
 pub(crate) fn record_policies(name: &str, stages: &'static [&'static str]) {
-    let mut running = RUNNING.lock_unpoisoned();
-    match running.iter_mut().find(|(n, _)| n == name) {
-        Some(entry) => entry.1 = stages,
-        None => running.push((name.to_owned(), stages)),
-    }
+    // The latest first call wins, as it did for the breaker's settings.
+    RUNNING.remove(name);
+    let _ = RUNNING.insert_new(name.to_owned(), stages);
 }
 
 /// Every breaker declared with the macros anywhere in the program, sorted by

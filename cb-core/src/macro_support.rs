@@ -5,21 +5,34 @@ use crate::breaker::CircuitBreaker;
 use crate::config::{ConfigLayers, Environment, LiveConfig, NoEnv, Overrides, StaticTemplate};
 use crate::registry::Registry;
 
+pub(crate) mod stage;
+
+pub use stage::Stage;
+
 /// The breaker `name` of the global registry, created on first use through
 /// every configuration layer ([`LiveConfig::global`]) with `declared` (the
 /// macro's arguments) as the code layer.
 ///
 /// Never panics and never fails the call: if the layers cannot resolve it
-/// (a bad environment variable or file), the error is logged (`tracing`,
-/// level error), kept for [`crate::registry::config_errors`], and the breaker
-/// is built from `declared` over the built-in layers only (the production
-/// environment, no file, no variables), which the macro checked when the
-/// crate compiled. Later updates, reloads or `install_global` re-resolve it.
+/// (a bad `CB_ENVIRONMENT`, variable or file), the error is logged once
+/// (`tracing`, level error), kept for [`crate::registry::config_errors`],
+/// and the breaker is built from `declared` and its template over the
+/// built-in layers only (the production environment, no file, no
+/// variables), which the macro checked when the crate compiled; never from
+/// the library defaults alone. The declaration is recorded in the layers
+/// all the same, so a repair ([`LiveConfig::update`], a reload,
+/// [`install_global`](crate::config::install_global)) re-resolves the
+/// breaker through every layer with its template and arguments.
+///
+/// When several functions declare `name`, the first declaration (by file,
+/// then line) gives the settings of all of them; differing ones are
+/// reported ([`crate::registry::config_errors`] and a warning) once.
 pub fn resolve_breaker(
     name: &'static str,
     declared: Overrides,
     template: Option<&StaticTemplate>,
 ) -> CircuitBreaker {
+    let (declared, template) = declaration(name, declared, template);
     let live = LiveConfig::global();
     let registry = Registry::global();
     if let Some(t) = template
@@ -30,15 +43,42 @@ pub fn resolve_breaker(
     match live.breaker(registry, name, declared.clone()) {
         Ok(b) => b,
         Err(error) => {
-            tracing::error!(
-                breaker = name,
-                error = %error,
-                "invalid circuit-breaker configuration; using the declared configuration over the built-in defaults"
-            );
-            crate::registry::record_config_error(name, error);
+            let shown = error.to_string();
+            if crate::registry::record_config_error(name, error) {
+                tracing::error!(
+                    breaker = name,
+                    error = %shown,
+                    "invalid circuit-breaker configuration; using the declared configuration over the built-in defaults"
+                );
+            }
             safe_breaker(registry, name, declared, template)
         }
     }
+}
+
+/// What the function declaring `name` asks for: `declared` and `template`,
+/// unless another function declares the same name first (by file, then
+/// line), whose declaration then wins for both.
+fn declaration<'a>(
+    name: &str,
+    declared: Overrides,
+    template: Option<&'a StaticTemplate>,
+) -> (Overrides, Option<&'a StaticTemplate>) {
+    match crate::registry::declaration_of(name) {
+        Some((code, code_template)) => (code, code_template),
+        None => (declared, template),
+    }
+}
+
+/// The layers a macro breaker falls back to when the configuration cannot
+/// resolve it: the built-in ones (production, no file, no variables) and
+/// its template, under its declared, compile-time-checked arguments.
+fn fallback_layers(template: Option<&StaticTemplate>) -> ConfigLayers {
+    let mut layers = ConfigLayers::new(Environment::default()).with_env_source(NoEnv);
+    if let Some(t) = template {
+        let _ = layers.add_template(t.to_template());
+    }
+    layers
 }
 
 fn safe_breaker(
@@ -47,11 +87,9 @@ fn safe_breaker(
     declared: Overrides,
     template: Option<&StaticTemplate>,
 ) -> CircuitBreaker {
-    let mut layers = ConfigLayers::new(Environment::default()).with_env_source(NoEnv);
-    if let Some(t) = template {
-        let _ = layers.add_template(t.to_template());
-    }
-    let config = layers.resolve(name, &declared).unwrap_or_default();
+    let config = fallback_layers(template)
+        .resolve(name, &declared)
+        .unwrap_or_default();
     match registry.get_or_create(name, |b| b.config(config)) {
         Ok(b) => b,
         // The default configuration is valid (a tested constant); this arm
@@ -69,30 +107,6 @@ fn unreachable_breaker(name: &'static str) -> CircuitBreaker {
     CircuitBreaker::builder(name)
         .build()
         .expect("the default breaker configuration is valid")
-}
-
-/// Whether a per-attempt stage runs for a macro function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Switched off (`retry = false`, ...): never, whatever the configuration says.
-    Off,
-    /// When the resolved configuration enables it (`retry.max_attempts > 1`
-    /// set above the built-in defaults, `call_timeout.enabled`,
-    /// `bulkhead.enabled`), wherever the values come from.
-    Configured,
-    /// Written on the function (`#[retry]`, `#[timeout]`, `#[bulkhead]`):
-    /// always, with the resolved values.
-    Written,
-}
-
-impl Stage {
-    fn runs(self, enabled: bool) -> bool {
-        match self {
-            Stage::Off => false,
-            Stage::Configured => enabled,
-            Stage::Written => true,
-        }
-    }
 }
 
 /// The per-attempt stages of a macro function.
@@ -115,16 +129,19 @@ pub struct StageSpec {
 impl StageSpec {
     /// The stages, outermost first, as [`crate::registry::Declared::policies`] lists them.
     pub const fn names(retry: bool, call_timeout: bool, bulkhead: bool) -> &'static [&'static str] {
-        match (retry, call_timeout, bulkhead) {
-            (true, true, true) => &["retry", "breaker", "timeout", "bulkhead"],
-            (true, true, false) => &["retry", "breaker", "timeout"],
-            (true, false, true) => &["retry", "breaker", "bulkhead"],
-            (true, false, false) => &["retry", "breaker"],
-            (false, true, true) => &["breaker", "timeout", "bulkhead"],
-            (false, true, false) => &["breaker", "timeout"],
-            (false, false, true) => &["breaker", "bulkhead"],
-            (false, false, false) => &["breaker"],
-        }
+        stage::names(retry, call_timeout, bulkhead)
+    }
+
+    /// What these stages run under `settings` (see [`resolved`]).
+    pub(crate) fn running(&self, settings: &crate::config::Settings, retry_set: bool) -> stage::Running {
+        stage::decide(
+            self.retry,
+            self.call_timeout,
+            self.bulkhead,
+            self.replayable,
+            settings,
+            retry_set,
+        )
     }
 }
 
@@ -200,16 +217,17 @@ where
     C: crate::Classifier<T, E> + Send + Sync + 'static,
 {
     let name = breaker.name_handle().clone();
-    let (settings, retry_set) = resolved(&name, declared, template);
+    let (declared, template) = declaration(&name, declared, template);
+    let (settings, retry_set) = resolved(&name, &declared, template);
     let mut b = crate::Pipeline::builder(name.clone())
         .breaker(breaker)
         .classifier(classifier);
-    let retry = stages.retry.runs(retry_set && settings.retry.max_attempts > 1);
-    if retry && !stages.replayable {
+    let decided = stages.running(&settings, retry_set);
+    if decided.retry_unreplayable {
         not_replayable(&name, settings.retry.max_attempts);
     }
     // What runs: (retry, timeout, bulkhead), for `registry::declared`.
-    let mut runs = (retry && stages.replayable, false, false);
+    let mut runs = (decided.retry, false, false);
     if runs.0 {
         let r = &settings.retry;
         match r.policy_retrying_rejections(stages.retry_rejections) {
@@ -229,11 +247,11 @@ where
             b = b.retry_after_hint(f);
         }
     }
-    if stages.call_timeout.runs(settings.call_timeout.enabled) {
+    if decided.call_timeout {
         runs.1 = true;
         b = b.timeout(settings.call_timeout.duration);
     }
-    if stages.bulkhead.runs(settings.bulkhead.enabled) {
+    if decided.bulkhead {
         match settings.bulkhead.shared_by_owner(&name) {
             Ok(bh) => {
                 runs.2 = true;
@@ -272,24 +290,29 @@ where
 /// built-in defaults sets `retry.max_attempts`: the default (3) applies to
 /// `#[retry]` and to file sections, but a function that never asked for
 /// retries gets them only when its template, file, variables or arguments
-/// say so. On a configuration error, the declared values over the built-in
-/// layers, as for the breaker.
-fn resolved(
+/// say so. On a configuration error, the declared values and template over
+/// the built-in layers, as for the breaker. Before the function's first
+/// call this is what that call will resolve (its template and arguments are
+/// given here, not yet recorded in the layers).
+pub(crate) fn resolved(
     name: &str,
-    declared: Overrides,
+    declared: &Overrides,
     template: Option<&StaticTemplate>,
 ) -> (crate::config::Settings, bool) {
-    // What the breaker was resolved with, a moment ago on the same first call.
-    let explained = LiveConfig::global()
-        .layers()
-        .explain(name, &declared)
-        .or_else(|_| {
-            let mut layers = ConfigLayers::new(Environment::default()).with_env_source(NoEnv);
-            if let Some(t) = template {
-                let _ = layers.add_template(t.to_template());
-            }
-            layers.explain(name, &declared)
-        });
+    let live = LiveConfig::global();
+    let explained = if live.is_broken() {
+        fallback_layers(template).explain(name, declared)
+    } else {
+        let mut layers = live.layers();
+        if let Some(t) = template
+            && !layers.has_code_template(t.name)
+        {
+            let _ = layers.add_template(t.to_template());
+        }
+        layers
+            .explain(name, declared)
+            .or_else(|_| fallback_layers(template).explain(name, declared))
+    };
     match explained {
         Ok(e) => {
             let set = e
@@ -299,6 +322,19 @@ fn resolved(
         }
         Err(_) => (crate::config::Settings::default(), false),
     }
+}
+
+/// What a function's first call will run, for [`crate::registry::Declared::stages`]
+/// before that call: the pipeline's own decision over the same resolution.
+pub(crate) fn planned_stages(
+    name: &str,
+    declared: Overrides,
+    template: Option<&StaticTemplate>,
+    stages: &StageSpec,
+) -> &'static [&'static str] {
+    let (declared, template) = declaration(name, declared, template);
+    let (settings, retry_set) = resolved(name, &declared, template);
+    stages.running(&settings, retry_set).names()
 }
 
 /// A retry the configuration enables on a function whose body cannot run
@@ -343,15 +379,22 @@ impl<T, E> Staged<T, E> {
 /// [`crate::registry::config_errors`]) instead of silently doing nothing.
 #[cold]
 pub fn report_unstaged(name: &str, declared: Overrides, stages: StageSpec, why: &'static str) {
-    let (settings, retry_set) = resolved(name, declared, None);
+    let (declared, template) = declaration(name, declared, None);
+    let (settings, retry_set) = resolved(name, &declared, template);
+    // Every stage the configuration enables, replayable or not.
+    let enabled = StageSpec {
+        replayable: true,
+        ..stages
+    }
+    .running(&settings, retry_set);
     let mut v = crate::error::Violations::new();
-    if stages.retry.runs(retry_set && settings.retry.max_attempts > 1) {
+    if enabled.retry {
         v.push("retry.max_attempts", settings.retry.max_attempts, why);
     }
-    if stages.call_timeout.runs(settings.call_timeout.enabled) {
+    if enabled.call_timeout {
         v.push("call_timeout.enabled", true, why);
     }
-    if stages.bulkhead.runs(settings.bulkhead.enabled) {
+    if enabled.bulkhead {
         v.push("bulkhead.enabled", true, why);
     }
     if let Err(error) = v.finish() {
@@ -368,8 +411,10 @@ pub fn report_unstaged(name: &str, declared: Overrides, stages: StageSpec, why: 
 /// the function runs without that stage rather than failing its calls.
 #[cold]
 fn stage_error(name: &str, error: crate::ConfigError, what: &'static str) {
-    tracing::error!(breaker = %name, error = %error, "{what}");
-    crate::registry::record_config_error(name, error);
+    let shown = error.to_string();
+    if crate::registry::record_config_error(name, error) {
+        tracing::error!(breaker = %name, error = %shown, "{what}");
+    }
 }
 
 #[cold]

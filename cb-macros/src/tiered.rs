@@ -177,6 +177,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 #tk::__private::cb_core::__private::Declared::__new(
                     #site, ::core::module_path!(), #method, ::core::option::Option::None,
                     ::core::option::Option::None, &[], &["tiered", "breaker"],
+                    ::core::file!(), ::core::line!(),
                 )
             }
         }

@@ -40,7 +40,8 @@ async fn hangs(prompt: String) -> Result<String, AiError> {
 
 #[tokio::test(start_paused = true)]
 async fn a_template_alone_times_out_and_retries_each_attempt() {
-    assert_eq!(stages("s.hangs"), ["breaker"]); // what the attribute wrote, before the first call
+    // Before the first call: what that call will build.
+    assert_eq!(stages("s.hangs"), ["retry", "breaker", "timeout", "bulkhead"]);
     let start = Instant::now();
     let err = hangs("hi".into()).await.unwrap_err();
     let took = start.elapsed();
@@ -212,4 +213,40 @@ fn a_blocking_function_gets_the_breaker_and_its_templates_stages_are_reported() 
         ["retry.max_attempts", "call_timeout.enabled", "bulkhead.enabled"]
     );
     assert!(error.to_string().contains("needs an `async fn`"), "{error}");
+}
+
+// ---------------------------------------------------------------- declared before the first call
+
+#[circuit_breaker(name = "s.listed", template = "ai_provider")]
+async fn listed(prompt: &'static str, n: u32) -> Result<String, AiError> {
+    Ok(format!("{prompt}{n}"))
+}
+
+#[circuit_breaker(name = "s.listed_no_retry", template = "ai_provider", retry = false)]
+async fn listed_no_retry(prompt: String) -> Result<String, AiError> {
+    Ok(prompt)
+}
+
+#[circuit_breaker(name = "s.listed_once", template = "ai_provider")]
+async fn listed_once(ticket: Ticket) -> Result<u32, AiError> {
+    Ok(ticket.0)
+}
+
+#[tokio::test]
+async fn declared_lists_before_the_first_call_the_stages_that_call_builds() {
+    let before = stages("s.listed");
+    assert_eq!(before, ["retry", "breaker", "timeout", "bulkhead"]);
+    assert_eq!(listed("hi", 1).await.unwrap(), "hi1");
+    assert_eq!(stages("s.listed"), before);
+
+    let before = stages("s.listed_no_retry");
+    assert_eq!(before, ["breaker", "timeout", "bulkhead"]);
+    assert_eq!(listed_no_retry("hi".into()).await.unwrap(), "hi");
+    assert_eq!(stages("s.listed_no_retry"), before);
+
+    // A body that cannot run twice is not retried, before or after.
+    let before = stages("s.listed_once");
+    assert_eq!(before, ["breaker", "timeout", "bulkhead"]);
+    assert_eq!(listed_once(Ticket(7)).await.unwrap(), 7);
+    assert_eq!(stages("s.listed_once"), before);
 }

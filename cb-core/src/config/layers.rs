@@ -12,13 +12,17 @@ use super::explain::{Explained, Explanation};
 use super::file::{Body, ConfigFile};
 use super::infer;
 use super::overrides::Overrides;
-use super::schema::{Value, backticked, coerce, field, is_secret_name, nearest};
+use super::schema::{Value, coerce, field, is_secret_name};
 use super::settings::Settings;
 use super::source::Source;
 use super::template::{BUILTIN_TEMPLATES, CheckedTemplate, Entry, Template, check_values};
 use crate::breaker::BreakerConfig;
 use crate::error::{ConfigError, Violation, Violations};
 use cb_syntax::names::infer_preset;
+
+mod chains;
+
+use chains::chain;
 
 /// The layers a breaker's configuration is resolved through, lowest first:
 ///
@@ -247,10 +251,17 @@ impl ConfigLayers {
         self.declared.insert(name.to_owned(), overrides);
     }
 
-    /// Takes `other`'s code layer (declarations and run-time overrides).
+    /// Takes `other`'s code layer (declarations and run-time overrides) and
+    /// the templates its code added that these layers lack, so a breaker
+    /// declared with a `template!` constant keeps it across a replacement.
     pub(crate) fn keep_code_of(&mut self, other: &ConfigLayers) {
         self.code.clone_from(&other.code);
         self.declared.clone_from(&other.declared);
+        for (name, template) in &other.code_templates {
+            self.code_templates
+                .entry(name.clone())
+                .or_insert_with(|| template.clone());
+        }
     }
 
     /// The code overrides registered for `name`.
@@ -476,74 +487,6 @@ impl ConfigLayers {
         v.finish()?;
         Ok((map, (template, inferred.is_some()), environment))
     }
-
-    /// The named template and its bases, `default` first.
-    fn template_chain(&self, name: &str) -> Result<Vec<CheckedTemplate>, ConfigError> {
-        let mut v = Violations::new();
-        let find = |n: &str| -> Option<CheckedTemplate> {
-            if let Some(t) = self.code_templates.get(n) {
-                return Some(t.clone());
-            }
-            if let Some(b) = self.file.templates.get(n) {
-                return Some(CheckedTemplate {
-                    name: n.to_owned(),
-                    base: b.base.clone(),
-                    entries: b.entries.clone(),
-                    environments: b.environments.clone(),
-                });
-            }
-            let builtin = Template::builtin(n)?;
-            let mut scratch = Violations::new(); // built-ins are checked by a unit test
-            Some(CheckedTemplate::check(&builtin, "", &mut scratch))
-        };
-        let mut out: Vec<CheckedTemplate> = Vec::new();
-        let mut seen: Vec<String> = Vec::new();
-        let mut current = Some(name.to_owned());
-        let mut referrer: Option<String> = None;
-        while let Some(n) = current {
-            if let Some(pos) = seen.iter().position(|s| *s == n) {
-                let mut cycle: Vec<&str> = seen[pos..].iter().map(String::as_str).collect();
-                cycle.push(&n);
-                v.push(
-                    format!(
-                        "templates.{}.base",
-                        seen.last().map_or(n.as_str(), String::as_str)
-                    ),
-                    format!("{n:?}"),
-                    format!("template cycle: {}", cycle.join(" -> ")),
-                );
-                return Err(v.finish().err().unwrap_or_else(|| ConfigError::new(vec![])));
-            }
-            let Some(found) = find(&n) else {
-                let mut known: Vec<String> = BUILTIN_TEMPLATES.iter().map(|s| s.to_string()).collect();
-                known.extend(self.code_templates.keys().cloned());
-                known.extend(self.file.templates.keys().cloned());
-                known.sort();
-                known.dedup();
-                let mut allowed = format!("unknown template `{n}`; expected one of {}", backticked(&known));
-                if let Some(best) = nearest(&n, &known) {
-                    allowed = format!("unknown template `{n}`; did you mean `{best}`?");
-                }
-                let at = match &referrer {
-                    Some(r) => format!("templates.{r}.base"),
-                    None => "template".to_owned(),
-                };
-                v.push(at, format!("{n:?}"), allowed);
-                return Err(v.finish().err().unwrap_or_else(|| ConfigError::new(vec![])));
-            };
-            seen.push(n.clone());
-            let base = found.base.clone();
-            out.push(found);
-            referrer = Some(n.clone());
-            current = match base {
-                Some(b) => Some(b),
-                None if n != "default" => Some("default".to_owned()),
-                None => None,
-            };
-        }
-        out.reverse();
-        Ok(out)
-    }
 }
 
 /// Reports every `CIRCUIT_BREAKER_*` variable that matches no field, with
@@ -567,35 +510,4 @@ fn unknown_variables(env: &dyn EnvSource, v: &mut Violations) {
         };
         v.push(var, shown, allowed);
     }
-}
-
-/// Follows `base` links from `start` through `lookup`, root first.
-/// Errors are `(field, value, allowed)` for the link that failed.
-#[allow(clippy::type_complexity)]
-fn chain<'a>(
-    start: &Option<String>,
-    link: &str,
-    what: &str,
-    lookup: &dyn Fn(&str) -> Option<&'a Body>,
-) -> Result<Vec<(String, &'a Body)>, (String, String, String)> {
-    let mut out: Vec<(String, &'a Body)> = Vec::new();
-    let mut current = start.clone();
-    while let Some(n) = current {
-        if out.iter().any(|(s, _)| *s == n) {
-            let mut names: Vec<&str> = out.iter().map(|(s, _)| s.as_str()).collect();
-            names.push(&n);
-            return Err((
-                link.to_owned(),
-                format!("{n:?}"),
-                format!("{what} cycle: {}", names.join(" -> ")),
-            ));
-        }
-        let Some(body) = lookup(&n) else {
-            return Err((link.to_owned(), format!("{n:?}"), format!("unknown {what} `{n}`")));
-        };
-        out.push((n, body));
-        current = body.base.clone();
-    }
-    out.reverse();
-    Ok(out)
 }

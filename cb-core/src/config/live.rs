@@ -143,6 +143,12 @@ impl LiveConfig {
         self.inner.broken.read_unpoisoned().clone().map_or(Ok(()), Err)
     }
 
+    /// Whether the layers could not be built (see [`LiveConfig::global`]).
+    #[cfg(feature = "macros")]
+    pub(crate) fn is_broken(&self) -> bool {
+        self.inner.broken.read_unpoisoned().is_some()
+    }
+
     /// A copy of the current layers.
     pub fn layers(&self) -> ConfigLayers {
         self.read().clone()
@@ -172,6 +178,11 @@ impl LiveConfig {
     /// declaring code asks for (`declared`: a template, arguments) under
     /// every higher layer. This is what the `#[circuit_breaker]` expansion calls.
     ///
+    /// The declaration is recorded even when this fails (the configuration
+    /// is broken, or does not resolve for `name`), so that repairing the
+    /// configuration ([`LiveConfig::update`], [`LiveConfig::reload`],
+    /// [`install_global`]) resolves the breaker with it, template included.
+    ///
     /// ```
     /// use cb_core::config::{ConfigLayers, Environment, LiveConfig, Overrides};
     /// use cb_core::Registry;
@@ -188,7 +199,6 @@ impl LiveConfig {
         name: impl Into<Name>,
         declared: Overrides,
     ) -> Result<CircuitBreaker, ConfigError> {
-        self.broken()?;
         let name = name.into();
         if let Some(b) = registry.get(&name) {
             return Ok(b);
@@ -196,18 +206,19 @@ impl LiveConfig {
         let _guard = self.inner.update.lock_unpoisoned();
         let config = {
             let mut layers = self.inner.layers.write_unpoisoned();
-            let config = layers.resolve(&name, &declared)?;
             layers.declare(&name, declared);
-            config
+            self.broken()?;
+            layers.resolve(&name, &Overrides::new())?
         };
         registry.get_or_create(name, |b| b.config(config))
     }
 
     /// Adds a template defined in code (e.g. by `template!`) to the layers,
     /// unless one with its name is already there. Breakers already created
-    /// keep their configuration; breakers resolved later can use it.
+    /// keep their configuration; breakers resolved later can use it. It is
+    /// kept even while the configuration is broken (a bad `CB_ENVIRONMENT`),
+    /// for the breakers resolved once it is repaired.
     pub fn add_template(&self, template: Template) -> Result<(), ConfigError> {
-        self.broken()?;
         let _guard = self.inner.update.lock_unpoisoned();
         let mut layers = self.inner.layers.write_unpoisoned();
         if layers.has_code_template(template.name()) {

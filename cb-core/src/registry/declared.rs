@@ -2,6 +2,8 @@
 //! first call, and the configuration errors met when they created breakers.
 
 use crate::error::ConfigError;
+#[cfg(feature = "macros")]
+use crate::macro_support::stage::Stage;
 use crate::sync::MutexExt;
 
 /// A function annotated with `#[circuit_breaker]` (or `#[fallback]`), as the
@@ -32,12 +34,33 @@ pub struct Declared {
     /// its attributes wrote them, e.g. `["fallback", "breaker"]`; what runs
     /// once the configuration resolved is [`stages`](Self::stages).
     pub policies: &'static [&'static str],
+    /// The source file of the annotated function (`file!()`), so that two
+    /// declarations of one breaker can be told apart in reports.
+    pub file: &'static str,
+    /// The line of the annotation in [`file`](Self::file) (`line!()`).
+    pub line: u32,
     /// What the function asks of the configuration (its template and
     /// arguments, the code layer's lowest part), so that `explain` gives the
     /// same answer before its first call as after.
-    code: Option<fn() -> crate::config::Overrides>,
+    pub(super) code: Option<fn() -> crate::config::Overrides>,
     /// Its `template!` constant, if it names one.
-    code_template: Option<&'static crate::config::StaticTemplate>,
+    pub(super) code_template: Option<&'static crate::config::StaticTemplate>,
+    /// How its per-attempt stages are decided, for functions whose first
+    /// call builds a pipeline; see [`stages`](Self::stages).
+    pub(super) stages: Option<DeclaredStages>,
+}
+
+/// A macro function's per-attempt stages as written (on, off, or left to
+/// the configuration), and whether its body can run more than once.
+#[cfg(feature = "macros")]
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DeclaredStages {
+    pub(super) retry: Stage,
+    pub(super) call_timeout: Stage,
+    pub(super) bulkhead: Stage,
+    /// Asked at run time: whether every argument's type is `Clone` is
+    /// answered by trait selection in the expansion, not by a constant.
+    pub(super) replayable: fn() -> bool,
 }
 
 #[cfg(feature = "macros")]
@@ -57,6 +80,8 @@ impl Declared {
         environment: Option<&'static str>,
         tiers: &'static [&'static str],
         policies: &'static [&'static str],
+        file: &'static str,
+        line: u32,
     ) -> Self {
         Self {
             name,
@@ -66,8 +91,11 @@ impl Declared {
             environment,
             tiers,
             policies,
+            file,
+            line,
             code: None,
             code_template: None,
+            stages: None,
         }
     }
 
@@ -83,35 +111,31 @@ impl Declared {
         self.code_template = template;
         self
     }
-}
 
-#[cfg(feature = "macros")]
-impl Declared {
-    /// The stages the function really runs, outermost first: what its
-    /// resolved configuration enabled when its first call built them
-    /// (template, environment, file, variables and arguments), else what
-    /// its attributes wrote ([`policies`](Self::policies)).
-    ///
-    /// ```
-    /// // After a first call to `#[circuit_breaker(template = "ai_provider")] async fn ask(..)`:
-    /// // ["retry", "breaker", "timeout", "bulkhead"]
-    /// for d in cb_core::registry::declared() {
-    ///     let _ = d.stages();
-    /// }
-    /// ```
-    pub fn stages(&self) -> Vec<&'static str> {
-        let running = RUNNING.get(self.name);
-        match running {
-            Some(stages) => {
-                let rescue = self.policies.first().filter(|p| **p == "rescue");
-                rescue
-                    .into_iter()
-                    .copied()
-                    .chain(stages.iter().copied())
-                    .collect()
-            }
-            None => self.policies.to_vec(),
-        }
+    /// For macro expansions only: how the per-attempt stages of a function
+    /// whose first call builds a pipeline are decided, so that
+    /// [`stages`](Self::stages) answers before that call what it will build
+    /// (see [`__new`](Self::__new)). Not public API.
+    #[doc(hidden)]
+    pub const fn __with_stages(
+        mut self,
+        retry: Stage,
+        call_timeout: Stage,
+        bulkhead: Stage,
+        replayable: fn() -> bool,
+    ) -> Self {
+        self.stages = Some(DeclaredStages {
+            retry,
+            call_timeout,
+            bulkhead,
+            replayable,
+        });
+        self
+    }
+
+    /// Where the function is declared, as `file:line`.
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.file, self.line)
     }
 }
 
@@ -123,26 +147,133 @@ inventory::collect!(Declared);
 /// it (declaring replaces, so doing it again changes nothing).
 #[cfg(feature = "macros")]
 pub(crate) fn declare_into(layers: &mut crate::config::ConfigLayers, name: &str) {
-    let Some(d) = inventory::iter::<Declared>
-        .into_iter()
-        .find(|d| d.name == name && d.code.is_some())
-    else {
+    let Some((code, code_template)) = declaration_of(name) else {
         return;
     };
-    if let Some(t) = d.code_template
+    if let Some(t) = code_template
         && !layers.has_code_template(t.name)
     {
         let _ = layers.add_template(t.to_template());
     }
-    if let Some(code) = d.code {
-        layers.declare(name, code());
+    layers.declare(name, code);
+}
+
+/// What the functions declaring `name` ask of the configuration (their
+/// arguments and `template!` constant), or `None` when no macro function
+/// declares it. When several do, the first by file, then line, wins for all
+/// of them, whichever is called first; if their settings differ, that is
+/// reported once (a warning and [`config_errors`]), naming both call sites.
+#[cfg(feature = "macros")]
+pub(crate) fn declaration_of(
+    name: &str,
+) -> Option<(
+    crate::config::Overrides,
+    Option<&'static crate::config::StaticTemplate>,
+)> {
+    let mut all: Vec<(&'static Declared, crate::config::Overrides)> = inventory::iter::<Declared>
+        .into_iter()
+        .filter(|d| d.name == name)
+        .filter_map(|d| d.code.map(|code| (d, code())))
+        .collect();
+    all.sort_by(|(a, _), (b, _)| (a.file, a.line, a.module).cmp(&(b.file, b.line, b.module)));
+    let ((first, code), others) = all.split_first()?;
+    let mut v = crate::error::Violations::new();
+    for (other, other_code) in others {
+        let (mine, theirs) = differences((first, code), (other, other_code));
+        if !mine.is_empty() || !theirs.is_empty() {
+            v.push(
+                "name",
+                format!("{name:?}"),
+                format!(
+                    "declared twice with different settings: at {} ({mine}) and {} ({theirs}); \
+                     the first declaration's settings apply to both",
+                    first.location(),
+                    other.location(),
+                ),
+            );
+        }
     }
+    if let Err(error) = v.finish() {
+        let shown = error.to_string();
+        if record_config_error(name, error) {
+            tracing::warn!(breaker = name, error = %shown, "one breaker declared with different settings");
+        }
+    }
+    Some((code.clone(), first.code_template))
+}
+
+/// The settings on which two declarations differ, each side as
+/// `field = value` pairs (`template`, `environment`, then fields by path).
+#[cfg(feature = "macros")]
+fn differences(
+    (a, a_code): (&Declared, &crate::config::Overrides),
+    (b, b_code): (&Declared, &crate::config::Overrides),
+) -> (String, String) {
+    fn shown<T: std::fmt::Debug>(v: Option<T>) -> String {
+        v.map_or_else(|| "not set".to_owned(), |v| format!("{v:?}"))
+    }
+    let mut pairs: Vec<(String, String, String)> = Vec::new();
+    if a_code.template != b_code.template {
+        let (x, y) = (a_code.template.as_deref(), b_code.template.as_deref());
+        pairs.push(("template".into(), shown(x), shown(y)));
+    } else if a.code_template != b.code_template {
+        let t = shown(a_code.template.as_deref());
+        pairs.push((
+            "template".into(),
+            format!("{t} (one `template!` constant)"),
+            format!("{t} (another constant of that name)"),
+        ));
+    }
+    if a_code.environment != b_code.environment {
+        let (x, y) = (a_code.environment, b_code.environment);
+        pairs.push((
+            "environment".into(),
+            x.map_or_else(|| "not set".into(), |e| e.to_string()),
+            y.map_or_else(|| "not set".into(), |e| e.to_string()),
+        ));
+    }
+    let value = |o: &crate::config::Overrides, path: &str| {
+        o.values
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, v)| v.to_string())
+    };
+    let mut paths: Vec<&str> = a_code
+        .values
+        .iter()
+        .chain(&b_code.values)
+        .map(|(p, _)| p.as_str())
+        .collect();
+    paths.sort_unstable();
+    paths.dedup();
+    for path in paths {
+        let (x, y) = (value(a_code, path), value(b_code, path));
+        if x != y {
+            let show = |v: Option<String>| v.unwrap_or_else(|| "not set".to_owned());
+            pairs.push((path.to_owned(), show(x), show(y)));
+        }
+    }
+    let side = |pick: fn(&(String, String, String)) -> &String| {
+        pairs
+            .iter()
+            .map(|p| {
+                let v = pick(p);
+                if v == "not set" {
+                    format!("{} not set", p.0)
+                } else {
+                    format!("{} = {v}", p.0)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    (side(|p| &p.1), side(|p| &p.2))
 }
 
 /// The stages each macro function's pipeline runs, by breaker name, as
 /// resolved at its first call.
 #[cfg(feature = "macros")]
-static RUNNING: super::Named<&'static [&'static str]> = super::Named::new();
+pub(super) static RUNNING: super::Named<&'static [&'static str]> = super::Named::new();
 
 #[cfg(feature = "macros")]
 pub(crate) fn record_policies(name: &str, stages: &'static [&'static str]) {
@@ -180,7 +311,14 @@ pub fn config_errors() -> Vec<(String, ConfigError)> {
     CONFIG_ERRORS.lock_unpoisoned().clone()
 }
 
+/// Keeps `error` for [`config_errors`], once: returns whether it is new
+/// (the same error for the same breaker is not listed, or logged, again).
 #[cfg(feature = "macros")]
-pub(crate) fn record_config_error(name: &str, error: ConfigError) {
-    CONFIG_ERRORS.lock_unpoisoned().push((name.to_owned(), error));
+pub(crate) fn record_config_error(name: &str, error: ConfigError) -> bool {
+    let mut all = CONFIG_ERRORS.lock_unpoisoned();
+    if all.iter().any(|(n, e)| n == name && *e == error) {
+        return false;
+    }
+    all.push((name.to_owned(), error));
+    true
 }

@@ -11,6 +11,8 @@ use crate::metrics::MetricsSnapshot;
 
 mod declared;
 mod named;
+#[cfg(feature = "macros")]
+mod stages;
 
 pub use declared::config_errors;
 #[cfg(feature = "macros")]
@@ -18,7 +20,7 @@ pub(crate) use declared::record_config_error;
 #[cfg(feature = "macros")]
 pub use declared::{Declared, declared};
 #[cfg(feature = "macros")]
-pub(crate) use declared::{declare_into, record_policies};
+pub(crate) use declared::{declaration_of, declare_into, record_policies};
 pub use named::Named;
 
 /// Where a registry finds the configuration of a breaker it creates by name

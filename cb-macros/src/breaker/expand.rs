@@ -35,7 +35,11 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
         },
         _ => quote!(),
     };
-    let declared = declared(plan, &name, &fn_name);
+    let stages = match staged(plan, shape, &func) {
+        Some(replay) if plan.tiers.is_empty() => declared_stages(plan, &replay, &func),
+        _ => None,
+    };
+    let declared = declared(plan, &name, &fn_name, stages);
     let declared = quote!(#template_const #declared);
 
     // The body with its type fixed to the declared return type, so type
@@ -463,8 +467,81 @@ fn tier_name(path: &syn::Path) -> TokenStream {
     }
 }
 
+/// For the inventory entry of a function with a pipeline: its stages as
+/// written and whether its body can run again (asked of the argument types
+/// as the pipeline asks of the arguments, with every lifetime `'static`,
+/// since the entry is an item of its own). `None` when an argument's type
+/// names `Self` or `impl`, which such an item cannot.
+fn declared_stages(plan: &Plan, replay: &Replay, func: &ItemFn) -> Option<(TokenStream, TokenStream)> {
+    use syn::visit_mut::VisitMut;
+    struct Static;
+    impl VisitMut for Static {
+        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+            *l = syn::Lifetime::new("'static", l.span());
+        }
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(syn::Lifetime::new("'static", r.and_token.span));
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+    }
+    let k = &plan.krate;
+    let s = &plan.stages;
+    let replayable = match replay {
+        Replay::Clone => quote!(true),
+        Replay::Never => quote!(false),
+        Replay::Maybe(_) => {
+            let mut types = Vec::new();
+            for input in &func.sig.inputs {
+                if let syn::FnArg::Typed(t) = input {
+                    let mut ty = (*t.ty).clone();
+                    let named = quote!(#ty).into_iter().any(|t| {
+                        fn has(t: &proc_macro2::TokenTree) -> bool {
+                            match t {
+                                proc_macro2::TokenTree::Ident(i) => i == "Self" || i == "impl",
+                                proc_macro2::TokenTree::Group(g) => g.stream().into_iter().any(|t| has(&t)),
+                                _ => false,
+                            }
+                        }
+                        has(&t)
+                    });
+                    if named {
+                        return None;
+                    }
+                    Static.visit_type_mut(&mut ty);
+                    types.push(ty);
+                }
+            }
+            quote! {
+                #[allow(unused_imports)]
+                use #k::__private::{ReplayClone as _, ReplayOnce as _};
+                true #( && (&mut #k::__private::Replay(&mut ::core::option::Option::<#types>::None, true)).__cb_replayable() )*
+            }
+        }
+    };
+    let (retry, bh, ct) = (
+        stage(k, s.retry, s.no_retry),
+        stage(k, s.bulkhead, s.no_bulkhead),
+        stage(k, s.call_timeout, s.no_call_timeout),
+    );
+    Some((
+        quote! {
+            fn __cb_replayable() -> bool {
+                #replayable
+            }
+        },
+        quote!(.__with_stages(#retry, #ct, #bh, __cb_replayable)),
+    ))
+}
+
 /// The static inventory entry.
-fn declared(plan: &Plan, name: &TokenStream, fn_name: &str) -> TokenStream {
+fn declared(
+    plan: &Plan,
+    name: &TokenStream,
+    fn_name: &str,
+    stages: Option<(TokenStream, TokenStream)>,
+) -> TokenStream {
     let k = &plan.krate;
     let template = match &plan.template {
         Some(TemplateRef::Builtin(s)) => quote!(::core::option::Option::Some(#s)),
@@ -498,13 +575,16 @@ fn declared(plan: &Plan, name: &TokenStream, fn_name: &str) -> TokenStream {
         Some(TemplateRef::Const(_)) => quote!(::core::option::Option::Some(__CB_TEMPLATE)),
         _ => quote!(::core::option::Option::None),
     };
+    let (stages_fn, with_stages) = stages.unwrap_or_default();
     quote! {
         fn __cb_code() -> #k::__private::Overrides {
             #code
         }
+        #stages_fn
         #k::__private::inventory::submit! {
-            #k::__private::Declared::__new(#name, ::core::module_path!(), #fn_name, #template, #env, &[#(#tiers),*], &[#(#policies),*])
+            #k::__private::Declared::__new(#name, ::core::module_path!(), #fn_name, #template, #env, &[#(#tiers),*], &[#(#policies),*], ::core::file!(), ::core::line!())
                 .__with_code(__cb_code, #code_template)
+                #with_stages
         }
     }
 }

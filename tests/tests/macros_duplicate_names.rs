@@ -1,0 +1,89 @@
+//! Two functions declaring one breaker name: with different settings, the
+//! first declaration (by file, then line) wins for both and the conflict is
+//! listed once by `config_errors()`, naming both call sites; with the same
+//! settings they share one breaker and nothing is reported.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use cb_core::{Registry, circuit_breaker};
+
+mod first {
+    use super::*;
+
+    #[circuit_breaker(name = "dup.differs", failure_threshold = 3)]
+    pub async fn call() -> Result<u32, String> {
+        Ok(1)
+    }
+
+    #[circuit_breaker(name = "dup.same", failure_threshold = 6)]
+    pub async fn same() -> Result<u32, String> {
+        Ok(1)
+    }
+}
+
+mod second {
+    use super::*;
+
+    #[circuit_breaker(name = "dup.differs", failure_threshold = 5)]
+    pub async fn call() -> Result<u32, String> {
+        Ok(2)
+    }
+
+    #[circuit_breaker(name = "dup.same", failure_threshold = 6)]
+    pub async fn same() -> Result<u32, String> {
+        Ok(2)
+    }
+}
+
+fn lines(name: &str) -> Vec<u32> {
+    let all = cb_core::registry::declared();
+    let mut lines: Vec<u32> = all.iter().filter(|d| d.name == name).map(|d| d.line).collect();
+    lines.sort_unstable();
+    lines
+}
+
+#[tokio::test]
+async fn one_name_declared_with_different_settings_is_reported_once_and_the_first_declaration_wins() {
+    let at = lines("dup.differs");
+    assert_eq!(at.len(), 2, "declared() lists both functions");
+    // The second one is called first: the first declaration still wins.
+    assert_eq!(second::call().await.unwrap(), 2);
+    assert_eq!(first::call().await.unwrap(), 1);
+    assert_eq!(second::call().await.unwrap(), 2);
+    let b = Registry::global().get("dup.differs").unwrap();
+    assert_eq!(b.config().failure_threshold, Some(3));
+
+    let errors: Vec<_> = cb_core::registry::config_errors()
+        .into_iter()
+        .filter(|(n, _)| n == "dup.differs")
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let v = &errors[0].1.violations()[0];
+    assert_eq!(v.field, "name");
+    assert_eq!(v.value, "\"dup.differs\"");
+    let file = "tests/tests/macros_duplicate_names.rs";
+    let expected = format!(
+        "declared twice with different settings: at {file}:{} (failure_threshold = 3) and {file}:{} (failure_threshold = 5)",
+        at[0], at[1]
+    );
+    assert!(v.allowed.starts_with(&expected), "{}", v.allowed);
+}
+
+#[tokio::test]
+async fn one_name_declared_twice_with_the_same_settings_is_one_breaker_and_no_report() {
+    assert_eq!(lines("dup.same").len(), 2);
+    assert_eq!(first::same().await.unwrap(), 1);
+    assert_eq!(second::same().await.unwrap(), 2);
+    assert_eq!(
+        Registry::global()
+            .get("dup.same")
+            .unwrap()
+            .config()
+            .failure_threshold,
+        Some(6)
+    );
+    assert!(
+        cb_core::registry::config_errors()
+            .iter()
+            .all(|(n, _)| n != "dup.same")
+    );
+}

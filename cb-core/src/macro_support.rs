@@ -202,6 +202,14 @@ pub(crate) type RescueFn<T, E> = fn(&crate::rescue::Cause<'_, E>) -> Result<T, E
 /// [`BulkheadSettings::bulkhead`](crate::config::BulkheadSettings::bulkhead));
 /// a stage that cannot be built is left out and reported like a bad
 /// breaker configuration.
+///
+/// Which stages run is decided here, once, at the function's first call
+/// (the decision [`crate::registry::Declared::stages`] also takes before
+/// it): a later update, reload or `install_global` changes the breaker's
+/// settings, but neither adds nor removes a stage, nor changes a stage's
+/// values (retry policy, call timeout, bulkhead), which were built then.
+/// A function first called while the configuration was broken keeps the
+/// stages its declaration and template give over the built-in layers.
 #[allow(clippy::too_many_arguments)]
 pub fn build_pipeline<T: 'static, E: 'static, C>(
     breaker: CircuitBreaker,

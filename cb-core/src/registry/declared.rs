@@ -9,6 +9,12 @@ use crate::sync::MutexExt;
 /// A function annotated with `#[circuit_breaker]` (or `#[fallback]`), as the
 /// macro declared it at compile time: listed by [`declared`] before its
 /// first call, so metrics and admin endpoints can show every breaker.
+///
+/// Several functions may declare one name: they share one breaker. If their
+/// settings differ, the first declaration (by [`file`](Self::file), then
+/// [`line`](Self::line)) gives the settings of all of them, and the conflict
+/// is reported once ([`config_errors`] and a warning) at the first
+/// resolution of that name.
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 #[derive(Debug)]
@@ -301,12 +307,22 @@ pub fn declared() -> Vec<&'static Declared> {
 
 static CONFIG_ERRORS: std::sync::Mutex<Vec<(String, ConfigError)>> = std::sync::Mutex::new(Vec::new());
 
-/// The breakers whose configuration failed to resolve when the macros
-/// created them (an invalid environment variable or file, say), with the
-/// error. Such a breaker runs on its declared, compile-time-checked
-/// configuration instead (see `#[circuit_breaker]`); a later
-/// [`LiveConfig::update`](crate::config::LiveConfig::update), reload or
-/// [`install_global`](crate::config::install_global) re-resolves it.
+/// The configuration problems the macros met, by breaker name, each once
+/// (a log line was written when it was first met):
+///
+/// - a breaker whose configuration failed to resolve when it was created
+///   (a bad `CB_ENVIRONMENT`, variable or file). It runs on its declared,
+///   compile-time-checked arguments and template over the built-in layers,
+///   never on the library defaults alone; its declaration is kept in the
+///   layers, so a later [`LiveConfig::update`](crate::config::LiveConfig::update),
+///   reload or [`install_global`](crate::config::install_global) that
+///   repairs the configuration re-resolves it through every layer;
+/// - a name declared by two functions with different settings (field
+///   `name`, naming both call sites): the first declaration, by file then
+///   line, gives the settings of both;
+/// - stages a function's configuration enables but its shape cannot run.
+///
+/// The list is a record of what happened: a repair does not remove entries.
 pub fn config_errors() -> Vec<(String, ConfigError)> {
     CONFIG_ERRORS.lock_unpoisoned().clone()
 }

@@ -209,34 +209,29 @@ pub(crate) fn declaration_of(
 }
 
 /// The settings on which two declarations differ, each side as
-/// `field = value` pairs (`template`, `environment`, then fields by path).
+/// `field = value` (or `field not set`), joined by commas: `template`,
+/// `environment`, then fields by path.
 #[cfg(feature = "macros")]
 fn differences(
     (a, a_code): (&Declared, &crate::config::Overrides),
     (b, b_code): (&Declared, &crate::config::Overrides),
 ) -> (String, String) {
-    fn shown<T: std::fmt::Debug>(v: Option<T>) -> String {
-        v.map_or_else(|| "not set".to_owned(), |v| format!("{v:?}"))
-    }
-    let mut pairs: Vec<(String, String, String)> = Vec::new();
+    type Diff = (String, Option<String>, Option<String>);
+    let mut diffs: Vec<Diff> = Vec::new();
+    let template = |o: &crate::config::Overrides| o.template.as_deref().map(|t| format!("{t:?}"));
     if a_code.template != b_code.template {
-        let (x, y) = (a_code.template.as_deref(), b_code.template.as_deref());
-        pairs.push(("template".into(), shown(x), shown(y)));
+        diffs.push(("template".into(), template(a_code), template(b_code)));
     } else if a.code_template != b.code_template {
-        let t = shown(a_code.template.as_deref());
-        pairs.push((
+        let t = template(a_code).unwrap_or_default();
+        diffs.push((
             "template".into(),
-            format!("{t} (one `template!` constant)"),
-            format!("{t} (another constant of that name)"),
+            Some(format!("{t} (one `template!` constant)")),
+            Some(format!("{t} (another constant of that name)")),
         ));
     }
     if a_code.environment != b_code.environment {
-        let (x, y) = (a_code.environment, b_code.environment);
-        pairs.push((
-            "environment".into(),
-            x.map_or_else(|| "not set".into(), |e| e.to_string()),
-            y.map_or_else(|| "not set".into(), |e| e.to_string()),
-        ));
+        let env = |o: &crate::config::Overrides| o.environment.map(|e| e.to_string());
+        diffs.push(("environment".into(), env(a_code), env(b_code)));
     }
     let value = |o: &crate::config::Overrides, path: &str| {
         o.values
@@ -255,25 +250,20 @@ fn differences(
     for path in paths {
         let (x, y) = (value(a_code, path), value(b_code, path));
         if x != y {
-            let show = |v: Option<String>| v.unwrap_or_else(|| "not set".to_owned());
-            pairs.push((path.to_owned(), show(x), show(y)));
+            diffs.push((path.to_owned(), x, y));
         }
     }
-    let side = |pick: fn(&(String, String, String)) -> &String| {
-        pairs
+    let side = |pick: fn(&Diff) -> &Option<String>| {
+        diffs
             .iter()
-            .map(|p| {
-                let v = pick(p);
-                if v == "not set" {
-                    format!("{} not set", p.0)
-                } else {
-                    format!("{} = {v}", p.0)
-                }
+            .map(|d| match pick(d) {
+                Some(v) => format!("{} = {v}", d.0),
+                None => format!("{} not set", d.0),
             })
             .collect::<Vec<_>>()
             .join(", ")
     };
-    (side(|p| &p.1), side(|p| &p.2))
+    (side(|d| &d.1), side(|d| &d.2))
 }
 
 /// The stages each macro function's pipeline runs, by breaker name, as
@@ -337,4 +327,40 @@ pub(crate) fn record_config_error(name: &str, error: ConfigError) -> bool {
     }
     all.push((name.to_owned(), error));
     true
+}
+
+#[cfg(all(test, feature = "macros"))]
+mod tests {
+    use super::*;
+    use crate::config::{Environment, Overrides};
+    use std::time::Duration;
+
+    #[test]
+    fn a_conflict_names_each_differing_setting_on_both_sides() {
+        let a = Declared::__new("x", "m", "f", None, None, &[], &["breaker"], "a.rs", 10);
+        let b = Declared::__new("x", "m", "g", None, None, &[], &["breaker"], "b.rs", 20);
+        let a_code = Overrides::new()
+            .template("ai_provider")
+            .set("failure_threshold", 3u32)
+            .set("minimum_calls", 5u32);
+        let b_code = Overrides::new()
+            .template("database")
+            .environment(Environment::Staging)
+            .set("minimum_calls", 5u32)
+            .set("open_duration", Duration::from_secs(5));
+        let (x, y) = differences((&a, &a_code), (&b, &b_code));
+        assert_eq!(
+            x,
+            "template = \"ai_provider\", environment not set, failure_threshold = 3, open_duration not set"
+        );
+        assert_eq!(
+            y,
+            "template = \"database\", environment = staging, failure_threshold not set, open_duration = 5s"
+        );
+        assert_eq!(
+            differences((&a, &a_code), (&b, &a_code)),
+            (String::new(), String::new())
+        );
+        assert_eq!(b.location(), "b.rs:20");
+    }
 }

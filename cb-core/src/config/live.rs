@@ -116,7 +116,11 @@ impl LiveConfig {
             let live = match ConfigLayers::from_env() {
                 Ok(layers) => LiveConfig::new(layers),
                 Err(e) => {
-                    tracing::error!(error = %e, "invalid circuit-breaker environment; every breaker will fail to resolve");
+                    tracing::error!(
+                        error = %e,
+                        "invalid circuit-breaker environment; breakers do not resolve through the configuration \
+                         until install_global replaces it (macro breakers run on their declarations over the built-in layers)"
+                    );
                     LiveConfig::build(ConfigLayers::new(Default::default()), Some(e))
                 }
             };

@@ -389,6 +389,32 @@ fn r13_the_tripping_call_returns_its_own_error() {
     );
 }
 
+/// What users of pybreaker (whose tripping call raises `CircuitBreakerError`
+/// and whose `fail_counter` stays at `fail_max` while open) must know: here
+/// the tripping call returns its own error, and the snapshot's streak
+/// restarts at the trip, so it reads 0 while the circuit is open and counts
+/// again from the first failure after it closes.
+#[test]
+fn r13_the_consecutive_failure_count_restarts_at_the_trip() {
+    let clock = ManualClock::new();
+    let b = breaker(&clock, |b| {
+        b.failure_threshold(3).open_duration(SEC).success_threshold(1)
+    });
+    fail(&b).unwrap_err();
+    fail(&b).unwrap_err();
+    assert_eq!(b.metrics().consecutive_failures, 2);
+    assert!(matches!(fail(&b).unwrap_err(), Error::Inner("boom")));
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(b.metrics().consecutive_failures, 0, "restarted at the trip");
+    assert!(fail(&b).unwrap_err().is_rejection());
+    assert_eq!(b.metrics().consecutive_failures, 0, "rejections are not failures");
+    clock.advance(SEC);
+    succeed(&b).unwrap();
+    assert_eq!(b.state(), State::Closed);
+    fail(&b).unwrap_err();
+    assert_eq!(b.metrics().consecutive_failures, 1);
+}
+
 #[test]
 fn r14_entering_closed_starts_a_fresh_window() {
     let clock = ManualClock::new();

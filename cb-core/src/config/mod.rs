@@ -133,7 +133,6 @@ mod live;
 mod node;
 mod overrides;
 mod policies;
-mod preset;
 pub mod reference;
 mod schema;
 mod settings;

@@ -272,9 +272,9 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// struct AiError;
 ///
 /// #[circuit_breaker(name = "slow-ai", template = "ai_provider")]
-/// #[timeout("20s")]
+/// #[timeout("45s")] // above the template's 30 s slow-call threshold
 /// async fn ask(prompt: String) -> Result<String, AiError> {
-///     tokio::time::sleep(Duration::from_secs(60)).await; // hangs
+///     tokio::time::sleep(Duration::from_secs(120)).await; // hangs
 ///     Ok(prompt)
 /// }
 ///
@@ -290,11 +290,13 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// switches that off. Not to be
 /// confused with the breaker argument `timeout = "30s"`, which (as in files)
 /// is how long the circuit stays open. A `slow_call_duration_threshold` not
-/// below it is a compile error.
+/// below it is a compile error, whether written as an argument or set by the
+/// template (`#[timeout("20s")]` under `ai_provider`, whose calls count as
+/// slow after 30 s, is refused), and so is a bulkhead queue wait not below it.
 ///
 /// # What it expands to
 ///
-/// `call_timeout("20s")` inside the `#[circuit_breaker]` on the same function.
+/// `call_timeout("45s")` inside the `#[circuit_breaker]` on the same function.
 #[proc_macro_attribute]
 pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     breaker::absorb("timeout", args.into(), item.into()).into()

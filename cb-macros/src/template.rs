@@ -186,7 +186,29 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     }
     let Fields { values, at } = own;
     let template = base_builtin.map(TemplateRef::Builtin);
-    valid::cross_checks(&values, &at, &template, &Stages::default(), None, &mut errors);
+    valid::cross_checks(
+        &values,
+        &at,
+        &template,
+        None,
+        &Stages::default(),
+        None,
+        &mut errors,
+    );
+    // Each environment's values over the template's own, in that environment.
+    for (env, scoped) in &environments {
+        let mut merged = values.clone();
+        merged.extend(scoped.values.iter().map(|(p, v)| (*p, v.clone())));
+        valid::cross_checks(
+            &merged,
+            &scoped.at,
+            &template,
+            Some(env),
+            &Stages::default(),
+            None,
+            &mut errors,
+        );
+    }
 
     let ident = match (&input.ident, &name) {
         (Some(i), _) => Some(i.clone()),

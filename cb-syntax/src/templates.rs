@@ -229,9 +229,14 @@ pub const fn builtin(name: &str) -> Option<&'static Builtin> {
 
 /// What the built-in template `name` sets at `path` in `environment`
 /// (`None`: in no particular one), through its bases: the template's own
-/// environment value, then its own value, then its base's. `None` when
-/// no template of the chain sets it (the built-in defaults decide).
-pub const fn value(name: &str, environment: Option<&str>, path: &str) -> Option<&'static str> {
+/// environment value, then its own value, then its base's. `None` when no
+/// template of the chain sets it (the built-in defaults decide); otherwise
+/// the template of the chain that sets it and the value, as written.
+pub const fn value(
+    name: &str,
+    environment: Option<&str>,
+    path: &str,
+) -> Option<(&'static Builtin, &'static str)> {
     let mut current = builtin(name);
     while let Some(t) = current {
         if let Some(env) = environment {
@@ -240,13 +245,13 @@ pub const fn value(name: &str, environment: Option<&str>, path: &str) -> Option<
                 if str_eq(t.environments[e].0, env)
                     && let Some(v) = lookup(t.environments[e].1, path)
                 {
-                    return Some(v);
+                    return Some((t, v));
                 }
                 e += 1;
             }
         }
         if let Some(v) = lookup(t.values, path) {
-            return Some(v);
+            return Some((t, v));
         }
         current = match t.base {
             Some(base) => builtin(base),
@@ -317,14 +322,21 @@ mod tests {
 
     #[test]
     fn values_come_through_the_base_and_environments_win() {
-        assert_eq!(value("claude", None, "slow_call_duration_threshold"), Some("45s"));
-        assert_eq!(value("claude", None, "call_timeout.duration"), Some("60s"));
+        let set = |name, env, path| value(name, env, path).map(|(t, v)| (t.name, v));
         assert_eq!(
-            value("claude", Some("production"), "failure_threshold"),
-            Some("3")
+            set("claude", None, "slow_call_duration_threshold"),
+            Some(("claude", "45s"))
         );
-        assert_eq!(value("claude", None, "failure_threshold"), None);
-        assert_eq!(value("default", None, "call_timeout.duration"), None);
-        assert_eq!(value("nope", None, "call_timeout.duration"), None);
+        assert_eq!(
+            set("claude", None, "call_timeout.duration"),
+            Some(("ai_provider", "60s"))
+        );
+        assert_eq!(
+            set("claude", Some("production"), "failure_threshold"),
+            Some(("claude", "3"))
+        );
+        assert_eq!(set("claude", None, "failure_threshold"), None);
+        assert_eq!(set("default", None, "call_timeout.duration"), None);
+        assert_eq!(set("nope", None, "call_timeout.duration"), None);
     }
 }

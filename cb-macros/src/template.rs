@@ -339,7 +339,7 @@ fn field_arg(arg: &Arg, into: &mut Fields, errors: &mut Errors) -> bool {
 }
 
 /// `(path, StaticValue)` tokens for each checked value.
-fn static_values<'a>(
+pub(crate) fn static_values<'a>(
     k: &'a TokenStream,
     values: &'a BTreeMap<&'static str, Checked>,
 ) -> impl Iterator<Item = TokenStream> + 'a {

@@ -127,6 +127,7 @@ mod env;
 mod environment;
 mod explain;
 mod file;
+pub(crate) mod fits;
 mod infer;
 mod layers;
 mod live;

@@ -24,6 +24,7 @@ mod fits;
 mod own;
 mod rules;
 mod section;
+mod template_const;
 mod tiers;
 
 // `template!` checks the same fields and cross-field rules with these.
@@ -77,7 +78,20 @@ pub(crate) fn check(args: Args, shape: &Shape, errors: &mut Errors) -> Plan {
         errors,
     );
     fits::fits(&d, shape, errors);
-    d.into_plan(errors)
+    let template_checks = match &d.template {
+        Some(TemplateRef::Const(p)) => Some((
+            p.clone(),
+            d.values.clone(),
+            d.value_at.clone(),
+            d.environment.clone(),
+        )),
+        _ => None,
+    };
+    let mut plan = d.into_plan(errors);
+    if let Some((p, values, at, env)) = template_checks {
+        plan.template_checks = template_const::checks(&plan.krate, &p, &values, &at, env.as_deref());
+    }
+    plan
 }
 
 /// `template = "ai_provider"` (a built-in) or `template = PAYMENTS` (a

@@ -84,6 +84,24 @@ use proc_macro::TokenStream;
 /// arguments — so files and variables still apply, and
 /// `LiveConfig::update` changes the breaker at run time.
 ///
+/// Arguments refine the template; they cannot contradict it. The rules
+/// between fields that configuration files meet (a call timeout above the
+/// slow-call threshold, a retry's base delay at most its maximum, a bulkhead
+/// queue wait below the call timeout, ...) are checked at compile time over
+/// the arguments on top of the template's values, in every environment: a
+/// built-in template's by the macro, a [`template!`] constant's by const
+/// evaluation. A mistake is an error at the argument naming the template's
+/// value, where it would otherwise be refused at run time:
+///
+/// ```compile_fail
+/// # use cb_core::circuit_breaker;
+/// # #[derive(Debug)] struct AiError;
+/// // ai_provider counts calls over 30 s as slow: a 20 s deadline never lets one.
+/// #[circuit_breaker(template = "ai_provider", call_timeout = "20s")]
+/// async fn ask(prompt: String) -> Result<String, AiError> { Ok(prompt) }
+/// # fn main() {}
+/// ```
+///
 /// # Stages from the configuration
 ///
 /// What the resolved configuration enables, the function gets, in the R61

@@ -195,3 +195,67 @@ fn count_based(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn messages(written: &[(&'static str, &str)], under: Under<'_>) -> Vec<String> {
+        let values = written
+            .iter()
+            .map(|(p, v)| (*p, Checked::Text((*v).to_owned())))
+            .collect();
+        let at = written.iter().map(|(p, v)| (*p, quote!(#v))).collect();
+        let mut errors = Errors::default();
+        check(&values, &at, under, &mut errors);
+        errors
+            .finish()
+            .err()
+            .map_or_else(Vec::new, |e| e.into_iter().map(|e| e.to_string()).collect())
+    }
+
+    fn over(template: &str) -> Under<'_> {
+        Under {
+            template: Some(template),
+            environment: None,
+        }
+    }
+
+    #[test]
+    fn a_value_inherited_by_a_preset_names_the_template_that_set_it() {
+        assert_eq!(
+            messages(&[("call_timeout.duration", "10s")], over("groq")),
+            [
+                "bulkhead.queue_timeout = 10s (from template `ai_provider`, the base of `groq`): \
+              must be < call_timeout.duration (10s): the queue wait counts toward the call's timeout (R61)"
+            ]
+        );
+        assert_eq!(
+            messages(&[("call_timeout.duration", "12s")], over("groq")),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_bound_from_the_template_is_named_beside_its_value() {
+        assert_eq!(
+            messages(&[("window_duration", "5ms")], over("external_api")),
+            [
+                "window_duration = 5ms: must be >= 1ms per bucket (10 buckets, from template `external_api` => >= 10ms)"
+            ]
+        );
+    }
+
+    #[test]
+    fn without_a_template_only_the_arguments_are_judged() {
+        assert!(messages(&[("call_timeout.duration", "1ms")], Under::default()).is_empty());
+        assert_eq!(
+            messages(
+                &[("retry.base_delay", "2s"), ("retry.max_delay", "1s")],
+                Under::default()
+            ),
+            ["retry.max_delay = 1s: must be >= retry.base_delay (2s)"]
+        );
+    }
+}

@@ -26,6 +26,7 @@ mod rules;
 mod section;
 mod template_const;
 mod tiers;
+mod unique;
 
 // `template!` checks the same fields and cross-field rules with these.
 pub(crate) use super::plan::{Stages, TemplateRef};
@@ -78,6 +79,15 @@ pub(crate) fn check(args: Args, shape: &Shape, errors: &mut Errors) -> Plan {
         errors,
     );
     fits::fits(&d, shape, errors);
+    if let Some(name) = &d.name {
+        let template = match &d.template {
+            Some(TemplateRef::Builtin(s)) => s.value(),
+            Some(TemplateRef::Const(p)) => quote::ToTokens::to_token_stream(p).to_string(),
+            None => String::new(),
+        };
+        let settings = format!("{template} {:?} {:?}", d.environment, d.values);
+        unique::check(name, settings, errors);
+    }
     let template_checks = match &d.template {
         Some(TemplateRef::Const(p)) => Some((
             p.clone(),

@@ -127,6 +127,7 @@ mod env;
 mod environment;
 mod explain;
 mod file;
+#[cfg(feature = "macros")]
 pub(crate) mod fits;
 mod infer;
 mod layers;

@@ -51,6 +51,35 @@ pub const fn template_breaks(
     false
 }
 
+/// Whether `template` (with its built-in bases) sets `path` to the name
+/// `name`, in `environment` or, when `None`, in any environment: for the
+/// rules about a detector (`count_based` has no failure rate) when the
+/// arguments leave the detector to the template.
+pub const fn template_sets(
+    template: &StaticTemplate,
+    environment: Option<Environment>,
+    path: &str,
+    name: &str,
+) -> bool {
+    let mut i = 0;
+    while i < Environment::ALL.len() {
+        let env = Environment::ALL[i];
+        let wanted = match environment {
+            Some(e) => e as usize == env as usize,
+            None => true,
+        };
+        if wanted
+            && let Some(Known::Value(StaticValue::Text(s)) | Known::Text(s)) =
+                lookup(template, &[], Some(env), path)
+            && str_eq(s, name)
+        {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 const fn broken_in(
     t: &StaticTemplate,
     args: &[(&'static str, StaticValue)],
@@ -257,6 +286,27 @@ mod tests {
         let args = [("call_timeout.duration", StaticValue::Text("1ms"))];
         assert!(!template_breaks(&own, &args, None, slow));
         assert!(!template_breaks(&own, &args, None, RULES.len()));
+    }
+
+    #[test]
+    fn a_detector_is_found_through_the_builtin_base() {
+        let tools = StaticTemplate {
+            name: "tools",
+            base: Some("mcp_server"),
+            values: &[],
+            environments: &[(
+                Environment::Testing,
+                &[("circuit_type", StaticValue::Text("adaptive"))],
+            )],
+        };
+        assert!(template_sets(&tools, None, "circuit_type", "count_based"));
+        assert!(!template_sets(
+            &tools,
+            Some(Environment::Testing),
+            "circuit_type",
+            "count_based"
+        ));
+        assert!(!template_sets(&CHAT, None, "circuit_type", "count_based"));
     }
 
     #[test]

@@ -159,6 +159,24 @@ fn annotated(
     format!("{} = {}: {requirement}", broken.field, broken.value)
 }
 
+/// The fields a `count_based` detector ignores: it counts consecutive
+/// failures, with no window or rate.
+pub(super) const COUNT_BASED_IGNORES: [&str; 3] =
+    ["failure_rate_threshold", "sliding_window_size", "minimum_calls"];
+
+/// What a rate or window written for a `count_based` detector says;
+/// `from` is where the detector comes from when not an argument.
+pub(super) fn count_based_message(rate: &str, from: Option<&str>) -> String {
+    match from {
+        None => format!(
+            "`{rate}` has no effect with `circuit_type = \"count_based\"` (it trips on consecutive failures only); remove one of them"
+        ),
+        Some(from) => format!(
+            "`{rate}` has no effect with `circuit_type = \"count_based\"` ({from}; it trips on consecutive failures only); remove it or set another `circuit_type`"
+        ),
+    }
+}
+
 /// `count_based` trips on consecutive failures only: a rate or window
 /// written for it has no effect.
 fn count_based(
@@ -178,21 +196,11 @@ fn count_based(
             _ => return,
         },
     };
-    for rate in ["failure_rate_threshold", "sliding_window_size", "minimum_calls"] {
+    for rate in COUNT_BASED_IGNORES {
         let Some(tokens) = at.get(rate) else {
             continue;
         };
-        errors.push(
-            tokens,
-            match &from {
-                None => format!(
-                    "`{rate}` has no effect with `circuit_type = \"count_based\"` (it trips on consecutive failures only); remove one of them"
-                ),
-                Some(from) => format!(
-                    "`{rate}` has no effect with `circuit_type = \"count_based\"` ({from}; it trips on consecutive failures only); remove it or set another `circuit_type`"
-                ),
-            },
-        );
+        errors.push(tokens, count_based_message(rate, from.as_deref()));
     }
 }
 

@@ -103,6 +103,27 @@ pub(super) fn checks(
             );
         });
     }
+    // `count_based` counts consecutive failures: a rate or window written
+    // for the template's detector has no effect.
+    if !values.contains_key("circuit_type") {
+        for rate in super::rules::COUNT_BASED_IGNORES {
+            let Some(tokens) = at.get(rate) else {
+                continue;
+            };
+            let msg = super::rules::count_based_message(rate, Some(&from));
+            let span = tokens
+                .clone()
+                .into_iter()
+                .next()
+                .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            out.extend(quote_spanned! {span=>
+                const _: () = ::core::assert!(
+                    !#k::__private::template_sets(__CB_TEMPLATE, #env, "circuit_type", "count_based"),
+                    #msg
+                );
+            });
+        }
+    }
     out
 }
 

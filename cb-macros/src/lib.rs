@@ -84,6 +84,24 @@ use proc_macro::TokenStream;
 /// arguments — so files and variables still apply, and
 /// `LiveConfig::update` changes the breaker at run time.
 ///
+/// Arguments refine the template; they cannot contradict it. The rules
+/// between fields that configuration files meet (a call timeout above the
+/// slow-call threshold, a retry's base delay at most its maximum, a bulkhead
+/// queue wait below the call timeout, ...) are checked at compile time over
+/// the arguments on top of the template's values, in every environment: a
+/// built-in template's by the macro, a [`template!`] constant's by const
+/// evaluation. A mistake is an error at the argument naming the template's
+/// value, where it would otherwise be refused at run time:
+///
+/// ```compile_fail
+/// # use cb_core::circuit_breaker;
+/// # #[derive(Debug)] struct AiError;
+/// // ai_provider counts calls over 30 s as slow: a 20 s deadline never lets one.
+/// #[circuit_breaker(template = "ai_provider", call_timeout = "20s")]
+/// async fn ask(prompt: String) -> Result<String, AiError> { Ok(prompt) }
+/// # fn main() {}
+/// ```
+///
 /// # Stages from the configuration
 ///
 /// What the resolved configuration enables, the function gets, in the R61
@@ -272,9 +290,9 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// struct AiError;
 ///
 /// #[circuit_breaker(name = "slow-ai", template = "ai_provider")]
-/// #[timeout("20s")]
+/// #[timeout("45s")] // above the template's 30 s slow-call threshold
 /// async fn ask(prompt: String) -> Result<String, AiError> {
-///     tokio::time::sleep(Duration::from_secs(60)).await; // hangs
+///     tokio::time::sleep(Duration::from_secs(120)).await; // hangs
 ///     Ok(prompt)
 /// }
 ///
@@ -290,11 +308,13 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 /// switches that off. Not to be
 /// confused with the breaker argument `timeout = "30s"`, which (as in files)
 /// is how long the circuit stays open. A `slow_call_duration_threshold` not
-/// below it is a compile error.
+/// below it is a compile error, whether written as an argument or set by the
+/// template (`#[timeout("20s")]` under `ai_provider`, whose calls count as
+/// slow after 30 s, is refused), and so is a bulkhead queue wait not below it.
 ///
 /// # What it expands to
 ///
-/// `call_timeout("20s")` inside the `#[circuit_breaker]` on the same function.
+/// `call_timeout("45s")` inside the `#[circuit_breaker]` on the same function.
 #[proc_macro_attribute]
 pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     breaker::absorb("timeout", args.into(), item.into()).into()

@@ -186,7 +186,29 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     }
     let Fields { values, at } = own;
     let template = base_builtin.map(TemplateRef::Builtin);
-    valid::cross_checks(&values, &at, &template, &Stages::default(), None, &mut errors);
+    valid::cross_checks(
+        &values,
+        &at,
+        &template,
+        None,
+        &Stages::default(),
+        None,
+        &mut errors,
+    );
+    // Each environment's values over the template's own, in that environment.
+    for (env, scoped) in &environments {
+        let mut merged = values.clone();
+        merged.extend(scoped.values.iter().map(|(p, v)| (*p, v.clone())));
+        valid::cross_checks(
+            &merged,
+            &scoped.at,
+            &template,
+            Some(env),
+            &Stages::default(),
+            None,
+            &mut errors,
+        );
+    }
 
     let ident = match (&input.ident, &name) {
         (Some(i), _) => Some(i.clone()),
@@ -317,7 +339,7 @@ fn field_arg(arg: &Arg, into: &mut Fields, errors: &mut Errors) -> bool {
 }
 
 /// `(path, StaticValue)` tokens for each checked value.
-fn static_values<'a>(
+pub(crate) fn static_values<'a>(
     k: &'a TokenStream,
     values: &'a BTreeMap<&'static str, Checked>,
 ) -> impl Iterator<Item = TokenStream> + 'a {

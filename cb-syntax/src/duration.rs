@@ -98,6 +98,91 @@ pub fn within_max(d: Duration) -> Result<Duration, Refusal> {
     if d > MAX { Err(Refusal::TooLarge) } else { Ok(d) }
 }
 
+/// [`parse`] for `const fn` code, in nanoseconds: the same grammar with
+/// decimal numbers (`"1.5s"`, `"0.5"`, `"1h30m"`), for compile-time checks
+/// of durations written in `const`s. `None` for anything else, including
+/// the exponent forms (`"1e3"`) only [`parse`] reads, and beyond [`MAX`].
+pub const fn nanos(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    let (mut i, mut end) = (0, b.len());
+    while i < end && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    while end > i && b[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    if i == end || end - i > 64 {
+        return None;
+    }
+    let max = MAX.as_secs() as u128 * 1_000_000_000;
+    let mut total: u128 = 0;
+    let mut first = true;
+    while i < end {
+        // The number: digits, optionally `.` and more digits, as a fraction
+        // `whole + numer / denom`.
+        let (mut whole, mut numer, mut denom): (u128, u128, u128) = (0, 0, 1);
+        let start = i;
+        let mut dot = false;
+        while i < end && (b[i].is_ascii_digit() || b[i] == b'.') {
+            if b[i] == b'.' {
+                if dot {
+                    return None;
+                }
+                dot = true;
+            } else if whole > max || denom > 1_000_000_000_000_000_000 {
+                return None;
+            } else if dot {
+                numer = numer * 10 + (b[i] - b'0') as u128;
+                denom *= 10;
+            } else {
+                whole = whole * 10 + (b[i] - b'0') as u128;
+            }
+            i += 1;
+        }
+        if i == start || (dot && i == start + 1) {
+            return None;
+        }
+        while i < end && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let unit_start = i;
+        while i < end && !(b[i].is_ascii_digit() || b[i] == b'.' || b[i].is_ascii_whitespace()) {
+            i += 1;
+        }
+        let unit = unit_bytes(b, unit_start, i);
+        let per: u128 = match unit {
+            Some(n) => n,
+            // A bare number is seconds, and only on its own.
+            None if unit_start == i && first && i == end => 1_000_000_000,
+            None => return None,
+        };
+        while i < end && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        total += whole * per + numer * per / denom;
+        if total > max {
+            return None;
+        }
+        first = false;
+    }
+    Some(total as u64)
+}
+
+/// Nanoseconds per the unit `b[from..to]` names.
+const fn unit_bytes(b: &[u8], from: usize, to: usize) -> Option<u128> {
+    let u = b.split_at(to).0.split_at(from).1;
+    match u {
+        b"ns" => Some(1),
+        b"us" | b"\xc2\xb5s" => Some(1_000),
+        b"ms" => Some(1_000_000),
+        b"s" => Some(1_000_000_000),
+        b"m" => Some(60_000_000_000),
+        b"h" => Some(3_600_000_000_000),
+        b"d" => Some(86_400_000_000_000),
+        _ => None,
+    }
+}
+
 /// An exact human form in the largest unit up to seconds: `60s`, `500ms`, `250us`.
 pub fn format(d: Duration) -> String {
     let nanos = d.as_nanos();
@@ -169,6 +254,30 @@ mod tests {
             assert_eq!(parse_checked(bad), Err(Refusal::Malformed), "{bad}");
         }
         assert_eq!(parse_checked("36500d"), Ok(MAX));
+    }
+
+    #[test]
+    fn the_const_parser_reads_what_parse_reads() {
+        for text in [
+            "30", "0.5", "500ms", " 30s ", "2m", "1h30m", "1.5s", "1m 30s", "250us", "0s", "7ns", "36500d",
+            "1.25ms", "10 m",
+        ] {
+            let expected = parse(text).map(|d| d.as_nanos() as u64);
+            assert_eq!(nanos(text), expected, "{text}");
+        }
+        for bad in [
+            "",
+            "-1",
+            "s",
+            "5x",
+            "1..2s",
+            "36501d",
+            ".s",
+            "1s2",
+            "99999999999999999999h",
+        ] {
+            assert_eq!(nanos(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -308,7 +308,7 @@ fn every_annotated_function_is_declared_before_its_first_call() {
 
 #[circuit_breaker(name = "m.never_called", template = "database")]
 #[retry(max_attempts = 2)]
-#[timeout("1s")]
+#[timeout("5s")]
 async fn never_called(x: u32) -> Result<u32, AiError> {
     Ok(x)
 }

@@ -127,13 +127,14 @@ mod env;
 mod environment;
 mod explain;
 mod file;
+#[cfg(feature = "macros")]
+pub(crate) mod fits;
 mod infer;
 mod layers;
 mod live;
 mod node;
 mod overrides;
 mod policies;
-mod preset;
 pub mod reference;
 mod schema;
 mod settings;

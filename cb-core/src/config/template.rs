@@ -1,9 +1,7 @@
 //! Templates: named sets of values for a kind of service, inheriting from a base.
 
-use std::time::Duration;
-
 use super::environment::Environment;
-use super::schema::{Detector, Jitter, Value, coerce, field};
+use super::schema::{Value, coerce, field};
 use crate::error::Violations;
 use cb_syntax::rules::Fact;
 
@@ -151,96 +149,42 @@ impl Template {
         self.base.as_deref()
     }
 
-    /// The built-in template called `name`.
+    /// The built-in template called `name`, from the one table of built-in
+    /// values ([`cb_syntax::templates::BUILTINS`]) that the macros check
+    /// arguments against too. Each value is parsed as a file's would be.
     pub fn builtin(name: &str) -> Option<Template> {
-        let d = Duration::from_secs;
-        let ms = Duration::from_millis;
-        let t = Template::new(name);
-        Some(match name {
-            "default" => t,
-            "ai_provider" => t
-                .set("circuit_type", Detector::Adaptive)
-                .set("sliding_window_size", 20u32)
-                .set("minimum_calls", 5u32)
-                .set("slow_call_rate_threshold", 0.8)
-                .set("slow_call_duration_threshold", d(30))
-                .set("open_duration_multiplier", 2.0)
-                .set("max_open_duration", d(600))
-                .set("half_open_max_calls", 1u32)
-                .set("success_threshold", 2u32)
-                .set("service_category", "ai")
-                .set("retry.max_attempts", 3u32)
-                .set("retry.base_delay", d(1))
-                .set("retry.max_delay", d(30))
-                .set("retry.jitter", Jitter::Full)
-                .set("retry.respect_retry_after", true)
-                .set("bulkhead.enabled", true)
-                .set("bulkhead.max_concurrent_calls", 20u32)
-                .set("bulkhead.queue_timeout", d(10))
-                .set("call_timeout.enabled", true)
-                .set("call_timeout.duration", d(60)),
-            "database" => t
-                .set("circuit_type", Detector::PercentageBased)
-                .set("sliding_window_size", 50u32)
-                .set("minimum_calls", 10u32)
-                .set("half_open_max_calls", 2u32)
-                .set("success_threshold", 2u32)
-                .set("service_category", "database")
-                .set("retry.max_attempts", 2u32)
-                .set("retry.base_delay", ms(50))
-                .set("retry.max_delay", d(1))
-                .set("bulkhead.enabled", true)
-                .set("bulkhead.max_concurrent_calls", 50u32)
-                .set("bulkhead.queue_timeout", d(2))
-                .set("call_timeout.enabled", true)
-                .set("call_timeout.duration", d(10))
-                .set("health_check.enabled", true)
-                .set("health_check.interval", d(15))
-                .set("health_check.timeout", d(3)),
-            "mcp_server" => t
-                .set("circuit_type", Detector::CountBased)
-                .set("tool_level_breakers", true)
-                .set("half_open_max_calls", 1u32)
-                .set("success_threshold", 2u32)
-                .set("service_category", "mcp")
-                .set("retry.max_attempts", 2u32)
-                .set("retry.base_delay", ms(200))
-                .set("retry.max_delay", d(2))
-                .set("bulkhead.enabled", true)
-                .set("bulkhead.max_concurrent_calls", 10u32)
-                .set("bulkhead.queue_timeout", d(5))
-                .set("call_timeout.enabled", true)
-                .set("call_timeout.duration", d(60)),
-            "external_api" => t
-                .set("circuit_type", Detector::TimeBased)
-                .set("window_duration", d(60))
-                .set("window_buckets", 10u32)
-                .set("minimum_calls", 10u32)
-                .set("half_open_max_calls", 2u32)
-                .set("success_threshold", 2u32)
-                .set("service_category", "external")
-                .set("retry.max_attempts", 3u32)
-                .set("retry.base_delay", ms(500))
-                .set("retry.max_delay", d(30))
-                .set("retry.respect_retry_after", true)
-                .set("call_timeout.enabled", true)
-                .set("call_timeout.duration", d(30))
-                .set("health_check.enabled", true)
-                .set("health_check.interval", d(60))
-                .set("health_check.timeout", d(10)),
-            _ => {
-                let preset = super::preset::preset(name)?;
-                let mut t = t.base(preset.base);
-                for (path, value) in &preset.values {
-                    t = t.set(path, value.clone());
+        let b = cb_syntax::templates::builtin(name)?;
+        let mut t = Template::new(name);
+        if let Some(base) = b.base {
+            t = t.base(base);
+        }
+        for (path, text) in b.values {
+            t = t.set(path, parsed(path, text));
+        }
+        for (env, values) in b.environments {
+            let env = Environment::ALL
+                .into_iter()
+                .find(|e| e.as_str() == *env)
+                .expect("the table's environments are canonical names");
+            t = t.in_environment(env, |mut scoped| {
+                for (path, text) in *values {
+                    scoped = scoped.set(path, parsed(path, text));
                 }
-                for env in Environment::ALL {
-                    let threshold = preset.failure_threshold(env);
-                    t = t.in_environment(env, |t| t.set("failure_threshold", threshold));
-                }
-                t
-            }
-        })
+                scoped
+            });
+        }
+        Some(t)
+    }
+}
+
+/// A built-in value as a file's would be parsed. A value the field refuses
+/// (a typo in the table) stays text, so checking the template reports it
+/// as it would a file's; a unit test checks every built-in.
+fn parsed(path: &str, text: &str) -> Value {
+    let text = Value::Text(text.to_owned());
+    match field(path).map(|spec| coerce(spec, &text)) {
+        Some(Ok(value)) => value,
+        _ => text,
     }
 }
 

@@ -40,7 +40,8 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
         _ => None,
     };
     let declared = declared(plan, &name, &fn_name, stages);
-    let declared = quote!(#template_const #declared);
+    let checks = &plan.template_checks;
+    let declared = quote!(#template_const #checks #declared);
 
     // The body with its type fixed to the declared return type, so type
     // errors land in the user's code.

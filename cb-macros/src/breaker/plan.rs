@@ -58,4 +58,8 @@ pub(crate) struct Plan {
     pub(crate) error_from: bool,
     pub(crate) tiers: Vec<Path>,
     pub(crate) stages: Stages,
+    /// With `template = CONST`: items that fail to compile when the
+    /// arguments contradict the constant's values (const evaluation). They
+    /// read the constant as `__CB_TEMPLATE`, which the expansion declares.
+    pub(crate) template_checks: TokenStream,
 }

@@ -22,12 +22,16 @@ mod draft;
 mod field;
 mod fits;
 mod own;
+mod rules;
 mod section;
+mod template_const;
 mod tiers;
+mod unique;
 
 // `template!` checks the same fields and cross-field rules with these.
 pub(crate) use super::plan::{Stages, TemplateRef};
 pub(crate) use field::check_value;
+pub(crate) use rules::Under;
 
 /// Checks one argument: records what it means in the draft, or reports why
 /// it cannot, and lets the others be checked too.
@@ -69,12 +73,35 @@ pub(crate) fn check(args: Args, shape: &Shape, errors: &mut Errors) -> Plan {
         &d.values,
         &d.value_at,
         &d.template,
+        d.environment.as_deref(),
         &d.stages,
         d.retry_rejections_at.take(),
         errors,
     );
     fits::fits(&d, shape, errors);
-    d.into_plan(errors)
+    if let Some(name) = &d.name {
+        let template = match &d.template {
+            Some(TemplateRef::Builtin(s)) => s.value(),
+            Some(TemplateRef::Const(p)) => quote::ToTokens::to_token_stream(p).to_string(),
+            None => String::new(),
+        };
+        let settings = format!("{template} {:?} {:?}", d.environment, d.values);
+        unique::check(name, settings, errors);
+    }
+    let template_checks = match &d.template {
+        Some(TemplateRef::Const(p)) => Some((
+            p.clone(),
+            d.values.clone(),
+            d.value_at.clone(),
+            d.environment.clone(),
+        )),
+        _ => None,
+    };
+    let mut plan = d.into_plan(errors);
+    if let Some((p, values, at, env)) = template_checks {
+        plan.template_checks = template_const::checks(&plan.krate, &p, &values, &at, env.as_deref());
+    }
+    plan
 }
 
 /// `template = "ai_provider"` (a built-in) or `template = PAYMENTS` (a
@@ -180,37 +207,27 @@ fn all_keys() -> Vec<&'static str> {
 }
 
 /// The rules between fields, as the runtime checks them
-/// ([`cb_syntax::rules`]), over the arguments written, plus the rules about
-/// arguments only a macro sees.
+/// ([`cb_syntax::rules`]), over the arguments written on top of the
+/// built-in template when there is one (in `environment`, or in each), plus
+/// the rules about arguments only a macro sees.
 pub(crate) fn cross_checks(
     values: &BTreeMap<&'static str, Checked>,
     at: &BTreeMap<&'static str, TokenStream>,
     template: &Option<TemplateRef>,
+    environment: Option<&str>,
     stages: &Stages,
     retry_rejections_at: Option<TokenStream>,
     errors: &mut Errors,
 ) {
-    use cb_syntax::rules::RULES;
-
-    for rule in RULES {
-        if let Some(broken) = rule.check(|path| fields::fact(values, path))
-            && let Some(tokens) = at.get(broken.field)
-        {
-            errors.push(tokens, broken);
-        }
-    }
-    if let Some(Checked::Text(t)) = values.get("circuit_type")
-        && t == "count_based"
-    {
-        for rate in ["failure_rate_threshold", "sliding_window_size", "minimum_calls"] {
-            if let Some(tokens) = at.get(rate) {
-                errors.push(
-                    tokens,
-                    format!("`{rate}` has no effect with `circuit_type = \"count_based\"` (it trips on consecutive failures only); remove one of them"),
-                );
-            }
-        }
-    }
+    let builtin = match template {
+        Some(TemplateRef::Builtin(t)) => Some(t.value()),
+        _ => None,
+    };
+    let under = Under {
+        template: builtin.as_deref(),
+        environment,
+    };
+    rules::check(values, at, under, errors);
     if let Some(tokens) = retry_rejections_at
         && !matches!(values.get("retry.respect_retry_after"), Some(Checked::Bool(true)))
     {

@@ -68,6 +68,7 @@ impl Draft {
             error_from: self.error_from,
             tiers: self.tiers,
             stages: self.stages,
+            template_checks: TokenStream::new(),
         }
     }
 }

@@ -7,7 +7,7 @@ pub struct AiError;
 
 #[retry(max_attempts = 3, base_delay = "100ms", max_elapsed = "30s", jitter = "equal")]
 #[circuit_breaker(template = "ai_provider")]
-#[timeout("20s")]
+#[timeout("40s")]
 #[bulkhead(max_concurrent_calls = 4, queue_timeout = "0s")]
 async fn above_and_below(prompt: String) -> Result<String, AiError> {
     Ok(prompt)

@@ -10,3 +10,4 @@
 //! such as counting heap allocations, lives here once.
 
 pub mod alloc;
+pub mod duplicate;

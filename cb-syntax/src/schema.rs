@@ -83,8 +83,9 @@ pub struct Field {
     /// The canonical path, e.g. `failure_threshold` or `retry.max_attempts`.
     pub path: &'static str,
     /// Other names files and environment variables accept for the key within
-    /// its section (older and pybreaker spellings). Macro arguments and code
-    /// use only the canonical name.
+    /// its section (older, pybreaker's and gobreaker's spellings: `fail_max`,
+    /// `reset_timeout`, `max_requests`, a top-level `interval`). Macro
+    /// arguments and code use only the canonical name.
     pub aliases: &'static [&'static str],
     /// Its type and range.
     pub kind: Kind,
@@ -160,7 +161,7 @@ pub static FIELDS: &[Field] = &[
     ),
     f(
         "half_open_max_calls",
-        &["half_open_calls"],
+        &["half_open_calls", "max_requests"],
         COUNT1,
         false,
         "Probes admitted at once while half-open (R21)",
@@ -237,7 +238,7 @@ pub static FIELDS: &[Field] = &[
     ),
     f(
         "closed_count_interval",
-        &[],
+        &["interval"],
         DUR,
         true,
         "Silence after which a failure streak and a count window start over; unset = never",
@@ -256,7 +257,13 @@ pub static FIELDS: &[Field] = &[
         true,
         "Free label (e.g. `ai`), for dashboards",
     ),
-    f("priority", &[], COUNT1, true, "Tier priority, 1 = highest"),
+    f(
+        "priority",
+        &[],
+        COUNT1,
+        true,
+        "Operator's label, 1 = most critical; shown and queryable, changes no behaviour",
+    ),
     f(
         "retry.max_attempts",
         &[],

@@ -5,7 +5,9 @@
 //! variable wins). `<FIELD>` is the field's path in upper case with `.`
 //! replaced by `_` (`RETRY_MAX_ATTEMPTS`); the other names of top-level
 //! fields work too (pybreaker's `FAIL_MAX` and `RESET_TIMEOUT`, the older
-//! `RECOVERY_TIMEOUT` and `TIMEOUT` for `OPEN_DURATION`, `HALF_OPEN_CALLS`). `<NAME>` is the breaker's name in
+//! `RECOVERY_TIMEOUT` and `TIMEOUT` for `OPEN_DURATION`, `HALF_OPEN_CALLS`,
+//! gobreaker's `MAX_REQUESTS` for `HALF_OPEN_MAX_CALLS` and `INTERVAL` for
+//! `CLOSED_COUNT_INTERVAL`). `<NAME>` is the breaker's name in
 //! upper case with every character other than a letter or digit replaced by
 //! `_`: breaker `claude-opus` reads `CIRCUIT_BREAKER_CLAUDE_OPUS_FAILURE_THRESHOLD`.
 //! A variable set to the empty string counts as unset.

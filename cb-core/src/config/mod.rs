@@ -54,8 +54,10 @@
 //!   deadline is the `call_timeout` section.
 //! - **Durations** are numbers of seconds (`30`, `0.5`) or strings
 //!   (`"500ms"`, `"30s"`, `"2m"`, `"1h30m"`).
-//! - Files and variables accept the Python services' and pybreaker's names
-//!   as aliases: `fail_max`, `half_open_calls`, `bulkhead_config`,
+//! - Files and variables accept the Python services', pybreaker's and
+//!   gobreaker's names as aliases: `fail_max`, `half_open_calls`,
+//!   gobreaker's `max_requests` (`half_open_max_calls`) and a top-level
+//!   `interval` (`closed_count_interval`), `bulkhead_config`,
 //!   `health_check_config`, `health_check_interval`, `health_check_timeout`,
 //!   `health_check_url`, `metadata.template` (used when `template` is
 //!   absent). Macro arguments take only the canonical names.

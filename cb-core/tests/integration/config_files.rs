@@ -313,3 +313,38 @@ fn the_open_duration_answers_to_its_older_names_in_files_and_variables() {
         assert_eq!(s.breaker.open_duration, Duration::from_secs(25), "{var}");
     }
 }
+
+#[test]
+fn pybreaker_and_gobreaker_setting_names_are_aliases_in_files_and_variables() {
+    // pybreaker's `fail_max` / `reset_timeout`, gobreaker's `max_requests` /
+    // `interval` (top level: the closed state's count interval; inside
+    // `health_check`, `interval` stays the time between checks).
+    let yaml = "fail_max: 4\nreset_timeout: 20s\nmax_requests: 2\ninterval: 1h\n\
+                health_check:\n  interval: 15s\n  timeout: 3s\n";
+    let s = layers_with(ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap())
+        .resolve_settings("x", &Overrides::new())
+        .unwrap();
+    assert_eq!(s.breaker.failure_threshold, 4);
+    assert_eq!(s.breaker.open_duration, Duration::from_secs(20));
+    assert_eq!(s.breaker.half_open_max_calls, 2);
+    assert_eq!(s.breaker.closed_count_interval, Some(Duration::from_secs(3600)));
+    assert_eq!(s.health_check.interval, Duration::from_secs(15));
+
+    let env = vars(&[
+        ("CIRCUIT_BREAKER_FAIL_MAX", "6"),
+        ("CIRCUIT_BREAKER_X_RESET_TIMEOUT", "25s"),
+        ("CIRCUIT_BREAKER_MAX_REQUESTS", "4"),
+        ("CIRCUIT_BREAKER_X_INTERVAL", "30m"),
+    ]);
+    let layers = ConfigLayers::from_env_source(env).unwrap();
+    let s = layers.resolve_settings("x", &Overrides::new()).unwrap();
+    assert_eq!(s.breaker.failure_threshold, 6);
+    assert_eq!(s.breaker.open_duration, Duration::from_secs(25));
+    assert_eq!(s.breaker.half_open_max_calls, 4);
+    assert_eq!(s.breaker.closed_count_interval, Some(Duration::from_secs(1800)));
+    let why = layers.explain("x", &Overrides::new()).unwrap();
+    assert_eq!(
+        why.get("half_open_max_calls").unwrap().source.to_string(),
+        "env `CIRCUIT_BREAKER_MAX_REQUESTS`"
+    );
+}

@@ -402,7 +402,14 @@ pub static FIELDS: &[Field] = &[
         &["health_check_url"],
         Kind::Url,
         true,
-        "URL to GET; unset = a function check",
+        "URL a health monitor GETs (needs cb-tiers' `http` feature); or set `check`",
+    ),
+    f(
+        "health_check.check",
+        &[],
+        Kind::Text,
+        true,
+        "Name of a check function the program registers with the health monitor; or set `url`",
     ),
 ];
 

@@ -274,8 +274,13 @@ settings! {
         healthy_threshold: u32 = 1,
         /// Consecutive failures that open it.
         unhealthy_threshold: u32 = 3,
-        /// The URL to GET; `None` means a function check supplied in code.
+        /// The URL a health monitor GETs (a 2xx answer is healthy); set this
+        /// or `check`.
         url: Option<String> = None,
+        /// The name of a check function the program registers with the
+        /// health monitor (cb-tiers' `HealthMonitorBuilder::check_fn`); set
+        /// this or `url`.
+        check: Option<String> = None,
     }
 }
 
@@ -411,6 +416,7 @@ mod tests {
         s.bulkhead.max_queue_len = Some(4);
         s.bulkhead.isolation_pool_name = Some("p".into());
         s.health_check.url = Some("https://x.example/h".into());
+        s.health_check.check = Some("db_ping".into());
         s.breaker.circuit_type = Detector::Adaptive;
         s.retry.jitter = Jitter::Proportional(0.5);
         let mut t = Settings::default();

@@ -113,6 +113,15 @@ impl Declared {
             None => self.policies.to_vec(),
         }
     }
+
+    /// Its breaker in [`Registry::global`](crate::Registry::global), created
+    /// now, exactly as its first call would (template, arguments and every
+    /// configuration layer), when that call has not happened yet: so a
+    /// health monitor can watch a function's breaker from the start.
+    pub fn breaker(&self) -> crate::CircuitBreaker {
+        let code = self.code.map(|code| code()).unwrap_or_default();
+        crate::macro_support::resolve_breaker(self.name, code, self.code_template)
+    }
 }
 
 #[cfg(feature = "macros")]

@@ -87,6 +87,7 @@ const KEYS: &[&str] = &[
     "health_check_interval",
     "health_check_timeout",
     "url",
+    "check",
     "healthy_threshold",
     "unhealthy_threshold",
     "default",

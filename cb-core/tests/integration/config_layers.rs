@@ -48,12 +48,14 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("health_check.healthy_threshold", "2", "3"),
     ("health_check.unhealthy_threshold", "4", "5"),
     ("health_check.url", "https://a.example/h", "https://b.example/h"),
+    ("health_check.check", "db_ping", "cache_ping"),
 ];
 
-const TEXT_FIELDS: [&str; 3] = [
+const TEXT_FIELDS: [&str; 4] = [
     "service_category",
     "bulkhead.isolation_pool_name",
     "health_check.url",
+    "health_check.check",
 ];
 
 /// Where a test puts a value.

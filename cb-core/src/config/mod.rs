@@ -124,6 +124,7 @@
 //!
 //! The full field reference is [`mod@reference`].
 
+mod body;
 mod duration;
 mod env;
 mod environment;

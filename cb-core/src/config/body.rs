@@ -4,6 +4,7 @@
 
 use super::env::{EnvSource, shown_with_vars};
 use super::environment::Environment;
+use super::metadata::{self, Metadata};
 use super::node::{Node, interpolate};
 use super::schema::{Allowed, FIELDS, SECTIONS, Value, coerce, field_in, section, with_suggestion};
 use super::template::Entry;
@@ -19,6 +20,8 @@ pub(crate) struct Body {
     pub(crate) base: Option<String>,
     /// A template's `environments:` section: values for one environment.
     pub(crate) environments: Vec<(Environment, Vec<Entry>)>,
+    /// `metadata:` (and a top-level `description:`): labels, no behaviour.
+    pub(crate) metadata: Metadata,
 }
 
 /// What a body is, which decides its meta keys.
@@ -50,6 +53,7 @@ pub(crate) fn parse_body(
     let mut body = Body::default();
     let mut name = None;
     let mut metadata_template = None;
+    let mut description = None;
     let Node::Map(map) = node else {
         v.push(
             if prefix.is_empty() { "<document>" } else { prefix },
@@ -69,14 +73,15 @@ pub(crate) fn parse_body(
         if meta_keys.contains(&key.as_str()) {
             match key.as_str() {
                 "metadata" => {
-                    // Free-form: only `template` is read, as a fallback for `template:`.
+                    body.metadata = metadata::parse(value, &at, env, v);
+                    // `template` here is a fallback for `template:`.
                     if let Node::Map(m) = value
                         && let Some((_, Node::Str(t))) = m.iter().find(|(k, _)| k == "template")
                     {
                         metadata_template = Some(t.clone());
                     }
                 }
-                "description" => {}
+                "description" => description = metadata::text(value, &at, env, v),
                 "environments" => body.environments = parse_environments(value, &at, env, v),
                 _ => {
                     if let Some(text) = scalar_text(value, &at, env, v) {
@@ -144,6 +149,9 @@ pub(crate) fn parse_body(
     }
     if body.template.is_none() {
         body.template = metadata_template;
+    }
+    if body.metadata.description.is_none() {
+        body.metadata.description = description;
     }
     (body, name)
 }

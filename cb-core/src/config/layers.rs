@@ -253,6 +253,11 @@ impl ConfigLayers {
         self.declared.clone_from(&other.declared);
     }
 
+    /// The breakers the code layer names (declared or given overrides).
+    pub(crate) fn code_names(&self) -> impl Iterator<Item = &str> {
+        self.declared.keys().chain(self.code.keys()).map(String::as_str)
+    }
+
     /// The code overrides registered for `name`.
     pub fn overrides(&self, name: &str) -> Option<&Overrides> {
         self.code.get(name)

@@ -67,7 +67,11 @@
 //! `${VAR}` and `${VAR:-default}` are replaced in string values before they
 //! are checked (`$$` is a literal `$`); an unset variable without default is
 //! an error naming the variable and the field. Unknown keys are errors with
-//! the nearest valid key suggested, except under `metadata:` (free-form).
+//! the nearest valid key suggested. Under `metadata:`, `tags` (a list of
+//! strings), `environment` (a known environment), `description`, `version`
+//! and `template` are read and checked ([`Metadata`]: configurations are
+//! found by tag and environment with [`ConfigLayers::tagged`] and
+//! [`ConfigLayers::for_environment`]); other keys there are free-form.
 //! Writing a `bulkhead`, `call_timeout` or `health_check` section turns it
 //! on unless it says `enabled: false`. The Python services' example file loads as written:
 //!
@@ -133,10 +137,12 @@ mod file;
 mod infer;
 mod layers;
 mod live;
+mod metadata;
 mod node;
 mod overrides;
 mod policies;
 mod preset;
+mod query;
 pub mod reference;
 mod schema;
 mod settings;
@@ -154,6 +160,7 @@ pub use file::{ConfigFile, Format, LoadError};
 pub use infer::INFER_TEMPLATE_VAR;
 pub use layers::ConfigLayers;
 pub use live::{ConfigChange, LiveConfig, install_global};
+pub use metadata::Metadata;
 pub use overrides::Overrides;
 pub use settings::{
     BreakerSettings, BulkheadSettings, HealthCheckSettings, RetrySettings, Settings, TimeoutSettings,

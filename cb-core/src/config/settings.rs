@@ -206,9 +206,10 @@ settings! {
         service_category: Option<String> = None,
         /// How critical the service is to its operators, 1 = most critical
         /// (the Python services' `priority`; default none). A label like
-        /// `service_category`: `explain` shows it, but it changes no breaker
-        /// behaviour (a tier chain's order is the order its tiers are
-        /// listed in).
+        /// `service_category`: `explain` shows it and
+        /// [`ConfigLayers::by_priority`](super::ConfigLayers::by_priority)
+        /// lists breakers by it, but it changes no breaker behaviour (a tier
+        /// chain's order is the order its tiers are listed in).
         priority: Option<u32> = None,
     }
 

@@ -65,6 +65,22 @@ fn the_python_services_example_file_loads_as_written() {
         let cfg = s.breaker_config();
         assert_eq!(cfg.failure_rate_threshold, Some(0.3));
         assert_eq!(cfg.open_duration, Duration::from_secs(30));
+        // Its `metadata:` is kept and queryable, not skipped.
+        let m = layers.metadata("claude_production");
+        assert_eq!(m.tags, ["ai", "production", "critical"]);
+        assert_eq!(m.environment, Some(Environment::Production));
+        assert_eq!(m.version.as_deref(), Some("1.0.0"));
+        assert_eq!(m.description.as_deref(), Some("Production Claude configuration"));
+        assert_eq!(layers.tagged("critical"), ["claude_production"]);
+        assert_eq!(
+            layers.for_environment(Environment::Production),
+            ["claude_production"]
+        );
+        assert!(layers.for_environment(Environment::Staging).is_empty());
+        assert_eq!(
+            layers.by_priority().unwrap(),
+            [("claude_production".to_string(), 1)]
+        );
     }
 }
 
@@ -346,5 +362,77 @@ fn pybreaker_and_gobreaker_setting_names_are_aliases_in_files_and_variables() {
     assert_eq!(
         why.get("half_open_max_calls").unwrap().source.to_string(),
         "env `CIRCUIT_BREAKER_MAX_REQUESTS`"
+    );
+}
+
+#[test]
+fn configurations_are_found_by_tag_environment_and_priority() {
+    let yaml = "
+configs:
+  default: { metadata: { tags: [managed] } }
+  llm: { priority: 2, metadata: { tags: [ai], environment: staging, description: LLM providers } }
+instances:
+  claude: { base_config: llm, priority: 1, metadata: { tags: [critical, ai], environment: prod } }
+  ollama: { base_config: llm, description: Local models }
+  orders: { metadata: { tags: [critical] } }
+";
+    let layers = layers_with(ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap());
+    assert_eq!(layers.tagged("critical"), ["claude", "orders"]);
+    assert_eq!(layers.tagged("ai"), ["claude", "ollama"], "inherited from `llm`");
+    assert_eq!(
+        layers.tagged("managed"),
+        ["claude", "ollama", "orders"],
+        "from `configs.default`"
+    );
+    assert!(layers.tagged("nothing").is_empty());
+    // The nearest configuration's environment wins: `claude` says production itself.
+    assert_eq!(layers.for_environment(Environment::Production), ["claude"]);
+    assert_eq!(layers.for_environment(Environment::Staging), ["ollama"]);
+    let claude = layers.metadata("claude");
+    assert_eq!(
+        claude.tags,
+        ["managed", "ai", "critical"],
+        "combined, base first, no repeats"
+    );
+    assert_eq!(claude.description.as_deref(), Some("LLM providers"));
+    assert_eq!(
+        layers.metadata("ollama").description.as_deref(),
+        Some("Local models")
+    );
+    assert_eq!(
+        layers.by_priority().unwrap(),
+        [("claude".to_string(), 1), ("ollama".to_string(), 2)],
+        "priority is a label: it orders this list and nothing else"
+    );
+    let plain = layers.resolve("claude", &Overrides::new()).unwrap();
+    let mut unlabelled = layers.clone();
+    unlabelled.set_overrides("claude", Overrides::new().set("priority", 9u32));
+    assert_eq!(unlabelled.resolve("claude", &Overrides::new()).unwrap(), plain);
+}
+
+#[test]
+fn metadata_that_cannot_be_a_label_is_an_error_naming_the_field() {
+    let err = |yaml: &str| {
+        ConfigFile::from_yaml(yaml, &HashMap::new())
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err("instances:\n  a: { metadata: { environment: prodution } }");
+    assert!(
+        e.contains(
+            "instances.a.metadata.environment = \"prodution\": must be one of `development`, `staging`, \
+             `production`, `testing`; did you mean `production`?"
+        ),
+        "{e}"
+    );
+    let e = err("instances:\n  a: { metadata: { tags: critical } }");
+    assert!(
+        e.contains("instances.a.metadata.tags = <a string>: must be a list of strings, e.g. [ai, critical]"),
+        "{e}"
+    );
+    let e = err("instances:\n  a: { metadata: { tags: [ok, { x: 1 }] } }");
+    assert!(
+        e.contains("instances.a.metadata.tags[1] = <a mapping>: must be a string"),
+        "{e}"
     );
 }

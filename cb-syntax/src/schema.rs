@@ -413,6 +413,25 @@ pub static FIELDS: &[Field] = &[
     ),
 ];
 
+/// Settings the Python services accept that act only through an integration
+/// cb does not have yet, each with why it is refused: its names (top-level
+/// keys; files and variables also wrote the older `enable_` form) and the
+/// message. Refused wherever they are written (files, variables, templates,
+/// code, macro arguments), so no setting is read and then ignored.
+pub static NOT_YET: &[(&[&str], &str)] = &[(
+    &["tool_level_breakers", "enable_tool_level_breakers"],
+    "one breaker per MCP tool takes effect with the MCP client integration, \
+     not available yet; remove it",
+)];
+
+/// Why the top-level key `name` is refused, when it is one of [`NOT_YET`].
+pub fn not_yet(name: &str) -> Option<&'static str> {
+    NOT_YET
+        .iter()
+        .find(|(names, _)| names.contains(&name))
+        .map(|(_, why)| *why)
+}
+
 /// The sections and their other names in files (the Python services'
 /// `*_config` spelling).
 pub static SECTIONS: &[(&str, &[&str])] = &[

@@ -129,6 +129,8 @@ pub(crate) fn parse_body(
                     origin: join(prefix, key),
                 });
             }
+        } else if let Some(why) = cb_syntax::schema::not_yet(key) {
+            v.push(at, "<key>", why);
         } else if let Some(spec) = field_in(None, key) {
             read_field(spec, value, at, env, &mut seen, &mut body.entries, v);
         } else {

@@ -143,7 +143,7 @@ pub(crate) fn var_names(prefix: &str, spec: &FieldSpec) -> Vec<String> {
 /// For every field, the first variable set among its names under `prefix`.
 pub(crate) fn lookup(env: &dyn EnvSource, prefix: &str) -> Vec<(&'static FieldSpec, String, String)> {
     let mut found = Vec::new();
-    for spec in FIELDS {
+    for spec in settable() {
         for name in var_names(prefix, spec) {
             if let Some(value) = env.var(&name) {
                 found.push((spec, name, value));
@@ -233,11 +233,20 @@ pub(crate) fn legacy_lookup(
     found
 }
 
+/// The fields variables may set: all but those refused until their
+/// integration exists ([`cb_syntax::schema::NOT_YET`]).
+fn settable() -> impl Iterator<Item = &'static FieldSpec> {
+    FIELDS
+        .iter()
+        .filter(|spec| cb_syntax::schema::not_yet(spec.key()).is_none())
+}
+
 /// Every `CIRCUIT_BREAKER_*` variable in `env` that no field answers to,
-/// globally or for some breaker, with the nearest name that would: a typo
-/// in a variable is otherwise the quietest misconfiguration there is.
-pub(crate) fn unknown(env: &dyn EnvSource) -> Vec<(String, Option<String>)> {
-    let suffixes: Vec<String> = FIELDS.iter().flat_map(|spec| var_names("", spec)).collect();
+/// globally or for some breaker, with what is wrong: the nearest name that
+/// would, or why a setting cb does not take yet is refused. A typo in a
+/// variable is otherwise the quietest misconfiguration there is.
+pub(crate) fn unknown(env: &dyn EnvSource) -> Vec<(String, String)> {
+    let suffixes: Vec<String> = settable().flat_map(|spec| var_names("", spec)).collect();
     let mut found = Vec::new();
     for name in env.names() {
         let Some(rest) = name.strip_prefix(PREFIX) else {
@@ -247,6 +256,13 @@ pub(crate) fn unknown(env: &dyn EnvSource) -> Vec<(String, Option<String>)> {
         let splits = std::iter::once(0).chain(rest.match_indices('_').map(|(i, _)| i + 1));
         let known = splits.clone().any(|i| suffixes.iter().any(|f| f == &rest[i..]));
         if known {
+            continue;
+        }
+        let refused = splits
+            .clone()
+            .find_map(|i| cb_syntax::schema::not_yet(&rest[i..].to_ascii_lowercase()));
+        if let Some(why) = refused {
+            found.push((name, why.to_owned()));
             continue;
         }
         let best = splits
@@ -262,7 +278,14 @@ pub(crate) fn unknown(env: &dyn EnvSource) -> Vec<(String, Option<String>)> {
             })
             .min_by_key(|(d, _)| *d)
             .map(|(_, suggestion)| suggestion);
-        found.push((name, best));
+        let allowed = match best {
+            Some(best) => format!("matches no breaker field; did you mean `{best}`?"),
+            None => format!(
+                "matches no breaker field (`{PREFIX}<FIELD>` or `{PREFIX}<NAME>_<FIELD>`, \
+                 see the configuration reference)"
+            ),
+        };
+        found.push((name, allowed));
     }
     found.sort();
     found
@@ -322,12 +345,18 @@ mod tests {
             [
                 (
                     "CIRCUIT_BREAKER_FAILURE_TRESHOLD".to_string(),
-                    Some("CIRCUIT_BREAKER_FAILURE_THRESHOLD".to_string())
+                    "matches no breaker field; did you mean `CIRCUIT_BREAKER_FAILURE_THRESHOLD`?".to_string()
                 ),
-                ("CIRCUIT_BREAKER_NONSENSE".to_string(), None),
+                (
+                    "CIRCUIT_BREAKER_NONSENSE".to_string(),
+                    "matches no breaker field (`CIRCUIT_BREAKER_<FIELD>` or \
+                     `CIRCUIT_BREAKER_<NAME>_<FIELD>`, see the configuration reference)"
+                        .to_string()
+                ),
                 (
                     "CIRCUIT_BREAKER_RAG_RETRY_MAX_ATEMPTS".to_string(),
-                    Some("CIRCUIT_BREAKER_RAG_RETRY_MAX_ATTEMPTS".to_string())
+                    "matches no breaker field; did you mean `CIRCUIT_BREAKER_RAG_RETRY_MAX_ATTEMPTS`?"
+                        .to_string()
                 ),
             ]
         );

@@ -555,20 +555,13 @@ impl ConfigLayers {
 /// the nearest name that would, so a misspelt variable is an error rather
 /// than a setting that silently never applies.
 fn unknown_variables(env: &dyn EnvSource, v: &mut Violations) {
-    for (var, suggestion) in unknown(env) {
+    for (var, allowed) in unknown(env) {
         // An empty variable is unset, here as for known fields.
         let shown = match env.var(&var) {
             Some(raw) if raw.trim().is_empty() => continue,
             Some(_) if is_secret_name(&var) => "<redacted>".to_owned(),
             Some(raw) => format!("{raw:?}"),
             None => continue,
-        };
-        let allowed = match suggestion {
-            Some(best) => format!("matches no breaker field; did you mean `{best}`?"),
-            None => format!(
-                "matches no breaker field (`{PREFIX}<FIELD>` or `{PREFIX}<NAME>_<FIELD>`, \
-                 see the configuration reference)"
-            ),
         };
         v.push(var, shown, allowed);
     }

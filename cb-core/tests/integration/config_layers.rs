@@ -142,6 +142,9 @@ fn r78_the_table_covers_every_field() {
 fn r78_each_layer_overrides_the_one_below_per_field() {
     let order = [At::Template, At::File, At::GlobalVar, At::BreakerVar, At::Code];
     for &(path, x, y) in FIELDS {
+        if cb_syntax::schema::not_yet(path).is_some() {
+            continue; // refused in files and variables
+        }
         for pair in order.windows(2) {
             let (lower, upper) = (pair[0], pair[1]);
             let alone = explain_with(path, &[(lower, x)]);

@@ -182,8 +182,8 @@ fn r76_detector_names_with_suggestion() {
 #[test]
 fn r76_booleans_texts_and_urls() {
     assert_eq!(
-        one("tool_level_breakers: maybe"),
-        "tool_level_breakers = \"maybe\": must be true or false"
+        one("retry:\n  respect_retry_after: maybe"),
+        "retry.respect_retry_after = \"maybe\": must be true or false"
     );
     assert_eq!(
         one("service_category: \"\""),
@@ -501,4 +501,33 @@ fn r76_a_request_timeout_points_at_the_call_deadline() {
         errors("timeout: 30s\nhealth_check:\n  timeout: 1s"),
         Vec::<String>::new()
     );
+}
+
+const NOT_YET: &str = "one breaker per MCP tool takes effect with the MCP client integration, \
+                       not available yet; remove it";
+
+#[test]
+fn per_tool_breakers_are_refused_until_the_mcp_integration_exists() {
+    for key in ["tool_level_breakers", "enable_tool_level_breakers"] {
+        assert_eq!(one(&format!("{key}: true")), format!("{key} = <key>: {NOT_YET}"));
+        assert_eq!(
+            errors(&format!("instances:\n  tools:\n    {key}: false")),
+            [format!("instances.tools.{key} = <key>: {NOT_YET}")]
+        );
+        assert_eq!(
+            errors(&format!(
+                "templates:\n  tools:\n    base: mcp_server\n    {key}: true"
+            )),
+            [format!("templates.tools.{key} = <key>: {NOT_YET}")]
+        );
+    }
+    for var in [
+        "CIRCUIT_BREAKER_TOOL_LEVEL_BREAKERS",
+        "CIRCUIT_BREAKER_GITHUB_TOOL_LEVEL_BREAKERS",
+        "CIRCUIT_BREAKER_ENABLE_TOOL_LEVEL_BREAKERS",
+    ] {
+        let vars = HashMap::from([(var.to_string(), "true".to_string())]);
+        let e = ConfigLayers::from_env_source(vars).unwrap_err().to_string();
+        assert!(e.contains(&format!("{var} = \"true\": {NOT_YET}")), "{e}");
+    }
 }

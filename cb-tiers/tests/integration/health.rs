@@ -589,3 +589,31 @@ async fn r71_a_configured_url_is_checked_over_http_and_trips_its_breaker() {
     );
     assert!(status.checks_failed >= 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn r71_a_file_instance_with_a_health_check_section_is_a_target_even_before_first_use() {
+    use cb_core::config::{ConfigFile, ConfigLayers, Environment, LiveConfig, NoEnv};
+    let yaml =
+        "instances:\n  inventory:\n    health_check: { check: inventory_ping, interval: 10s, timeout: 2s }\n";
+    let layers = ConfigLayers::new(Environment::Production)
+        .with_env_source(NoEnv)
+        .with_file(ConfigFile::from_yaml(yaml, &NoEnv).unwrap())
+        .unwrap();
+    let live = LiveConfig::new(layers);
+    let registry = cb_core::Registry::new();
+    let ping = Switch::up();
+    let monitor = HealthMonitor::builder()
+        .check_fn("inventory_ping", ping.check())
+        .targets_from_config(&live, &registry)
+        .build()
+        .unwrap();
+    assert_eq!(registry.names(), ["inventory"], "created as its first use would");
+    assert_eq!(
+        monitor.target_config("inventory").unwrap().interval,
+        Duration::from_secs(10)
+    );
+    let handle = monitor.start().unwrap();
+    tokio::time::sleep(Duration::from_secs(21)).await;
+    assert_eq!(ping.calls(), 3, "at 0, 10 and 20 s");
+    handle.stop().await;
+}

@@ -391,18 +391,21 @@ instances:
         );
     }
 
-    let toml =
-        "[templates.llm]\nbase = \"ai_provider\"\nenvironments.production = { failure_threshold = 2 }\n";
-    let file = ConfigFile::from_toml(toml, &HashMap::new()).unwrap();
-    let e = layers(Environment::Production)
-        .with_file(file)
-        .unwrap()
-        .explain("x", &Overrides::new().template("llm"))
-        .unwrap();
-    assert_eq!(
-        e.get("failure_threshold").unwrap().source.to_string(),
-        "template `llm` (production)"
-    );
+    #[cfg(feature = "toml")]
+    {
+        let toml =
+            "[templates.llm]\nbase = \"ai_provider\"\nenvironments.production = { failure_threshold = 2 }\n";
+        let file = ConfigFile::from_toml(toml, &HashMap::new()).unwrap();
+        let e = layers(Environment::Production)
+            .with_file(file)
+            .unwrap()
+            .explain("x", &Overrides::new().template("llm"))
+            .unwrap();
+        assert_eq!(
+            e.get("failure_threshold").unwrap().source.to_string(),
+            "template `llm` (production)"
+        );
+    }
 
     let bad = "templates:\n  llm:\n    environments:\n      prodution: { failure_threshold: 2 }\n      staging: { failure_treshold: 2 }\n";
     let err = ConfigFile::from_yaml(bad, &HashMap::new()).unwrap_err();

@@ -244,13 +244,6 @@ pub static FIELDS: &[Field] = &[
         "Silence after which a failure streak and a count window start over; unset = never",
     ),
     f(
-        "tool_level_breakers",
-        &["enable_tool_level_breakers"],
-        Kind::Bool,
-        false,
-        "One breaker per MCP tool instead of one per server",
-    ),
-    f(
         "service_category",
         &[],
         Kind::Text,

@@ -143,7 +143,7 @@ pub(crate) fn var_names(prefix: &str, spec: &FieldSpec) -> Vec<String> {
 /// For every field, the first variable set among its names under `prefix`.
 pub(crate) fn lookup(env: &dyn EnvSource, prefix: &str) -> Vec<(&'static FieldSpec, String, String)> {
     let mut found = Vec::new();
-    for spec in settable() {
+    for spec in FIELDS {
         for name in var_names(prefix, spec) {
             if let Some(value) = env.var(&name) {
                 found.push((spec, name, value));
@@ -233,20 +233,12 @@ pub(crate) fn legacy_lookup(
     found
 }
 
-/// The fields variables may set: all but those refused until their
-/// integration exists ([`cb_syntax::schema::NOT_YET`]).
-fn settable() -> impl Iterator<Item = &'static FieldSpec> {
-    FIELDS
-        .iter()
-        .filter(|spec| cb_syntax::schema::not_yet(spec.key()).is_none())
-}
-
 /// Every `CIRCUIT_BREAKER_*` variable in `env` that no field answers to,
 /// globally or for some breaker, with what is wrong: the nearest name that
 /// would, or why a setting cb does not take yet is refused. A typo in a
 /// variable is otherwise the quietest misconfiguration there is.
 pub(crate) fn unknown(env: &dyn EnvSource) -> Vec<(String, String)> {
-    let suffixes: Vec<String> = settable().flat_map(|spec| var_names("", spec)).collect();
+    let suffixes: Vec<String> = FIELDS.iter().flat_map(|spec| var_names("", spec)).collect();
     let mut found = Vec::new();
     for name in env.names() {
         let Some(rest) = name.strip_prefix(PREFIX) else {

@@ -200,8 +200,6 @@ settings! {
         /// variables accept as a top-level `interval`; inside `health_check`,
         /// `interval` is the time between checks); `None` (the default) = never.
         closed_count_interval: Option<Duration> = None,
-        /// One breaker per MCP tool instead of one per server (default off).
-        tool_level_breakers: bool = false,
         /// A free label such as `ai` (default none).
         service_category: Option<String> = None,
         /// How critical the service is to its operators, 1 = most critical

@@ -62,6 +62,7 @@ const KEYS: &[&str] = &[
     "half_open_max_wait",
     "closed_count_interval",
     "tool_level_breakers",
+    "enable_tool_level_breakers",
     "service_category",
     "priority",
     "retry",

@@ -246,7 +246,6 @@ fn service_types_get_their_distinguishing_defaults() {
     );
     assert!(ai.retry.respect_retry_after, "AI providers rate-limit");
     assert!(ai.breaker.open_duration_multiplier > 1.0, "adaptive open period");
-    assert!(s("mcp_server").breaker.tool_level_breakers, "per-tool breakers");
     let api = s("external_api");
     assert!(api.retry.respect_retry_after, "external APIs send Retry-After");
     assert!(matches!(

@@ -531,3 +531,23 @@ fn per_tool_breakers_are_refused_until_the_mcp_integration_exists() {
         assert!(e.contains(&format!("{var} = \"true\": {NOT_YET}")), "{e}");
     }
 }
+
+#[test]
+fn per_tool_breakers_are_refused_in_code_templates_and_overrides_too() {
+    use cb_core::config::Template;
+    let mut layers = ConfigLayers::new(Environment::Production).with_env_source(HashMap::new());
+    let t = Template::new("tools")
+        .base("mcp_server")
+        .set("tool_level_breakers", true);
+    let e = layers.add_template(t).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("templates.tools.tool_level_breakers = true: {NOT_YET}")),
+        "{e}"
+    );
+    let o = Overrides::new().set("enable_tool_level_breakers", true);
+    let e = layers.resolve("tools", &o).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("enable_tool_level_breakers = true: {NOT_YET}")),
+        "{e}"
+    );
+}

@@ -327,6 +327,7 @@ fn field_arg(arg: &Arg, into: &mut Fields, errors: &mut Errors) -> bool {
             valid::check_value(f, &arg.key, &arg.value, errors, values, at);
             values.insert("call_timeout.enabled", Checked::Bool(true));
         }
+        _ if let Some(why) = cb_syntax::schema::not_yet(&k) => errors.push(&arg.key, format!("`{k}`: {why}")),
         _ => match fields::find(None, &k) {
             Some(f) => valid::check_value(f, &arg.key, &arg.value, errors, values, at),
             None if let Some(msg) = fields::alias(None, &k) => {

@@ -83,8 +83,9 @@ pub struct Field {
     /// The canonical path, e.g. `failure_threshold` or `retry.max_attempts`.
     pub path: &'static str,
     /// Other names files and environment variables accept for the key within
-    /// its section (older and pybreaker spellings). Macro arguments and code
-    /// use only the canonical name.
+    /// its section (older, pybreaker's and gobreaker's spellings: `fail_max`,
+    /// `reset_timeout`, `max_requests`, a top-level `interval`). Macro
+    /// arguments and code use only the canonical name.
     pub aliases: &'static [&'static str],
     /// Its type and range.
     pub kind: Kind,
@@ -160,7 +161,7 @@ pub static FIELDS: &[Field] = &[
     ),
     f(
         "half_open_max_calls",
-        &["half_open_calls"],
+        &["half_open_calls", "max_requests"],
         COUNT1,
         false,
         "Probes admitted at once while half-open (R21)",
@@ -237,17 +238,10 @@ pub static FIELDS: &[Field] = &[
     ),
     f(
         "closed_count_interval",
-        &[],
+        &["interval"],
         DUR,
         true,
         "Silence after which a failure streak and a count window start over; unset = never",
-    ),
-    f(
-        "tool_level_breakers",
-        &["enable_tool_level_breakers"],
-        Kind::Bool,
-        false,
-        "One breaker per MCP tool instead of one per server",
     ),
     f(
         "service_category",
@@ -256,7 +250,13 @@ pub static FIELDS: &[Field] = &[
         true,
         "Free label (e.g. `ai`), for dashboards",
     ),
-    f("priority", &[], COUNT1, true, "Tier priority, 1 = highest"),
+    f(
+        "priority",
+        &[],
+        COUNT1,
+        true,
+        "Operator's label, 1 = most critical; shown and queryable, changes no behaviour",
+    ),
     f(
         "retry.max_attempts",
         &[],
@@ -395,9 +395,35 @@ pub static FIELDS: &[Field] = &[
         &["health_check_url"],
         Kind::Url,
         true,
-        "URL to GET; unset = a function check",
+        "URL a health monitor GETs (needs cb-tiers' `http` feature); or set `check`",
+    ),
+    f(
+        "health_check.check",
+        &[],
+        Kind::Text,
+        true,
+        "Name of a check function the program registers with the health monitor; or set `url`",
     ),
 ];
+
+/// Settings the Python services accept that act only through an integration
+/// cb does not have yet, each with why it is refused: its names (top-level
+/// keys; files and variables also wrote the older `enable_` form) and the
+/// message. Refused wherever they are written (files, variables, templates,
+/// code, macro arguments), so no setting is read and then ignored.
+pub static NOT_YET: &[(&[&str], &str)] = &[(
+    &["tool_level_breakers", "enable_tool_level_breakers"],
+    "one breaker per MCP tool takes effect with the MCP client integration, \
+     not available yet; remove it",
+)];
+
+/// Why the top-level key `name` is refused, when it is one of [`NOT_YET`].
+pub fn not_yet(name: &str) -> Option<&'static str> {
+    NOT_YET
+        .iter()
+        .find(|(names, _)| names.contains(&name))
+        .map(|(_, why)| *why)
+}
 
 /// The sections and their other names in files (the Python services'
 /// `*_config` spelling).

@@ -117,14 +117,13 @@ pub const BUILTINS: &[Builtin] = &[
         ],
         environments: &[],
     },
-    // Consecutive failures, with a breaker per tool; a 10-call bulkhead and
+    // Consecutive failures, one breaker per server; a 10-call bulkhead and
     // a 60 s tool timeout.
     Builtin {
         name: "mcp_server",
         base: None,
         values: &[
             ("circuit_type", "count_based"),
-            ("tool_level_breakers", "true"),
             ("half_open_max_calls", "1"),
             ("success_threshold", "2"),
             ("service_category", "mcp"),

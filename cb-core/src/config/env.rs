@@ -5,7 +5,9 @@
 //! variable wins). `<FIELD>` is the field's path in upper case with `.`
 //! replaced by `_` (`RETRY_MAX_ATTEMPTS`); the other names of top-level
 //! fields work too (pybreaker's `FAIL_MAX` and `RESET_TIMEOUT`, the older
-//! `RECOVERY_TIMEOUT` and `TIMEOUT` for `OPEN_DURATION`, `HALF_OPEN_CALLS`). `<NAME>` is the breaker's name in
+//! `RECOVERY_TIMEOUT` and `TIMEOUT` for `OPEN_DURATION`, `HALF_OPEN_CALLS`,
+//! gobreaker's `MAX_REQUESTS` for `HALF_OPEN_MAX_CALLS` and `INTERVAL` for
+//! `CLOSED_COUNT_INTERVAL`). `<NAME>` is the breaker's name in
 //! upper case with every character other than a letter or digit replaced by
 //! `_`: breaker `claude-opus` reads `CIRCUIT_BREAKER_CLAUDE_OPUS_FAILURE_THRESHOLD`.
 //! A variable set to the empty string counts as unset.
@@ -232,9 +234,10 @@ pub(crate) fn legacy_lookup(
 }
 
 /// Every `CIRCUIT_BREAKER_*` variable in `env` that no field answers to,
-/// globally or for some breaker, with the nearest name that would: a typo
-/// in a variable is otherwise the quietest misconfiguration there is.
-pub(crate) fn unknown(env: &dyn EnvSource) -> Vec<(String, Option<String>)> {
+/// globally or for some breaker, with what is wrong: the nearest name that
+/// would, or why a setting cb does not take yet is refused. A typo in a
+/// variable is otherwise the quietest misconfiguration there is.
+pub(crate) fn unknown(env: &dyn EnvSource) -> Vec<(String, String)> {
     let suffixes: Vec<String> = FIELDS.iter().flat_map(|spec| var_names("", spec)).collect();
     let mut found = Vec::new();
     for name in env.names() {
@@ -245,6 +248,13 @@ pub(crate) fn unknown(env: &dyn EnvSource) -> Vec<(String, Option<String>)> {
         let splits = std::iter::once(0).chain(rest.match_indices('_').map(|(i, _)| i + 1));
         let known = splits.clone().any(|i| suffixes.iter().any(|f| f == &rest[i..]));
         if known {
+            continue;
+        }
+        let refused = splits
+            .clone()
+            .find_map(|i| cb_syntax::schema::not_yet(&rest[i..].to_ascii_lowercase()));
+        if let Some(why) = refused {
+            found.push((name, why.to_owned()));
             continue;
         }
         let best = splits
@@ -260,7 +270,14 @@ pub(crate) fn unknown(env: &dyn EnvSource) -> Vec<(String, Option<String>)> {
             })
             .min_by_key(|(d, _)| *d)
             .map(|(_, suggestion)| suggestion);
-        found.push((name, best));
+        let allowed = match best {
+            Some(best) => format!("matches no breaker field; did you mean `{best}`?"),
+            None => format!(
+                "matches no breaker field (`{PREFIX}<FIELD>` or `{PREFIX}<NAME>_<FIELD>`, \
+                 see the configuration reference)"
+            ),
+        };
+        found.push((name, allowed));
     }
     found.sort();
     found
@@ -320,12 +337,18 @@ mod tests {
             [
                 (
                     "CIRCUIT_BREAKER_FAILURE_TRESHOLD".to_string(),
-                    Some("CIRCUIT_BREAKER_FAILURE_THRESHOLD".to_string())
+                    "matches no breaker field; did you mean `CIRCUIT_BREAKER_FAILURE_THRESHOLD`?".to_string()
                 ),
-                ("CIRCUIT_BREAKER_NONSENSE".to_string(), None),
+                (
+                    "CIRCUIT_BREAKER_NONSENSE".to_string(),
+                    "matches no breaker field (`CIRCUIT_BREAKER_<FIELD>` or \
+                     `CIRCUIT_BREAKER_<NAME>_<FIELD>`, see the configuration reference)"
+                        .to_string()
+                ),
                 (
                     "CIRCUIT_BREAKER_RAG_RETRY_MAX_ATEMPTS".to_string(),
-                    Some("CIRCUIT_BREAKER_RAG_RETRY_MAX_ATTEMPTS".to_string())
+                    "matches no breaker field; did you mean `CIRCUIT_BREAKER_RAG_RETRY_MAX_ATTEMPTS`?"
+                        .to_string()
                 ),
             ]
         );

@@ -264,6 +264,11 @@ impl ConfigLayers {
         }
     }
 
+    /// The breakers the code layer names (declared or given overrides).
+    pub(crate) fn code_names(&self) -> impl Iterator<Item = &str> {
+        self.declared.keys().chain(self.code.keys()).map(String::as_str)
+    }
+
     /// The code overrides registered for `name`.
     pub fn overrides(&self, name: &str) -> Option<&Overrides> {
         self.code.get(name)
@@ -493,20 +498,13 @@ impl ConfigLayers {
 /// the nearest name that would, so a misspelt variable is an error rather
 /// than a setting that silently never applies.
 fn unknown_variables(env: &dyn EnvSource, v: &mut Violations) {
-    for (var, suggestion) in unknown(env) {
+    for (var, allowed) in unknown(env) {
         // An empty variable is unset, here as for known fields.
         let shown = match env.var(&var) {
             Some(raw) if raw.trim().is_empty() => continue,
             Some(_) if is_secret_name(&var) => "<redacted>".to_owned(),
             Some(raw) => format!("{raw:?}"),
             None => continue,
-        };
-        let allowed = match suggestion {
-            Some(best) => format!("matches no breaker field; did you mean `{best}`?"),
-            None => format!(
-                "matches no breaker field (`{PREFIX}<FIELD>` or `{PREFIX}<NAME>_<FIELD>`, \
-                 see the configuration reference)"
-            ),
         };
         v.push(var, shown, allowed);
     }

@@ -54,8 +54,10 @@
 //!   deadline is the `call_timeout` section.
 //! - **Durations** are numbers of seconds (`30`, `0.5`) or strings
 //!   (`"500ms"`, `"30s"`, `"2m"`, `"1h30m"`).
-//! - Files and variables accept the Python services' and pybreaker's names
-//!   as aliases: `fail_max`, `half_open_calls`, `bulkhead_config`,
+//! - Files and variables accept the Python services', pybreaker's and
+//!   gobreaker's names as aliases: `fail_max`, `half_open_calls`,
+//!   gobreaker's `max_requests` (`half_open_max_calls`) and a top-level
+//!   `interval` (`closed_count_interval`), `bulkhead_config`,
 //!   `health_check_config`, `health_check_interval`, `health_check_timeout`,
 //!   `health_check_url`, `metadata.template` (used when `template` is
 //!   absent). Macro arguments take only the canonical names.
@@ -65,7 +67,11 @@
 //! `${VAR}` and `${VAR:-default}` are replaced in string values before they
 //! are checked (`$$` is a literal `$`); an unset variable without default is
 //! an error naming the variable and the field. Unknown keys are errors with
-//! the nearest valid key suggested, except under `metadata:` (free-form).
+//! the nearest valid key suggested. Under `metadata:`, `tags` (a list of
+//! strings), `environment` (a known environment), `description`, `version`
+//! and `template` are read and checked ([`Metadata`]: configurations are
+//! found by tag and environment with [`ConfigLayers::tagged`] and
+//! [`ConfigLayers::for_environment`]); other keys there are free-form.
 //! Writing a `bulkhead`, `call_timeout` or `health_check` section turns it
 //! on unless it says `enabled: false`. The Python services' example file loads as written:
 //!
@@ -122,6 +128,7 @@
 //!
 //! The full field reference is [`mod@reference`].
 
+mod body;
 mod duration;
 mod env;
 mod environment;
@@ -132,9 +139,11 @@ pub(crate) mod fits;
 mod infer;
 mod layers;
 mod live;
+mod metadata;
 mod node;
 mod overrides;
 mod policies;
+mod query;
 pub mod reference;
 mod schema;
 mod settings;
@@ -152,6 +161,7 @@ pub use file::{ConfigFile, Format, LoadError};
 pub use infer::INFER_TEMPLATE_VAR;
 pub use layers::ConfigLayers;
 pub use live::{ConfigChange, LiveConfig, install_global};
+pub use metadata::Metadata;
 pub use overrides::Overrides;
 pub use settings::{
     BreakerSettings, BulkheadSettings, HealthCheckSettings, RetrySettings, Settings, TimeoutSettings,

@@ -68,6 +68,12 @@ pub fn tables() -> String {
         .flat_map(|(s, a)| a.iter().map(move |a| format!("`{a}` for `{s}`")))
         .collect();
     out.push_str(&aliases.join(", "));
+    out.push_str(".\n\nRefused wherever they are written, until cb takes them:");
+    for (names, why) in cb_syntax::schema::NOT_YET {
+        let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        let _ = write!(out, " {} ({why});", names.join(" / "));
+    }
+    out.pop();
     out.push_str(".\n\n### Environments\n\n");
     out.push_str(
         "| environment | failure_threshold | open_duration | failure_rate_threshold |\n|---|---|---|---|\n",

@@ -170,7 +170,9 @@ settings! {
         /// How long it stays open before a probe (default 60 s); files and
         /// variables also accept `recovery_timeout`, `timeout`, `reset_timeout`.
         open_duration: Duration = Duration::from_secs(60),
-        /// Probes admitted at once while half-open (R21; default 3).
+        /// Probes admitted at once while half-open (R21; default 3); files
+        /// and variables also accept `half_open_calls` and gobreaker's
+        /// `max_requests`.
         half_open_max_calls: u32 = 3,
         /// Failure rate, a fraction in (0, 1], judged by rate detectors (default 0.5).
         failure_rate_threshold: f64 = 0.5,
@@ -194,14 +196,18 @@ settings! {
         /// Stuck-probe deadline (R25); `None` (the default) = `open_duration`.
         half_open_max_wait: Option<Duration> = None,
         /// A failure this long after the previous one starts the closed
-        /// state's counts over (gobreaker's `Interval`); `None` (the
-        /// default) = never.
+        /// state's counts over (gobreaker's `Interval`, which files and
+        /// variables accept as a top-level `interval`; inside `health_check`,
+        /// `interval` is the time between checks); `None` (the default) = never.
         closed_count_interval: Option<Duration> = None,
-        /// One breaker per MCP tool instead of one per server (default off).
-        tool_level_breakers: bool = false,
         /// A free label such as `ai` (default none).
         service_category: Option<String> = None,
-        /// Tier priority, 1 = highest (default none).
+        /// How critical the service is to its operators, 1 = most critical
+        /// (the Python services' `priority`; default none). A label like
+        /// `service_category`: `explain` shows it and
+        /// [`ConfigLayers::by_priority`](super::ConfigLayers::by_priority)
+        /// lists breakers by it, but it changes no breaker behaviour (a tier
+        /// chain's order is the order its tiers are listed in).
         priority: Option<u32> = None,
     }
 
@@ -267,8 +273,13 @@ settings! {
         healthy_threshold: u32 = 1,
         /// Consecutive failures that open it.
         unhealthy_threshold: u32 = 3,
-        /// The URL to GET; `None` means a function check supplied in code.
+        /// The URL a health monitor GETs (a 2xx answer is healthy); set this
+        /// or `check`.
         url: Option<String> = None,
+        /// The name of a check function the program registers with the
+        /// health monitor (cb-tiers' `HealthMonitorBuilder::check_fn`); set
+        /// this or `url`.
+        check: Option<String> = None,
     }
 }
 
@@ -404,6 +415,7 @@ mod tests {
         s.bulkhead.max_queue_len = Some(4);
         s.bulkhead.isolation_pool_name = Some("p".into());
         s.health_check.url = Some("https://x.example/h".into());
+        s.health_check.check = Some("db_ping".into());
         s.breaker.circuit_type = Detector::Adaptive;
         s.retry.jitter = Jitter::Proportional(0.5);
         let mut t = Settings::default();

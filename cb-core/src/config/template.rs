@@ -40,8 +40,8 @@ pub const BUILTIN_TEMPLATES: [&str; cb_syntax::names::TEMPLATES.len()] = cb_synt
 ///   20-call bulkhead.
 /// - `database` — `percentage_based` over the last 50 calls; a 50-call
 ///   bulkhead, 10 s call timeout, health checks every 15 s.
-/// - `mcp_server` — `count_based` (consecutive failures) with a breaker per
-///   tool; a 10-call bulkhead and a 60 s tool timeout.
+/// - `mcp_server` — `count_based` (consecutive failures), one breaker per
+///   server; a 10-call bulkhead and a 60 s tool timeout.
 /// - `external_api` — `time_based` over 60 s in 10 buckets; retries honour
 ///   Retry-After; 30 s call timeout; health checks every 60 s.
 ///
@@ -321,6 +321,7 @@ pub(crate) fn check_values(values: &[(String, Value)], prefix: &str, v: &mut Vio
             format!("{prefix}.{path}")
         };
         match field(path) {
+            None if let Some(why) = cb_syntax::schema::not_yet(path) => v.push(at, value, why),
             None => {
                 let paths: Vec<&str> = super::schema::FIELDS.iter().map(|f| f.path).collect();
                 v.push(

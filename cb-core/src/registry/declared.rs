@@ -143,6 +143,15 @@ impl Declared {
     pub fn location(&self) -> String {
         format!("{}:{}", self.file, self.line)
     }
+
+    /// Its breaker in [`Registry::global`](crate::Registry::global), created
+    /// now, exactly as its first call would (template, arguments and every
+    /// configuration layer), when that call has not happened yet: so a
+    /// health monitor can watch a function's breaker from the start.
+    pub fn breaker(&self) -> crate::CircuitBreaker {
+        let code = self.code.map(|code| code()).unwrap_or_default();
+        crate::macro_support::resolve_breaker(self.name, code, self.code_template)
+    }
 }
 
 #[cfg(feature = "macros")]

@@ -65,6 +65,22 @@ fn the_python_services_example_file_loads_as_written() {
         let cfg = s.breaker_config();
         assert_eq!(cfg.failure_rate_threshold, Some(0.3));
         assert_eq!(cfg.open_duration, Duration::from_secs(30));
+        // Its `metadata:` is kept and queryable, not skipped.
+        let m = layers.metadata("claude_production");
+        assert_eq!(m.tags, ["ai", "production", "critical"]);
+        assert_eq!(m.environment, Some(Environment::Production));
+        assert_eq!(m.version.as_deref(), Some("1.0.0"));
+        assert_eq!(m.description.as_deref(), Some("Production Claude configuration"));
+        assert_eq!(layers.tagged("critical"), ["claude_production"]);
+        assert_eq!(
+            layers.for_environment(Environment::Production),
+            ["claude_production"]
+        );
+        assert!(layers.for_environment(Environment::Staging).is_empty());
+        assert_eq!(
+            layers.by_priority().unwrap(),
+            [("claude_production".to_string(), 1)]
+        );
     }
 }
 
@@ -312,4 +328,111 @@ fn the_open_duration_answers_to_its_older_names_in_files_and_variables() {
             .unwrap();
         assert_eq!(s.breaker.open_duration, Duration::from_secs(25), "{var}");
     }
+}
+
+#[test]
+fn pybreaker_and_gobreaker_setting_names_are_aliases_in_files_and_variables() {
+    // pybreaker's `fail_max` / `reset_timeout`, gobreaker's `max_requests` /
+    // `interval` (top level: the closed state's count interval; inside
+    // `health_check`, `interval` stays the time between checks).
+    let yaml = "fail_max: 4\nreset_timeout: 20s\nmax_requests: 2\ninterval: 1h\n\
+                health_check:\n  interval: 15s\n  timeout: 3s\n";
+    let s = layers_with(ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap())
+        .resolve_settings("x", &Overrides::new())
+        .unwrap();
+    assert_eq!(s.breaker.failure_threshold, 4);
+    assert_eq!(s.breaker.open_duration, Duration::from_secs(20));
+    assert_eq!(s.breaker.half_open_max_calls, 2);
+    assert_eq!(s.breaker.closed_count_interval, Some(Duration::from_secs(3600)));
+    assert_eq!(s.health_check.interval, Duration::from_secs(15));
+
+    let env = vars(&[
+        ("CIRCUIT_BREAKER_FAIL_MAX", "6"),
+        ("CIRCUIT_BREAKER_X_RESET_TIMEOUT", "25s"),
+        ("CIRCUIT_BREAKER_MAX_REQUESTS", "4"),
+        ("CIRCUIT_BREAKER_X_INTERVAL", "30m"),
+    ]);
+    let layers = ConfigLayers::from_env_source(env).unwrap();
+    let s = layers.resolve_settings("x", &Overrides::new()).unwrap();
+    assert_eq!(s.breaker.failure_threshold, 6);
+    assert_eq!(s.breaker.open_duration, Duration::from_secs(25));
+    assert_eq!(s.breaker.half_open_max_calls, 4);
+    assert_eq!(s.breaker.closed_count_interval, Some(Duration::from_secs(1800)));
+    let why = layers.explain("x", &Overrides::new()).unwrap();
+    assert_eq!(
+        why.get("half_open_max_calls").unwrap().source.to_string(),
+        "env `CIRCUIT_BREAKER_MAX_REQUESTS`"
+    );
+}
+
+#[test]
+fn configurations_are_found_by_tag_environment_and_priority() {
+    let yaml = "
+configs:
+  default: { metadata: { tags: [managed] } }
+  llm: { priority: 2, metadata: { tags: [ai], environment: staging, description: LLM providers } }
+instances:
+  claude: { base_config: llm, priority: 1, metadata: { tags: [critical, ai], environment: prod } }
+  ollama: { base_config: llm, description: Local models }
+  orders: { metadata: { tags: [critical] } }
+";
+    let layers = layers_with(ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap());
+    assert_eq!(layers.tagged("critical"), ["claude", "orders"]);
+    assert_eq!(layers.tagged("ai"), ["claude", "ollama"], "inherited from `llm`");
+    assert_eq!(
+        layers.tagged("managed"),
+        ["claude", "ollama", "orders"],
+        "from `configs.default`"
+    );
+    assert!(layers.tagged("nothing").is_empty());
+    // The nearest configuration's environment wins: `claude` says production itself.
+    assert_eq!(layers.for_environment(Environment::Production), ["claude"]);
+    assert_eq!(layers.for_environment(Environment::Staging), ["ollama"]);
+    let claude = layers.metadata("claude");
+    assert_eq!(
+        claude.tags,
+        ["managed", "ai", "critical"],
+        "combined, base first, no repeats"
+    );
+    assert_eq!(claude.description.as_deref(), Some("LLM providers"));
+    assert_eq!(
+        layers.metadata("ollama").description.as_deref(),
+        Some("Local models")
+    );
+    assert_eq!(
+        layers.by_priority().unwrap(),
+        [("claude".to_string(), 1), ("ollama".to_string(), 2)],
+        "priority is a label: it orders this list and nothing else"
+    );
+    let plain = layers.resolve("claude", &Overrides::new()).unwrap();
+    let mut unlabelled = layers.clone();
+    unlabelled.set_overrides("claude", Overrides::new().set("priority", 9u32));
+    assert_eq!(unlabelled.resolve("claude", &Overrides::new()).unwrap(), plain);
+}
+
+#[test]
+fn metadata_that_cannot_be_a_label_is_an_error_naming_the_field() {
+    let err = |yaml: &str| {
+        ConfigFile::from_yaml(yaml, &HashMap::new())
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err("instances:\n  a: { metadata: { environment: prodution } }");
+    assert!(
+        e.contains(
+            "instances.a.metadata.environment = \"prodution\": must be one of `development`, `staging`, \
+             `production`, `testing`; did you mean `production`?"
+        ),
+        "{e}"
+    );
+    let e = err("instances:\n  a: { metadata: { tags: critical } }");
+    assert!(
+        e.contains("instances.a.metadata.tags = <a string>: must be a list of strings, e.g. [ai, critical]"),
+        "{e}"
+    );
+    let e = err("instances:\n  a: { metadata: { tags: [ok, { x: 1 }] } }");
+    assert!(
+        e.contains("instances.a.metadata.tags[1] = <a mapping>: must be a string"),
+        "{e}"
+    );
 }

@@ -25,7 +25,6 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("max_open_duration", "120s", "240s"),
     ("half_open_max_wait", "7s", "9s"),
     ("closed_count_interval", "3600s", "7200s"),
-    ("tool_level_breakers", "true", "false"),
     ("service_category", "ai", "ml"),
     ("priority", "2", "3"),
     ("retry.max_attempts", "4", "5"),
@@ -48,12 +47,14 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("health_check.healthy_threshold", "2", "3"),
     ("health_check.unhealthy_threshold", "4", "5"),
     ("health_check.url", "https://a.example/h", "https://b.example/h"),
+    ("health_check.check", "db_ping", "cache_ping"),
 ];
 
-const TEXT_FIELDS: [&str; 3] = [
+const TEXT_FIELDS: [&str; 4] = [
     "service_category",
     "bulkhead.isolation_pool_name",
     "health_check.url",
+    "health_check.check",
 ];
 
 /// Where a test puts a value.

@@ -295,3 +295,33 @@ fn reload_without_a_path_is_an_error() {
     let live = LiveConfig::new(ConfigLayers::new(Environment::Production));
     assert!(live.reload(&Registry::new()).is_err());
 }
+
+#[test]
+fn live_configuration_is_queryable_by_tag_environment_and_priority_across_updates() {
+    let yaml =
+        "instances:\n  claude: { priority: 2, metadata: { tags: [critical], environment: production } }\n";
+    let layers = ConfigLayers::new(Environment::Production)
+        .with_env_source(HashMap::new())
+        .with_file(ConfigFile::from_yaml(yaml, &HashMap::new()).unwrap())
+        .unwrap();
+    let live = LiveConfig::new(layers);
+    let registry = Registry::new();
+    live.breaker(&registry, "search", Overrides::new().set("priority", 1u32))
+        .unwrap();
+    assert_eq!(live.tagged("critical"), ["claude"]);
+    assert_eq!(live.for_environment(Environment::Production), ["claude"]);
+    assert_eq!(live.metadata("claude").tags, ["critical"]);
+    assert_eq!(
+        live.by_priority().unwrap(),
+        [("search".to_string(), 1), ("claude".to_string(), 2)]
+    );
+    // A run-time update moves the label and nothing else about the breaker.
+    let before = registry.get("search").unwrap().config();
+    live.update(&registry, "search", Overrides::new().set("priority", 3u32))
+        .unwrap();
+    assert_eq!(
+        live.by_priority().unwrap(),
+        [("claude".to_string(), 2), ("search".to_string(), 3)]
+    );
+    assert_eq!(registry.get("search").unwrap().config(), before);
+}

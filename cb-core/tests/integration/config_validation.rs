@@ -182,8 +182,8 @@ fn r76_detector_names_with_suggestion() {
 #[test]
 fn r76_booleans_texts_and_urls() {
     assert_eq!(
-        one("tool_level_breakers: maybe"),
-        "tool_level_breakers = \"maybe\": must be true or false"
+        one("retry:\n  respect_retry_after: maybe"),
+        "retry.respect_retry_after = \"maybe\": must be true or false"
     );
     assert_eq!(
         one("service_category: \"\""),
@@ -500,5 +500,54 @@ fn r76_a_request_timeout_points_at_the_call_deadline() {
     assert_eq!(
         errors("timeout: 30s\nhealth_check:\n  timeout: 1s"),
         Vec::<String>::new()
+    );
+}
+
+const NOT_YET: &str = "one breaker per MCP tool takes effect with the MCP client integration, \
+                       not available yet; remove it";
+
+#[test]
+fn per_tool_breakers_are_refused_until_the_mcp_integration_exists() {
+    for key in ["tool_level_breakers", "enable_tool_level_breakers"] {
+        assert_eq!(one(&format!("{key}: true")), format!("{key} = <key>: {NOT_YET}"));
+        assert_eq!(
+            errors(&format!("instances:\n  tools:\n    {key}: false")),
+            [format!("instances.tools.{key} = <key>: {NOT_YET}")]
+        );
+        assert_eq!(
+            errors(&format!(
+                "templates:\n  tools:\n    base: mcp_server\n    {key}: true"
+            )),
+            [format!("templates.tools.{key} = <key>: {NOT_YET}")]
+        );
+    }
+    for var in [
+        "CIRCUIT_BREAKER_TOOL_LEVEL_BREAKERS",
+        "CIRCUIT_BREAKER_GITHUB_TOOL_LEVEL_BREAKERS",
+        "CIRCUIT_BREAKER_ENABLE_TOOL_LEVEL_BREAKERS",
+    ] {
+        let vars = HashMap::from([(var.to_string(), "true".to_string())]);
+        let e = ConfigLayers::from_env_source(vars).unwrap_err().to_string();
+        assert!(e.contains(&format!("{var} = \"true\": {NOT_YET}")), "{e}");
+    }
+}
+
+#[test]
+fn per_tool_breakers_are_refused_in_code_templates_and_overrides_too() {
+    use cb_core::config::Template;
+    let mut layers = ConfigLayers::new(Environment::Production).with_env_source(HashMap::new());
+    let t = Template::new("tools")
+        .base("mcp_server")
+        .set("tool_level_breakers", true);
+    let e = layers.add_template(t).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("templates.tools.tool_level_breakers = true: {NOT_YET}")),
+        "{e}"
+    );
+    let o = Overrides::new().set("enable_tool_level_breakers", true);
+    let e = layers.resolve("tools", &o).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("enable_tool_level_breakers = true: {NOT_YET}")),
+        "{e}"
     );
 }

@@ -60,6 +60,9 @@ pub(crate) fn check(args: Args, shape: &Shape, errors: &mut Errors) -> Plan {
         let key = arg.key.to_string();
         match ARGUMENTS.iter().find(|(k, _)| *k == key) {
             Some((_, checker)) => checker(&mut d, arg, errors),
+            None if let Some(why) = cb_syntax::schema::not_yet(&key) => {
+                errors.push(&arg.key, format!("`{key}`: {why}"));
+            }
             None => match fields::find(None, &key) {
                 Some(f) => field::breaker_field(&mut d, f, arg, errors),
                 None => match fields::alias(None, &key) {

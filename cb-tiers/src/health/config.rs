@@ -9,9 +9,9 @@ use cb_core::error::Violations;
 /// The monitor's timing and thresholds.
 ///
 /// These are the `health_check` section of a configuration file
-/// ([`HealthCheckSettings`]) without its `enabled` switch and URL, with the
-/// same defaults; `From<&HealthCheckSettings>` converts
-/// one into the other.
+/// ([`HealthCheckSettings`]) without its `enabled` switch and what to check
+/// (`url`, `check`), with the same defaults; `From<&HealthCheckSettings>`
+/// converts one into the other.
 ///
 /// ```
 /// use cb_core::config::HealthCheckSettings;

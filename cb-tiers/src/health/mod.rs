@@ -23,6 +23,11 @@
 //! running.stop().await; // no check runs after this
 //! # Ok(()) }
 //! ```
+//!
+//! A configuration's `health_check` sections (templates, files, variables)
+//! become targets with their own timing through
+//! [`HealthMonitorBuilder::targets_from_config`], checked by their `url` or
+//! by a function registered with [`HealthMonitorBuilder::check_fn`].
 
 use cb_core::sync::MutexExt;
 use std::fmt;
@@ -39,6 +44,7 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 mod config;
+mod configured;
 mod report;
 
 pub use config::HealthConfig;
@@ -62,6 +68,16 @@ pub enum StartError {
 struct Target {
     breaker: CircuitBreaker,
     check: CheckFn,
+    /// Its own timing and thresholds (a configured target's `health_check`
+    /// section); `None` until `build` gives a target added by hand the
+    /// builder's configuration.
+    config: Option<HealthConfig>,
+}
+
+impl Target {
+    fn config(&self, default: HealthConfig) -> HealthConfig {
+        self.config.unwrap_or(default)
+    }
 }
 
 #[derive(Default)]
@@ -92,6 +108,7 @@ impl Shared {
     /// breaker (after it), never overriding a manual state (R71, R73).
     fn record(&self, i: usize, result: Result<(), String>, latency: Duration) {
         let Some(target) = self.targets.get(i) else { return };
+        let config = target.config(self.config);
         enum Act {
             Close,
             Trip,
@@ -108,7 +125,7 @@ impl Shared {
                     s.consecutive_successes = s.consecutive_successes.saturating_add(1);
                     s.consecutive_failures = 0;
                     s.last_error = None;
-                    if s.consecutive_successes >= self.config.healthy_threshold {
+                    if s.consecutive_successes >= config.healthy_threshold {
                         s.health = Some(Health::Healthy);
                         Act::Close
                     } else {
@@ -120,7 +137,7 @@ impl Shared {
                     s.consecutive_failures = s.consecutive_failures.saturating_add(1);
                     s.consecutive_successes = 0;
                     s.last_error = Some(e);
-                    if s.consecutive_failures >= self.config.unhealthy_threshold {
+                    if s.consecutive_failures >= config.unhealthy_threshold {
                         s.health = Some(Health::Unhealthy);
                         Act::Trip
                     } else {
@@ -182,6 +199,7 @@ pub struct HealthMonitorBuilder {
     config: HealthConfig,
     targets: Vec<Target>,
     violations: Violations,
+    configured: configured::Configured,
 }
 
 impl fmt::Debug for HealthMonitorBuilder {
@@ -190,12 +208,15 @@ impl fmt::Debug for HealthMonitorBuilder {
         f.debug_struct("HealthMonitorBuilder")
             .field("config", &self.config)
             .field("targets", &names)
+            .field("configured", &self.configured)
             .finish()
     }
 }
 
 impl HealthMonitorBuilder {
-    /// Replaces the whole configuration.
+    /// Replaces the whole configuration: the timing and thresholds of the
+    /// targets added by hand ([`check`](Self::check), `http_check`); a
+    /// target from [`targets_from_config`](Self::targets_from_config) has its own.
     pub fn config(mut self, config: HealthConfig) -> Self {
         self.config = config;
         self
@@ -234,11 +255,11 @@ impl HealthMonitorBuilder {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: fmt::Display,
     {
-        let check: CheckFn = Arc::new(move || {
-            let fut = check();
-            Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+        self.targets.push(Target {
+            breaker,
+            check: check_fn(check),
+            config: None,
         });
-        self.targets.push(Target { breaker, check });
         self
     }
 
@@ -255,61 +276,84 @@ impl HealthMonitorBuilder {
     /// ```
     #[cfg(feature = "http")]
     #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-    pub fn http_check(self, breaker: CircuitBreaker, client: reqwest::Client, url: &str) -> Self {
-        let url = match reqwest::Url::parse(url) {
-            Ok(u) => u,
-            Err(e) => {
-                let mut this = self;
-                this.violations.push(
-                    format!("health.targets.{}.url", breaker.name()),
-                    url,
-                    format!("must be an absolute URL ({e})"),
-                );
-                return this;
+    pub fn http_check(mut self, breaker: CircuitBreaker, client: reqwest::Client, url: &str) -> Self {
+        match http_check_fn(client, url) {
+            Ok(check) => self.targets.push(Target {
+                breaker,
+                check,
+                config: None,
+            }),
+            Err(allowed) => {
+                self.violations
+                    .push(format!("health.targets.{}.url", breaker.name()), url, allowed);
             }
-        };
-        self.check(breaker, move || {
-            let request = client.get(url.clone());
-            async move {
-                let response = request.send().await.map_err(|e| crate::http::describe(&e))?;
-                let status = response.status();
-                if status.is_success() {
-                    Ok(())
-                } else {
-                    Err(format!("health endpoint answered {status}"))
-                }
-            }
-        })
+        }
+        self
     }
 
-    /// Validates (timing, thresholds, at least one target, unique names) and builds.
+    /// Validates (timing, thresholds, at least one target, unique names,
+    /// the configured targets' checks) and builds.
     pub fn build(self) -> Result<HealthMonitor, ConfigError> {
         let mut v = self.violations;
         if let Err(e) = self.config.validate() {
             v.extend(e);
         }
-        if self.targets.is_empty() {
+        let mut targets = self.targets;
+        for t in &mut targets {
+            t.config.get_or_insert(self.config);
+        }
+        targets.extend(self.configured.into_targets(&mut v));
+        if targets.is_empty() {
             v.push("health.targets", "[]", "must list at least one target");
         }
-        for (i, t) in self.targets.iter().enumerate() {
-            if self.targets[..i]
-                .iter()
-                .any(|u| u.breaker.name() == t.breaker.name())
-            {
+        for (i, t) in targets.iter().enumerate() {
+            if targets[..i].iter().any(|u| u.breaker.name() == t.breaker.name()) {
                 v.push(format!("health.targets[{i}]"), t.breaker.name(), "must be unique");
             }
         }
         v.finish()?;
-        let streaks = self.targets.iter().map(|_| Streaks::default()).collect();
+        let streaks = targets.iter().map(|_| Streaks::default()).collect();
         Ok(HealthMonitor {
             shared: Arc::new(Shared {
                 config: self.config,
-                targets: self.targets,
+                targets,
                 streaks: Mutex::new(streaks),
                 running: AtomicBool::new(false),
             }),
         })
     }
+}
+
+/// An async check function as the monitor stores it.
+fn check_fn<F, Fut, E>(check: F) -> CheckFn
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: fmt::Display,
+{
+    Arc::new(move || {
+        let fut = check();
+        Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+    })
+}
+
+/// An HTTP `GET` of `url` as a check: a 2xx answer is healthy. `Err` says
+/// what the URL must be.
+#[cfg(feature = "http")]
+fn http_check_fn(client: reqwest::Client, url: &str) -> Result<CheckFn, String> {
+    let url = reqwest::Url::parse(url).map_err(|e| format!("must be an absolute URL ({e})"))?;
+    Ok(check_fn(move || {
+        let request = client.get(url.clone());
+        async move {
+            let response = request.send().await.map_err(|e| crate::http::describe(&e))?;
+            let status = response.status();
+            if status.is_success() {
+                Ok(())
+            } else {
+                Err(format!("health endpoint answered {status}"))
+            }
+        }
+    }))
 }
 
 /// Checks targets in a background tokio task and drives their breakers.
@@ -345,9 +389,18 @@ impl HealthMonitor {
         HealthMonitorBuilder::default()
     }
 
-    /// The monitor's configuration.
+    /// The monitor's configuration: the timing and thresholds of the
+    /// targets added by hand.
     pub fn config(&self) -> HealthConfig {
         self.shared.config
+    }
+
+    /// The timing and thresholds the target `name` is checked with: its
+    /// own `health_check` section for a target from configuration, else
+    /// [`config`](Self::config).
+    pub fn target_config(&self, name: &str) -> Option<HealthConfig> {
+        let target = self.shared.targets.iter().find(|t| t.breaker.name() == name)?;
+        Some(target.config(self.shared.config))
     }
 
     /// Starts the background task on the current tokio runtime. The first
@@ -439,7 +492,7 @@ async fn check_loop(shared: Arc<Shared>, i: usize) {
     let Some(target) = shared.targets.get(i) else {
         return;
     };
-    let config = shared.config;
+    let config = target.config(shared.config);
     let mut ticker = tokio::time::interval(config.interval);
     // A slow check delays the next tick instead of causing a burst (R72).
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);

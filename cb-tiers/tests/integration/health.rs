@@ -387,3 +387,233 @@ fn the_monitor_defaults_are_the_file_formats_health_check_defaults() {
         (Duration::from_secs(7), Duration::from_secs(2), 2, 5)
     );
 }
+
+/// Layers in production with `template` added, and the breaker `name`
+/// created in `registry` under `template`.
+fn configured(
+    registry: &cb_core::Registry,
+    template: cb_core::config::Template,
+    name: &'static str,
+) -> (cb_core::config::LiveConfig, CircuitBreaker) {
+    use cb_core::config::{ConfigLayers, Environment, LiveConfig, Overrides};
+    let live =
+        LiveConfig::new(ConfigLayers::new(Environment::Production).with_env_source(cb_core::config::NoEnv));
+    let template_name = template.name().to_owned();
+    live.add_template(template).expect("a valid template");
+    let b = live
+        .breaker(registry, name, Overrides::new().template(template_name))
+        .expect("a valid breaker configuration");
+    (live, b)
+}
+
+#[tokio::test(start_paused = true)]
+async fn r71_a_templates_health_check_section_gives_its_breaker_its_own_interval() {
+    use cb_core::config::Template;
+    let registry = cb_core::Registry::new();
+    // `database` switches health checks on, every 15 s with a 3 s deadline.
+    let (live, orders) = configured(
+        &registry,
+        Template::new("orders_db")
+            .base("database")
+            .set("health_check.check", "db_ping"),
+        "orders",
+    );
+    // A breaker without a `health_check` section is no target.
+    registry.breaker("plain").unwrap();
+    let by_hand = breaker("by_hand");
+    let (db, manual) = (Switch::up(), Switch::up());
+    let monitor = HealthMonitor::builder()
+        .interval(Duration::from_secs(2))
+        .timeout(Duration::from_secs(1))
+        .check(by_hand, manual.check())
+        .check_fn("db_ping", db.check())
+        .targets_from_config(&live, &registry)
+        .build()
+        .unwrap();
+    let names: Vec<String> = monitor.report().targets.into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["by_hand", "orders"]);
+    let own = monitor.target_config("orders").unwrap();
+    assert_eq!(
+        (own.interval, own.timeout, own.unhealthy_threshold),
+        (Duration::from_secs(15), Duration::from_secs(3), 3)
+    );
+    assert_eq!(
+        monitor.target_config("by_hand").unwrap().interval,
+        Duration::from_secs(2)
+    );
+
+    let handle = monitor.start().unwrap();
+    tokio::time::sleep(Duration::from_secs(31)).await;
+    assert_eq!(db.calls(), 3, "at 0, 15 and 30 s");
+    assert_eq!(manual.calls(), 16, "every 2 s from 0 to 30 s");
+    handle.stop().await;
+    assert_eq!(orders.state(), State::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn r71_a_named_check_function_from_configuration_trips_its_breaker() {
+    use cb_core::config::Template;
+    let registry = cb_core::Registry::new();
+    let (live, orders) = configured(
+        &registry,
+        Template::new("orders_db")
+            .base("database")
+            .set("health_check.check", "db_ping")
+            .set("health_check.unhealthy_threshold", 2u32),
+        "orders",
+    );
+    let db = Switch::up();
+    db.set(false);
+    let monitor = HealthMonitor::builder()
+        .targets_from_config(&live, &registry)
+        .check_fn("db_ping", db.check()) // registered after: resolved at `build`
+        .build()
+        .unwrap();
+    let handle = monitor.start().unwrap();
+    tokio::time::sleep(Duration::from_secs(14)).await;
+    assert_eq!(orders.state(), State::Closed, "one failure of two");
+    tokio::time::sleep(Duration::from_secs(2)).await; // the check at 15 s
+    assert_eq!(orders.state(), State::Open);
+    assert_eq!(
+        monitor.report().target("orders").unwrap().last_error.as_deref(),
+        Some("down")
+    );
+    handle.stop().await;
+}
+
+#[test]
+fn configured_health_checks_without_a_usable_check_are_errors_naming_the_fields() {
+    use cb_core::config::Template;
+    let registry = cb_core::Registry::new();
+    let (live, _) = configured(&registry, Template::new("bare").base("database"), "bare_db");
+    let t = Template::new("typo")
+        .base("database")
+        .set("health_check.check", "db_pnig");
+    live.add_template(t).unwrap();
+    live.breaker(
+        &registry,
+        "typo_db",
+        cb_core::config::Overrides::new().template("typo"),
+    )
+    .unwrap();
+    let both = Template::new("both")
+        .base("database")
+        .set("health_check.check", "db_ping")
+        .set("health_check.url", "http://127.0.0.1:9/healthz");
+    live.add_template(both).unwrap();
+    live.breaker(
+        &registry,
+        "both_db",
+        cb_core::config::Overrides::new().template("both"),
+    )
+    .unwrap();
+    let err = HealthMonitor::builder()
+        .check_fn("db_ping", || async { Ok::<(), String>(()) })
+        .check_fn("cache_ping", || async { Ok::<(), String>(()) })
+        .targets_from_config(&live, &registry)
+        .build()
+        .unwrap_err()
+        .to_string();
+    for expected in [
+        "health.targets.bare_db.health_check.enabled = true: a health check needs `health_check.url` \
+         (a URL to GET) or `health_check.check` (a function registered with `check_fn`)",
+        "health.targets.both_db.health_check.check = \"db_ping\": set one of `health_check.url` and \
+         `health_check.check`, not both",
+        "health.targets.typo_db.health_check.check = \"db_pnig\": names no registered check function; \
+         registered: `db_ping`, `cache_ping`",
+    ] {
+        assert!(err.contains(expected), "{expected}\nnot in\n{err}");
+    }
+}
+
+#[cfg(not(feature = "http"))]
+#[test]
+fn a_configured_url_check_without_the_http_feature_is_an_error_naming_the_feature() {
+    use cb_core::config::Template;
+    let registry = cb_core::Registry::new();
+    let t = Template::new("web")
+        .base("database")
+        .set("health_check.url", "http://127.0.0.1:9/healthz");
+    let (live, _) = configured(&registry, t, "web_db");
+    let err = HealthMonitor::builder()
+        .targets_from_config(&live, &registry)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "health.targets.web_db.health_check.url = \"http://127.0.0.1:9/healthz\": an HTTP health \
+             check needs cb-tiers' `http` feature"
+        ),
+        "{err}"
+    );
+}
+
+#[cfg(feature = "http")]
+#[tokio::test]
+async fn r71_a_configured_url_is_checked_over_http_and_trips_its_breaker() {
+    // Real time: wiremock needs real sockets. Nothing here asserts timing.
+    use cb_core::config::Template;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/healthz"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let registry = cb_core::Registry::new();
+    let t = Template::new("web")
+        .base("external_api")
+        .set("health_check.url", format!("{}/healthz", server.uri()))
+        .set("health_check.interval", Duration::from_millis(50))
+        .set("health_check.timeout", Duration::from_millis(40))
+        .set("health_check.unhealthy_threshold", 2u32);
+    let (live, web) = configured(&registry, t, "web");
+    let monitor = HealthMonitor::builder()
+        .targets_from_config(&live, &registry)
+        .build()
+        .unwrap();
+    let handle = monitor.start().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while web.state() != State::Open && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    handle.stop().await;
+    assert_eq!(web.state(), State::Open);
+    let status = monitor.report();
+    let status = status.target("web").unwrap();
+    assert_eq!(
+        status.last_error.as_deref(),
+        Some("health endpoint answered 503 Service Unavailable")
+    );
+    assert!(status.checks_failed >= 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn r71_a_file_instance_with_a_health_check_section_is_a_target_even_before_first_use() {
+    use cb_core::config::{ConfigFile, ConfigLayers, Environment, LiveConfig, NoEnv};
+    let yaml =
+        "instances:\n  inventory:\n    health_check: { check: inventory_ping, interval: 10s, timeout: 2s }\n";
+    let layers = ConfigLayers::new(Environment::Production)
+        .with_env_source(NoEnv)
+        .with_file(ConfigFile::from_yaml(yaml, &NoEnv).unwrap())
+        .unwrap();
+    let live = LiveConfig::new(layers);
+    let registry = cb_core::Registry::new();
+    let ping = Switch::up();
+    let monitor = HealthMonitor::builder()
+        .check_fn("inventory_ping", ping.check())
+        .targets_from_config(&live, &registry)
+        .build()
+        .unwrap();
+    assert_eq!(registry.names(), ["inventory"], "created as its first use would");
+    assert_eq!(
+        monitor.target_config("inventory").unwrap().interval,
+        Duration::from_secs(10)
+    );
+    let handle = monitor.start().unwrap();
+    tokio::time::sleep(Duration::from_secs(21)).await;
+    assert_eq!(ping.calls(), 3, "at 0, 10 and 20 s");
+    handle.stop().await;
+}

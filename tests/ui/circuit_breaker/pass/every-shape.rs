@@ -28,7 +28,7 @@ fn blocking(x: u32) -> Result<u32, AiError> {
                   minimum_calls = 5, slow_call_duration_threshold = "2s", call_timeout = "5s",
                   circuit_type = "adaptive", open_duration_multiplier = 2, max_open_duration = "10m",
                   half_open_max_wait = "1m", success_threshold = 2, half_open_max_calls = 1,
-                  service_category = "ai", priority = 1, tool_level_breakers = false)]
+                  service_category = "ai", priority = 1)]
 async fn every_field() -> Result<(), AiError> {
     Ok(())
 }

@@ -442,7 +442,10 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The trait unchanged, plus:
 /// - `trait AccountsTiered` with the same methods returning
-///   `Result<T, cb_tiers::ChainError<E>>`, implemented for
+///   `Result<T, cb_tiers::ChainError<E>>`, each beside a companion
+///   `get_account_served` returning `Result<cb_tiers::Served<T>, _>`, which
+///   says which tier served the call (a trait method of yours with that
+///   name is a compile error), implemented for
 ///   `cb_tiers::Tiered<(A,)>` … `Tiered<(A, B, .., H)>` (up to 8
 ///   implementations of any types) and `Tiered<Vec<S>>` (any number of one type);
 /// - `fn accounts_tiered(services) -> TieredBuilder<_>` with the trait's

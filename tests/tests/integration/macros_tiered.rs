@@ -85,6 +85,32 @@ async fn a_tiered_client_fails_over_transparently_and_skips_an_open_tier() {
 }
 
 #[tokio::test]
+async fn a_tiered_call_says_which_tier_served_it() {
+    let client = accounts_tiered((
+        Primary {
+            up: true,
+            calls: AtomicU32::new(0),
+        },
+        Secondary,
+    ))
+    .tier("primary")
+    .tier("secondary")
+    .build()
+    .unwrap();
+    let served = client.get_account_served(7).await.unwrap();
+    assert_eq!(
+        (served.tier, served.name.as_str(), served.value),
+        (0, "primary.get_account", Account(7, "primary"))
+    );
+    client.breaker("primary", "get_account").unwrap().force_open();
+    let served = client.get_account_served(7).await.unwrap();
+    assert_eq!(
+        (served.tier, served.name.as_str(), served.value),
+        (1, "secondary.get_account", Account(7, "secondary"))
+    );
+}
+
+#[tokio::test]
 async fn any_number_of_one_type_in_a_vec() {
     let client = accounts_tiered(vec![Secondary, Secondary, Secondary])
         .tier("a")

@@ -97,11 +97,16 @@ async fn a_tiered_call_says_which_tier_served_it() {
     .tier("secondary")
     .build()
     .unwrap();
-    let served = client.get_account_served(7).await.unwrap();
+    // Both futures can be spawned, like any other call.
+    fn send<T: Send>(future: T) -> T {
+        future
+    }
+    let served = send(client.get_account_served(7)).await.unwrap();
     assert_eq!(
         (served.tier, served.name.as_str(), served.value),
         (0, "primary.get_account", Account(7, "primary"))
     );
+    assert_eq!(send(client.get_account(7)).await.unwrap(), Account(7, "primary"));
     client.breaker("primary", "get_account").unwrap().force_open();
     let served = client.get_account_served(7).await.unwrap();
     assert_eq!(

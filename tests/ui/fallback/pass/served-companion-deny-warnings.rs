@@ -52,6 +52,17 @@ pub async fn echo_too<T: Clone>(value: T) -> Result<T, AiError> {
     Ok(value)
 }
 
+/// `impl Trait` arguments and results.
+#[fallback(show_too)]
+pub async fn show(value: impl std::fmt::Display + Clone) -> Result<impl std::fmt::Display, AiError> {
+    Ok(value.to_string())
+}
+
+/// Tier 2 of `show`.
+pub async fn show_too(value: impl std::fmt::Display + Clone) -> Result<String, AiError> {
+    Ok(format!("too: {value}"))
+}
+
 /// A client.
 pub struct Ai;
 
@@ -77,5 +88,10 @@ fn main() {
         let _: Result<Served<u8>, ChainError<AiError>> = echo_served(1u8).await;
         let _: Result<Served<String>, ChainError<AiError>> = Ai.ask_served("hi").await;
         let _: Result<String, ChainError<AiError>> = Ai.ask("hi").await;
+        let _ = show_served(1).await.map(|served| served.value.to_string());
     };
+    fn send<T: Send>(_: T) {}
+    send(ask_claude_served("hi".into()));
+    send(ask_claude("hi".into()));
+    send(Ai.ask("hi"));
 }

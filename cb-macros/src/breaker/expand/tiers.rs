@@ -4,7 +4,7 @@
 //! tier served the call.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, Pat, ReturnType, Type};
 
@@ -76,12 +76,21 @@ pub(super) fn chain_call(plan: &Plan, shape: &Shape, func: &ItemFn, parts: Parts
         };
         let fits = fits_trait(plan, shape, func, &types, path, i + 1);
         let check = format_ident!("__CbTierFits{}", i + 1);
-        // Every token at the path: a mismatch is reported there, and only
-        // once (the call's result is then unknown, so nothing else complains).
-        let call = respan(
-            quote! { #check::<(#(#types,)*), #inferred, _>::__cb_call(#path, (#(#values,)*)).await },
-            path.span(),
-        );
+        // The call covers exactly the path (it starts at its first token and
+        // ends at its last), so a mismatch is reported there, with one label,
+        // and only once: the call's result is then unknown, so nothing else
+        // complains.
+        let tokens: Vec<_> = path.to_token_stream().into_iter().collect();
+        let first = tokens.first().map_or_else(|| path.span(), |t| t.span());
+        let last = tokens.last().map_or(first, |t| t.span());
+        let callee = respan(quote!(#check::<(#(#types,)*), #inferred, _>::), first);
+        let method = respan(quote!(__cb_call), last);
+        let callee = quote!(#callee #method);
+        let values = respan(quote!((#(#values,)*)), last);
+        let mut args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#path, #values));
+        args.set_span(last);
+        let call = quote!(#callee #args);
+        let call = quote_spanned!(last=> #call.await);
         quote! { #pat => { #fits let __cb_ret: #inferred = #call; __cb_ret } }
     });
     quote! {

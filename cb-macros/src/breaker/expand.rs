@@ -1,7 +1,7 @@
 //! Emit: turns a checked [`Plan`] into code. Cannot fail.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, ReturnType, Stmt, Type};
 
@@ -503,24 +503,26 @@ fn declared(plan: &Plan, name: &TokenStream, fn_name: &str) -> TokenStream {
 /// call site. Shapes whose wrapped type cannot stand alone (`impl Trait` in
 /// the `Result`, `#[async_trait]` methods) are emitted as written.
 pub(crate) fn emit_unchecked(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream {
-    if shape.impl_in_result
-        || matches!(shape.body, Body::AsyncTrait(_))
-        || plan.error_from
-        || func.sig.constness.is_some()
-    {
-        return func.into_token_stream();
-    }
     // The companion too, so its callers get no error either.
-    let companion = (!plan.tiers.is_empty()).then(|| {
+    let companion = (!plan.tiers.is_empty()
+        && !shape.impl_in_result
+        && !matches!(shape.body, Body::AsyncTrait(_)))
+    .then(|| {
         let mut served = tiers::served_fn(plan, shape, &func);
-        served.block = Box::new(syn::parse_quote!({
-            ::core::unreachable!("a `#[circuit_breaker]` argument is a compile error")
-        }));
+        *served.block =
+            syn::parse_quote!({ ::core::unreachable!("a `#[circuit_breaker]` argument is a compile error") });
         served
             .attrs
             .push(syn::parse_quote!(#[allow(unused_variables, unused_mut, unreachable_code)]));
         served
     });
+    if shape.impl_in_result
+        || matches!(shape.body, Body::AsyncTrait(_))
+        || plan.error_from
+        || func.sig.constness.is_some()
+    {
+        return quote!(#func #companion);
+    }
     let (ok, err) = (&shape.ok, &shape.err);
     let new_ret: Type = if plan.tiers.is_empty() {
         let k = &plan.krate;
@@ -534,10 +536,10 @@ pub(crate) fn emit_unchecked(plan: &Plan, shape: &Shape, mut func: ItemFn) -> To
     }
     // The sibling attributes' `use`s stay, so their imports are used.
     let items = func.block.stmts.iter().filter(|s| matches!(s, Stmt::Item(_)));
-    func.block = Box::new(syn::parse_quote!({
+    *func.block = syn::parse_quote!({
         #(#items)*
         ::core::unreachable!("a `#[circuit_breaker]` argument is a compile error")
-    }));
+    });
     func.attrs
         .push(syn::parse_quote!(#[allow(unused_variables, unused_mut, unreachable_code, dead_code)]));
     quote!(#func #companion)

@@ -425,6 +425,25 @@ mod tests {
     }
 
     #[test]
+    fn with_an_argument_error_the_companion_is_still_emitted() {
+        for error in [quote!(), quote!(error = from,)] {
+            let out = crate::breaker::expand(
+                quote!(#error open_duration = 30, tiers(ask_gpt)),
+                quote!(
+                    async fn ask(p: String) -> Result<String, AiError> {
+                        Ok(p)
+                    }
+                ),
+            )
+            .to_string();
+            assert!(
+                out.contains("write durations as strings") && out.contains("async fn ask_served"),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
     fn a_method_calls_its_companion_through_self() {
         let out = crate::breaker::expand(
             quote!(tiers(Self::backup)),

@@ -354,7 +354,9 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Each listed path is an `async fn` taking the same arguments (after `self`
 /// for methods: `#[fallback(Self::backup)]`) and returning the same
-/// `Result<T, E>`; a mismatch is rustc's type error at that path. Each tier
+/// `Result<T, E>`; a tier that does not is a compile error at its path:
+/// ``tier `ask_gpt` must take the same arguments and return the same
+/// `Result<String, AiError>` as `ask_claude` ``. Each tier
 /// has its own breaker in the global registry, named like a default
 /// `#[circuit_breaker]` name (`module::ask_gpt`), so files and variables
 /// configure it by that name. List plain functions: a tier function with its
@@ -362,11 +364,54 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 /// are cloned for each tier. A recovered tier gets the next call first (R64).
 /// Without `#[circuit_breaker]`, it makes a breaker with default arguments.
 ///
+/// # Which tier served a call
+///
+/// The function keeps its signature, and a companion `<fn>_served` with the
+/// same parameters and visibility returns `Result<cb_tiers::Served<T>, _>`:
+/// the value with the serving tier's position (0 is the function itself) and
+/// breaker name. Both run the one chain; use whichever the caller needs.
+///
+/// ```
+/// use cb_tiers::{circuit_breaker, fallback};
+///
+/// #[derive(Debug)]
+/// struct AiError;
+///
+/// #[fallback(ask_local)]
+/// #[circuit_breaker(name = "served.claude")]
+/// async fn ask_claude(prompt: &str) -> Result<String, AiError> {
+///     Err(AiError)
+/// }
+///
+/// async fn ask_local(prompt: &str) -> Result<String, AiError> {
+///     Ok(format!("local: {prompt}"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let served = ask_claude_served("hi").await.unwrap();
+/// assert_eq!(served.value, "local: hi");
+/// assert_eq!(served.tier, 1); // the second tier, in declared order
+/// assert!(served.name.ends_with("::ask_local")); // its breaker's name
+/// # }
+/// ```
+///
+/// A trait implementation has no room for a method the trait does not
+/// declare, so `#[fallback]` on an `async fn` there is a compile error about
+/// `<fn>_served`; so is a function of yours already named `<fn>_served`. An
+/// associated function without `self` whose tiers are all free functions
+/// looks like a free function to the macro; list a tier as `Self::..` or
+/// take `&self`.
+///
 /// # What it expands to
 ///
 /// `tiers(ask_gpt, ask_local)` inside the `#[circuit_breaker]`, whose
-/// expansion keeps a static `cb_tiers::TierChain` of the breakers and calls
-/// `chain.call_with(|tier| match tier { 0 => body, 1 => ask_gpt(..), _ => ask_local(..) })`.
+/// expansion is two functions. `ask_claude_served` (documented "Like
+/// `ask_claude`, and says which tier served the call.", and allowed to be
+/// unused) keeps a static `cb_tiers::TierChain` of the breakers and calls
+/// `chain.call_with(|tier| match tier { 0 => body, 1 => ask_gpt(..), _ => ask_local(..) })`,
+/// each tier through a check that reports a mismatched signature at its
+/// path; with `error = from` its error is converted to `E`. `ask_claude`
+/// calls it and drops the tier: `ask_claude_served(..).await.map(Served::into_value)`.
 #[proc_macro_attribute]
 pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
     breaker::absorb("fallback", args.into(), item.into()).into()
@@ -417,7 +462,10 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The trait unchanged, plus:
 /// - `trait AccountsTiered` with the same methods returning
-///   `Result<T, cb_tiers::ChainError<E>>`, implemented for
+///   `Result<T, cb_tiers::ChainError<E>>`, each beside a companion
+///   `get_account_served` returning `Result<cb_tiers::Served<T>, _>`, which
+///   says which tier served the call (a trait method of yours with that
+///   name is a compile error), implemented for
 ///   `cb_tiers::Tiered<(A,)>` … `Tiered<(A, B, .., H)>` (up to 8
 ///   implementations of any types) and `Tiered<Vec<S>>` (any number of one type);
 /// - `fn accounts_tiered(services) -> TieredBuilder<_>` with the trait's

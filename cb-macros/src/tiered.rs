@@ -142,6 +142,19 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             attrs,
         });
     }
+    // Each method gets a companion `<method>_served` on the client.
+    for m in &methods {
+        let served = format!("{}_served", m.ident);
+        if let Some(clash) = methods.iter().find(|other| other.ident == served) {
+            errors.push(
+                &clash.ident,
+                format!(
+                    "the tiered client adds `{served}` beside `{}` (it says which tier served the call); rename this method",
+                    m.ident
+                ),
+            );
+        }
+    }
     if methods.is_empty() && item_trait.items.iter().all(|i| !matches!(i, TraitItem::Fn(_))) {
         errors.push(
             &item_trait.ident,
@@ -188,12 +201,21 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let builder_doc = format!(
         "Starts a tiered `{tr}` client over `services` (a tuple of up to {MAX_TUPLE} implementations, or a `Vec` of one type) with the methods of `{tr}`; add one `.tier(name)` per implementation, in order, then `.build()` (with `.in_global_registry()` first to configure its breakers by name through every configuration layer)."
     );
+    // Each method calls its companion, which runs the chain and says which
+    // tier served the call.
     let sigs = methods.iter().map(|m| {
         let (ident, ok, err, attrs) = (&m.ident, &m.ok, &m.err, &m.attrs);
-        let args = m.inputs.iter().map(|(i, t)| quote!(#i: #t));
+        let served = served_ident(&m.ident);
+        let served_doc = format!("Like [`{ident}`](Self::{ident}), and says which tier served the call.");
+        let args: Vec<_> = m.inputs.iter().map(|(i, t)| quote!(#i: #t)).collect();
+        let names = m.inputs.iter().map(|(i, _)| i);
         quote! {
             #(#attrs)*
-            fn #ident(&self, #(#args),*) -> impl ::core::future::Future<Output = ::core::result::Result<#ok, #tk::ChainError<#err>>>;
+            fn #ident(&self, #(#args),*) -> impl ::core::future::Future<Output = ::core::result::Result<#ok, #tk::ChainError<#err>>> {
+                async move { self.#served(#(#names),*).await.map(#tk::__private::Served::into_value) }
+            }
+            #[doc = #served_doc]
+            fn #served(&self, #(#args),*) -> impl ::core::future::Future<Output = ::core::result::Result<#tk::__private::Served<#ok>, #tk::ChainError<#err>>>;
         }
     });
     let impl_for = |target: TokenStream,
@@ -201,12 +223,13 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                     bounds: TokenStream,
                     call: &dyn Fn(&Method) -> TokenStream| {
         let bodies = methods.iter().enumerate().map(|(index, m)| {
-            let (ident, ok, err) = (&m.ident, &m.ok, &m.err);
+            let (ok, err) = (&m.ok, &m.err);
+            let served = served_ident(&m.ident);
             let args: Vec<_> = m.inputs.iter().map(|(i, _)| i).collect();
             let typed = m.inputs.iter().map(|(i, t)| quote!(#i: #t));
             let dispatch = call(m);
             quote! {
-                async fn #ident(&self, #(#typed),*) -> ::core::result::Result<#ok, #tk::ChainError<#err>> {
+                async fn #served(&self, #(#typed),*) -> ::core::result::Result<#tk::__private::Served<#ok>, #tk::ChainError<#err>> {
                     #[allow(unused_imports)]
                     use #tk::__private::cb_core::__private::{ViaClassify as _, ViaDefault as _};
                     let __cb_classifier = (&#tk::__private::cb_core::__private::Dispatch::<#err>::new()).__cb_classifier();
@@ -216,7 +239,6 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                         async move { #dispatch }
                     }, &__cb_classifier)
                     .await
-                    .map(#tk::__private::Served::into_value)
                 }
             }
         });
@@ -284,6 +306,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
+fn served_ident(method: &syn::Ident) -> syn::Ident {
+    format_ident!("{}_served", method)
+}
+
 fn snake(s: &str) -> String {
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -302,6 +328,24 @@ fn snake(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_method_named_like_a_companion_is_an_error_at_its_name() {
+        let out = expand(
+            quote!(),
+            quote!(
+                trait Accounts {
+                    async fn get(&self) -> Result<u64, ApiError>;
+                    async fn get_served(&self) -> Result<u64, ApiError>;
+                }
+            ),
+        )
+        .to_string();
+        assert!(
+            out.contains("the tiered client adds `get_served` beside `get` (it says which tier served the call); rename this method"),
+            "{out}"
+        );
+    }
 
     /// `#[tiered]` needs `cb-tiers` alone: it names the runtime through
     /// `::cb_tiers::__private`, never `::cb_core`.

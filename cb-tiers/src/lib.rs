@@ -55,6 +55,7 @@ pub mod health;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 mod tier;
+mod tier_fn;
 mod tier_retry;
 mod tiered;
 
@@ -72,11 +73,12 @@ pub use cb_core::{Classify, bulkhead, circuit_breaker, retry, template, timeout}
 #[doc(inline)]
 pub use cb_macros::{fallback, tiered};
 
-/// Used by `cb-macros` expansions (`#[tiered]`). Not public API; it can change
-/// in any release.
+/// Used by `cb-macros` expansions (`#[fallback]`, `#[tiered]`). Not public
+/// API; it can change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::error::ChainError;
+    pub use crate::tier_fn::{Fits, Misfit, TierFn};
     pub use crate::{Served, Tier, TierChain, Tiered, TieredBuilder};
     pub use ::cb_core;
     pub use ::core::future::Future;

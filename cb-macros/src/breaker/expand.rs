@@ -1,13 +1,15 @@
 //! Emit: turns a checked [`Plan`] into code. Cannot fail.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, ReturnType, Stmt, Type};
 
 use super::plan::{Plan, TemplateRef};
 use super::shape::{Body, Shape, replace_future_output};
 use crate::common::fields::Checked;
+
+mod tiers;
 
 /// The wrapped function.
 pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream {
@@ -73,61 +75,47 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
 
     let (new_ret, body): (Type, TokenStream) = if !plan.tiers.is_empty() {
         let tk = &plan.tiers_krate;
-        let mut tier_breakers = Vec::new();
-        for path in &plan.tiers {
-            let tier_name = tier_name(path);
-            tier_breakers.push(quote! {
-                #k::__private::resolve_breaker(#tier_name, #k::__private::Overrides::new(), ::core::option::Option::None)
-            });
-        }
-        let receiver = func.sig.receiver().map(|_| quote!(self,));
-        let args: Vec<_> = shape.args.iter().filter_map(|a| a.as_ref().ok()).collect();
-        let n = plan.tiers.len();
-        let arms: Vec<TokenStream> = plan
-            .tiers
-            .iter()
-            .enumerate()
-            .map(|(i, path)| {
-                let pat = if i + 1 == n {
-                    quote!(_)
-                } else {
-                    let i = i + 1;
-                    quote!(#i)
-                };
-                let call = quote_spanned! {path.span()=> #path(#receiver #(#args),*).await};
-                quote! { #pat => { let __cb_ret: #inferred = #call; __cb_ret } }
-            })
-            .collect();
-        let body = quote! {
-            #classifier
-            static __CB_CHAIN: #k::__private::OnceLock<#tk::__private::TierChain> = #k::__private::OnceLock::new();
-            let __cb_chain = __CB_CHAIN.get_or_init(|| #tk::__private::chain(::std::vec![
-                #k::__private::resolve_breaker(#name, #overrides, #template_arg),
-                #(#tier_breakers),*
-            ]));
-            let __cb_result = __cb_chain
-                .call_with(
-                    move |__cb_tier: usize| {
-                        #( let #args = ::core::clone::Clone::clone(&#args); )*
-                        async move {
-                            match __cb_tier {
-                                0usize => async move #typed_body.await,
-                                #(#arms)*
-                            }
-                        }
-                    },
-                    &__cb_classifier,
-                )
-                .await
-                .map(#tk::__private::Served::into_value);
-        };
+        let chain = tiers::chain_call(
+            plan,
+            shape,
+            &func,
+            tiers::Parts {
+                name: &name,
+                overrides: &overrides,
+                template_arg: &template_arg,
+                typed_body: &typed_body,
+                classifier: &classifier,
+            },
+        );
         let wrapped: Type = syn::parse_quote!(::core::result::Result<#ok, #tk::ChainError<#err>>);
-        let tail = if plan.error_from {
-            quote_spanned!(err.span()=> __cb_result.map_err(<#err as ::core::convert::From<#tk::ChainError<#err>>>::from))
-        } else {
-            quote!(__cb_result)
+        let from = plan.error_from.then(|| {
+            quote_spanned! {err.span()=>
+                let __cb_result = __cb_result.map_err(<#err as ::core::convert::From<#tk::ChainError<#err>>>::from);
+            }
+        });
+        if !matches!(shape.body, Body::AsyncTrait(_)) {
+            let new_ret = if plan.error_from {
+                declared_ret.clone()
+            } else {
+                wrapped
+            };
+            return tiers::with_served(
+                plan,
+                shape,
+                func,
+                new_ret,
+                quote! { #declared #chain #from __cb_result },
+            );
+        }
+        // An `#[async_trait]` method is in a trait impl, which has no room
+        // for a companion.
+        let body = quote! {
+            #declared #chain
+            let __cb_result = __cb_result.map(#tk::__private::Served::into_value);
+            #from
+            __cb_result
         };
-        (wrapped, quote! { #declared #body #tail })
+        (wrapped, body)
     } else if let Some(replay) = staged(plan, shape, &func) {
         let s = &plan.stages;
         let rr = s.retry_rejections;
@@ -596,12 +584,25 @@ fn declared(
 /// call site. Shapes whose wrapped type cannot stand alone (`impl Trait` in
 /// the `Result`, `#[async_trait]` methods) are emitted as written.
 pub(crate) fn emit_unchecked(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream {
+    // The companion too, so its callers get no error either.
+    let companion = (!plan.tiers.is_empty()
+        && !shape.impl_in_result
+        && !matches!(shape.body, Body::AsyncTrait(_)))
+    .then(|| {
+        let mut served = tiers::served_fn(plan, shape, &func);
+        *served.block =
+            syn::parse_quote!({ ::core::unreachable!("a `#[circuit_breaker]` argument is a compile error") });
+        served
+            .attrs
+            .push(syn::parse_quote!(#[allow(unused_variables, unused_mut, unreachable_code)]));
+        served
+    });
     if shape.impl_in_result
         || matches!(shape.body, Body::AsyncTrait(_))
         || plan.error_from
         || func.sig.constness.is_some()
     {
-        return func.into_token_stream();
+        return quote!(#func #companion);
     }
     let (ok, err) = (&shape.ok, &shape.err);
     let new_ret: Type = if plan.tiers.is_empty() {
@@ -616,11 +617,11 @@ pub(crate) fn emit_unchecked(plan: &Plan, shape: &Shape, mut func: ItemFn) -> To
     }
     // The sibling attributes' `use`s stay, so their imports are used.
     let items = func.block.stmts.iter().filter(|s| matches!(s, Stmt::Item(_)));
-    func.block = Box::new(syn::parse_quote!({
+    *func.block = syn::parse_quote!({
         #(#items)*
         ::core::unreachable!("a `#[circuit_breaker]` argument is a compile error")
-    }));
+    });
     func.attrs
         .push(syn::parse_quote!(#[allow(unused_variables, unused_mut, unreachable_code, dead_code)]));
-    func.into_token_stream()
+    quote!(#func #companion)
 }

@@ -1,5 +1,6 @@
 //! `#[tiered]`: one routing implementation over ordered implementations of
-//! a trait, one breaker per tier and method; and `#[async_trait]` methods.
+//! a trait, one breaker per tier and method; `#[fallback]` calls that say
+//! which tier served them; and `#[async_trait]` methods.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use cb_core::config::Overrides;
 use cb_core::{Error, State};
-use cb_tiers::{circuit_breaker, tiered};
+use cb_tiers::{circuit_breaker, fallback, tiered};
 
 #[derive(Debug, Clone, PartialEq)]
 struct Account(u64, &'static str);
@@ -84,6 +85,37 @@ async fn a_tiered_client_fails_over_transparently_and_skips_an_open_tier() {
 }
 
 #[tokio::test]
+async fn a_tiered_call_says_which_tier_served_it() {
+    let client = accounts_tiered((
+        Primary {
+            up: true,
+            calls: AtomicU32::new(0),
+        },
+        Secondary,
+    ))
+    .tier("primary")
+    .tier("secondary")
+    .build()
+    .unwrap();
+    // Both futures can be spawned, like any other call.
+    fn send<T: Send>(future: T) -> T {
+        future
+    }
+    let served = send(client.get_account_served(7)).await.unwrap();
+    assert_eq!(
+        (served.tier, served.name.as_str(), served.value),
+        (0, "primary.get_account", Account(7, "primary"))
+    );
+    assert_eq!(send(client.get_account(7)).await.unwrap(), Account(7, "primary"));
+    client.breaker("primary", "get_account").unwrap().force_open();
+    let served = client.get_account_served(7).await.unwrap();
+    assert_eq!(
+        (served.tier, served.name.as_str(), served.value),
+        (1, "secondary.get_account", Account(7, "secondary"))
+    );
+}
+
+#[tokio::test]
 async fn any_number_of_one_type_in_a_vec() {
     let client = accounts_tiered(vec![Secondary, Secondary, Secondary])
         .tier("a")
@@ -92,6 +124,39 @@ async fn any_number_of_one_type_in_a_vec() {
         .build()
         .unwrap();
     assert_eq!(client.get_account(1).await.unwrap(), Account(1, "secondary"));
+}
+
+// ---------------------------------------------------------------- which tier served
+
+#[fallback(ask_gpt)]
+#[circuit_breaker(name = "served.claude")]
+async fn ask(prompt: &str) -> Result<String, ApiError> {
+    Ok(format!("claude: {prompt}"))
+}
+
+async fn ask_gpt(prompt: &str) -> Result<String, ApiError> {
+    Ok(format!("gpt: {prompt}"))
+}
+
+#[tokio::test]
+async fn a_fallback_call_says_which_tier_served_it() {
+    let served = ask_served("hi").await.unwrap();
+    assert_eq!(
+        (served.tier, served.name.as_str(), served.value.as_str()),
+        (0, "served.claude", "claude: hi")
+    );
+
+    cb_core::Registry::global()
+        .get("served.claude")
+        .unwrap()
+        .force_open();
+    let served = ask_served("hi").await.unwrap();
+    assert_eq!(
+        (served.tier, served.name.as_str(), served.value.as_str()),
+        (1, concat!(module_path!(), "::ask_gpt"), "gpt: hi")
+    );
+    // The function itself keeps its signature: the value alone.
+    assert_eq!(ask("hi").await.unwrap(), "gpt: hi");
 }
 
 // ---------------------------------------------------------------- #[async_trait]

@@ -1,7 +1,8 @@
 //! An argument error is the only error: the function keeps the signature
-//! its callers expect (`Result<T, cb_tiers::ChainError<E>>`), so the caller
-//! below, written against it, adds none.
-use cb_tiers::{ChainError, circuit_breaker, fallback};
+//! its callers expect (`Result<T, cb_tiers::ChainError<E>>`), and so does its
+//! companion `lookup_served`, so the callers below, written against them, add
+//! none.
+use cb_tiers::{ChainError, Served, circuit_breaker, fallback};
 
 #[derive(Debug)]
 pub struct ApiError;
@@ -20,6 +21,11 @@ async fn caller() -> Result<u32, ChainError<ApiError>> {
     lookup(1).await
 }
 
+async fn caller_served() -> Result<Served<u32>, ChainError<ApiError>> {
+    lookup_served(1).await
+}
+
 fn main() {
     let _ = caller();
+    let _ = caller_served();
 }

@@ -155,12 +155,24 @@ use proc_macro::TokenStream;
 ///
 /// # When the configuration is invalid at run time
 ///
-/// Arguments are checked at compile time, but files and variables are read
-/// at run time. If they make the breaker invalid, the call does not fail and
-/// nothing panics: the error is logged with `tracing` (level error), listed
-/// by `cb_core::registry::config_errors()`, and the breaker runs on the
-/// declared arguments over the built-in defaults until a reload or
-/// `LiveConfig::update` fixes it.
+/// Arguments are checked at compile time, but the environment, files and
+/// variables are read at run time. If they make the breaker invalid, the
+/// call does not fail and nothing panics: the error is logged once with
+/// `tracing` (level error) and listed by `cb_core::registry::config_errors()`,
+/// and the breaker runs on its template and declared arguments over the
+/// built-in layers (never on the library's defaults). When the configuration
+/// is repaired (`cb_core::config::install_global`, `LiveConfig::update`, a
+/// reload), the breaker resolves through every layer again, template and
+/// arguments included. Its per-attempt stages (retry, call timeout,
+/// bulkhead) are decided at the function's first call.
+///
+/// # One name, two functions
+///
+/// Two functions may share a breaker by naming it alike with the same
+/// settings. With different settings, two functions of one crate are a
+/// compile error naming the other's place; across crates the first
+/// declaration (by file, then line) applies to both, and the conflict is
+/// logged once and listed by `config_errors()` with both call sites.
 ///
 /// # What it expands to
 ///

@@ -251,6 +251,27 @@ impl<C: Subject> Visit for VersusOpen<C> {
     }
 }
 
+/// The size in bytes of the future each breaker's async call returns for
+/// `async move { op(x) }`, and of that future's output: what an executor
+/// moves into a task and reads back per call.
+fn sizes() {
+    use failsafe::futures::CircuitBreaker as _;
+    let fut = |x: u64| async move { cb_bench::op(x) };
+    let cb = cb_core::CircuitBreaker::builder("sizes").build().expect("a valid configuration");
+    let failsafe = failsafe::Config::new().build();
+    let recloser = recloser::AsyncRecloser::from(recloser::Recloser::custom().build());
+    let call = cb.call(fut(1));
+    println!("bare future: {} bytes", std::mem::size_of_val(&fut(1)));
+    println!(
+        "cb-async: future {} bytes, output {} bytes",
+        std::mem::size_of_val(&call),
+        std::mem::size_of::<Result<u64, cb_core::Error<cb_bench::subject::Fail>>>()
+    );
+    drop(call);
+    println!("failsafe-async: future {} bytes", std::mem::size_of_val(&failsafe.call(fut(1))));
+    println!("recloser-async: future {} bytes", std::mem::size_of_val(&recloser.call(fut(1))));
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -319,9 +340,13 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        ["sizes"] => {
+            sizes();
+            ExitCode::SUCCESS
+        }
         _ => {
             eprintln!(
-                "usage: subjects list | subjects run <subject> <scenario> <N> | subjects scale <subject> <N> <ROUNDS> | subjects versus <subject> <N> <ROUNDS> | subjects cpus <subject> <N> <ROUNDS> | subjects host <CPU> <ROUNDS>"
+                "usage: subjects list | subjects sizes | subjects run <subject> <scenario> <N> | subjects scale <subject> <N> <ROUNDS> | subjects versus <subject> <N> <ROUNDS> | subjects cpus <subject> <N> <ROUNDS> | subjects host <CPU> <ROUNDS>"
             );
             ExitCode::FAILURE
         }

@@ -284,3 +284,29 @@ where
         Poll::Ready(result.map_err(Error::Inner))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::CircuitBreaker;
+
+    /// What the `call` docs promise: the user's future plus 48 bytes.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_call_future_is_the_users_future_plus_48_bytes() {
+        let b = CircuitBreaker::builder("size").build().unwrap();
+        let x = std::hint::black_box(1u64);
+        let fut = || async move { Ok::<u64, ()>(x) };
+        let bytes = std::mem::size_of_val(&fut());
+        assert_eq!(std::mem::size_of_val(&b.call(fut())), bytes + 48);
+        let classify = |_: &Result<u64, ()>| crate::Outcome::Success;
+        assert_eq!(std::mem::size_of_val(&b.call_with(fut(), &classify)), bytes + 48);
+    }
+
+    #[test]
+    fn a_call_future_dropped_unpolled_takes_no_permit_and_records_nothing() {
+        let b = CircuitBreaker::builder("lazy").build().unwrap();
+        drop(b.call(async { Ok::<_, ()>(1) }));
+        let m = b.metrics();
+        assert_eq!((m.calls.successes, m.calls.cancelled), (0, 0));
+    }
+}

@@ -81,7 +81,9 @@ pub fn build_async<V: AsyncVisit>(kind: AsyncKind, start: Start, v: V) -> Option
         (AsyncKind::Failsafe | AsyncKind::Recloser | AsyncKind::Tower, Start::ForcedOpen) => None,
         (AsyncKind::Bare, Start::Closed) => Some(v.visit(checked(Bare, start))),
         (AsyncKind::Cb, _) => Some(v.visit(checked(CbAsync(CbCore::new(false, start)), start))),
-        (AsyncKind::Failsafe, _) => Some(v.visit(checked(FailsafeAsync(Failsafe::consecutive(start)), start))),
+        (AsyncKind::Failsafe, _) => {
+            Some(v.visit(checked(FailsafeAsync(Failsafe::consecutive(start)), start)))
+        }
         (AsyncKind::Recloser, _) => Some(v.visit(checked(RecloserAsync::new(start), start))),
         (AsyncKind::Tower, _) => Some(v.visit(checked(TowerAsync(TowerSvc::breaker(start)), start))),
     }

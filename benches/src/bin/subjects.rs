@@ -257,7 +257,9 @@ impl<C: Subject> Visit for VersusOpen<C> {
 fn sizes() {
     use failsafe::futures::CircuitBreaker as _;
     let fut = |x: u64| async move { cb_bench::op(x) };
-    let cb = cb_core::CircuitBreaker::builder("sizes").build().expect("a valid configuration");
+    let cb = cb_core::CircuitBreaker::builder("sizes")
+        .build()
+        .expect("a valid configuration");
     let failsafe = failsafe::Config::new().build();
     let recloser = recloser::AsyncRecloser::from(recloser::Recloser::custom().build());
     let call = cb.call(fut(1));
@@ -268,8 +270,14 @@ fn sizes() {
         std::mem::size_of::<Result<u64, cb_core::Error<cb_bench::subject::Fail>>>()
     );
     drop(call);
-    println!("failsafe-async: future {} bytes", std::mem::size_of_val(&failsafe.call(fut(1))));
-    println!("recloser-async: future {} bytes", std::mem::size_of_val(&recloser.call(fut(1))));
+    println!(
+        "failsafe-async: future {} bytes",
+        std::mem::size_of_val(&failsafe.call(fut(1)))
+    );
+    println!(
+        "recloser-async: future {} bytes",
+        std::mem::size_of_val(&recloser.call(fut(1)))
+    );
 }
 
 fn main() -> ExitCode {

@@ -338,11 +338,13 @@ impl CircuitBreaker {
 
     /// Runs a synchronous call if admitted; `Ok` is a success, `Err` a failure.
     /// A panic in `f` is recorded as `panicked` and then propagates (R6).
+    #[inline]
     pub fn call_sync<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, Error<E>> {
         self.call_sync_with(f, &DefaultClassifier)
     }
 
     /// Like [`call_sync`](Self::call_sync), with a classifier.
+    #[inline]
     pub fn call_sync_with<T, E, C>(
         &self,
         f: impl FnOnce() -> Result<T, E>,

@@ -6,8 +6,8 @@ use std::task::{Context, Poll, ready};
 
 use pin_project_lite::pin_project;
 
-use super::{CircuitBreaker, Shared};
 use super::word::Word;
+use super::{CircuitBreaker, Shared};
 use crate::classify::Classifier;
 use crate::clock::Nanos;
 use crate::error::Error;
@@ -237,10 +237,9 @@ enum Stage<'a> {
     /// Not polled yet: admission comes at the first poll, as with an
     /// `async fn`, so a future that is built and dropped takes no permit.
     Admit(&'a CircuitBreaker),
-    /// Admitted, `fut` not finished; the permit is gone if an earlier poll
-    /// panicked (and recorded `panicked`).
+    /// Admitted, `fut` pending.
     Run(Option<Permit<'a>>),
-    /// Rejected or finished.
+    /// Rejected, finished, or `fut` panicked.
     Done,
 }
 
@@ -264,25 +263,50 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Stage::Admit(breaker) = *this.stage {
-            match breaker.admit() {
-                Ok(permit) => *this.stage = Stage::Run(Some(permit)),
-                Err(r) => {
-                    *this.stage = Stage::Done;
-                    return Poll::Ready(Err(Error::Rejected(breaker.shared.rejected(r))));
+        match this.stage {
+            Stage::Admit(breaker) => {
+                let breaker = *breaker;
+                // Rejected, finished or panicked, the call is over after
+                // this poll unless `fut` is pending (a panic in `fut` leaves
+                // a future that must not admit a second time).
+                *this.stage = Stage::Done;
+                let mut permit = match breaker.admit() {
+                    Ok(permit) => Some(permit),
+                    Err(r) => return Poll::Ready(Err(Error::Rejected(breaker.shared.rejected(r)))),
+                };
+                // The common case, a future ready at its first poll, keeps
+                // the permit on the stack: it is stored in the call future
+                // only when `fut` is pending.
+                match poll_watched(this.fut, cx, &mut permit) {
+                    Poll::Ready(result) => Poll::Ready(finish(result, permit, *this.classifier)),
+                    Poll::Pending => {
+                        *this.stage = Stage::Run(permit);
+                        Poll::Pending
+                    }
                 }
             }
+            Stage::Run(slot) => {
+                let result = ready!(poll_watched(this.fut, cx, slot));
+                let permit = slot.take();
+                *this.stage = Stage::Done;
+                Poll::Ready(finish(result, permit, *this.classifier))
+            }
+            Stage::Done => panic!("a `CircuitBreaker::call` future polled after it completed"),
         }
-        let Stage::Run(slot) = this.stage else {
-            panic!("a `CircuitBreaker::call` future polled after it completed");
-        };
-        let result = ready!(poll_watched(this.fut, cx, slot));
-        if let Some(permit) = slot.take() {
-            permit.record(this.classifier.classify(&result));
-        }
-        *this.stage = Stage::Done;
-        Poll::Ready(result.map_err(Error::Inner))
     }
+}
+
+/// Records the outcome of a finished call (unless a panic in an earlier
+/// poll already recorded `panicked`) and returns its result.
+#[inline(always)]
+fn finish<T, E, C>(result: Result<T, E>, permit: Option<Permit<'_>>, classifier: &C) -> Result<T, Error<E>>
+where
+    C: Classifier<T, E> + ?Sized,
+{
+    if let Some(permit) = permit {
+        permit.record(classifier.classify(&result));
+    }
+    result.map_err(Error::Inner)
 }
 
 #[cfg(test)]

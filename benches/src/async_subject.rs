@@ -8,6 +8,8 @@
 //! driver); the tokio workload of `benches/breakers.rs` awaits them in tasks.
 
 use std::future::Future;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use failsafe::futures::CircuitBreaker as _;
 use tower::Service;
@@ -52,6 +54,11 @@ impl AsyncKind {
         AsyncKind::Tower,
     ];
 
+    /// The subject called `name`.
+    pub fn from_name(name: &str) -> Option<AsyncKind> {
+        AsyncKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// The subject's name in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -87,6 +94,35 @@ pub fn build_async<V: AsyncVisit>(kind: AsyncKind, start: Start, v: V) -> Option
         (AsyncKind::Recloser, _) => Some(v.visit(checked(RecloserAsync::new(start), start))),
         (AsyncKind::Tower, _) => Some(v.visit(checked(TowerAsync(TowerSvc::breaker(start)), start))),
     }
+}
+
+/// The multi-task workload: `tasks` tasks on `runtime`, each with its own
+/// clone of `a` (so all share one breaker), each awaiting `per_task` calls
+/// one after another. Returns the wall time from the first spawn to the
+/// last task's end.
+pub fn run_tasks<A: AsyncSubject>(
+    runtime: &tokio::runtime::Runtime,
+    a: &A,
+    tasks: u64,
+    per_task: u64,
+) -> Duration {
+    let start = Instant::now();
+    runtime.block_on(async {
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let mut a = a.clone();
+                tokio::spawn(async move {
+                    for _ in 0..per_task {
+                        black_box(a.call(black_box(1)).await);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.expect("a workload task panicked");
+        }
+    });
+    start.elapsed()
 }
 
 fn checked<A: AsyncSubject>(mut a: A, start: Start) -> A {
@@ -129,8 +165,8 @@ pub struct Bare;
 
 impl AsyncSubject for Bare {
     #[inline]
-    fn call(&mut self, x: u64) -> impl Future<Output = Option<u64>> + Send + '_ {
-        async move { async move { op(x) }.await.ok() }
+    async fn call(&mut self, x: u64) -> Option<u64> {
+        async move { op(x) }.await.ok()
     }
 }
 
@@ -140,8 +176,8 @@ pub struct CbAsync(pub CbCore);
 
 impl AsyncSubject for CbAsync {
     #[inline]
-    fn call(&mut self, x: u64) -> impl Future<Output = Option<u64>> + Send + '_ {
-        async move { self.0.0.call(async move { op(x) }).await.ok() }
+    async fn call(&mut self, x: u64) -> Option<u64> {
+        self.0.0.call(async move { op(x) }).await.ok()
     }
 }
 
@@ -151,8 +187,8 @@ pub struct FailsafeAsync(pub Failsafe<FailsafeConsecutive>);
 
 impl AsyncSubject for FailsafeAsync {
     #[inline]
-    fn call(&mut self, x: u64) -> impl Future<Output = Option<u64>> + Send + '_ {
-        async move { self.0.0.call(async move { op(x) }).await.ok() }
+    async fn call(&mut self, x: u64) -> Option<u64> {
+        self.0.0.call(async move { op(x) }).await.ok()
     }
 }
 
@@ -181,8 +217,8 @@ impl RecloserAsync {
 
 impl AsyncSubject for RecloserAsync {
     #[inline]
-    fn call(&mut self, x: u64) -> impl Future<Output = Option<u64>> + Send + '_ {
-        async move { self.0.call(async move { op(x) }).await.ok() }
+    async fn call(&mut self, x: u64) -> Option<u64> {
+        self.0.call(async move { op(x) }).await.ok()
     }
 }
 
@@ -192,11 +228,9 @@ pub struct TowerAsync(pub TowerSvc<TowerBreaker>);
 
 impl AsyncSubject for TowerAsync {
     #[inline]
-    fn call(&mut self, x: u64) -> impl Future<Output = Option<u64>> + Send + '_ {
+    async fn call(&mut self, x: u64) -> Option<u64> {
         let svc = &mut self.0.0;
-        async move {
-            std::future::poll_fn(|cx| svc.poll_ready(cx)).await.ok()?;
-            svc.call(x).await.ok()
-        }
+        std::future::poll_fn(|cx| svc.poll_ready(cx)).await.ok()?;
+        svc.call(x).await.ok()
     }
 }

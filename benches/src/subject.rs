@@ -76,7 +76,7 @@ pub enum Kind {
     Recloser,
     /// tower-resilience 0.13 circuit breaker layer around a `service_fn`,
     /// failure rate 50 % over a count window of 100 calls (minimum 10), driven
-    /// by [`block_on`](crate::exec::block_on).
+    /// by [`block_on`].
     Tower,
     /// The same executor and `service_fn` as [`Kind::Tower`] without the
     /// breaker layer: the executor's own cost.

@@ -7,7 +7,8 @@
 //!   state): every call is rejected, one thread.
 //!
 //! The async subjects (`bare-await`, `cb-async`, `failsafe-async`,
-//! `recloser-async`; `tower-resilience` is async already) run in those groups
+//! `recloser-async`, `seatbelt-async`; `tower-resilience` is async already)
+//! run in those groups
 //! as one task polled without a runtime, and in one more:
 //!
 //! - `tokio-2w64t/<subject>`: a tokio runtime with 2 workers, 64 tasks

@@ -15,7 +15,10 @@ use failsafe::futures::CircuitBreaker as _;
 use tower::Service;
 
 use crate::exec::block_on;
-use crate::subject::{CbCore, Failsafe, FailsafeConsecutive, Recloser, Start, TowerBreaker, TowerSvc, op};
+use crate::subject::{
+    CbCore, Fail, Failsafe, FailsafeConsecutive, OPEN_FOR, POISON, Recloser, Start, TowerBreaker, TowerSvc,
+    op,
+};
 use crate::{Subject, Visit};
 
 /// Something that makes awaited protected calls. Clones share one breaker.
@@ -42,16 +45,20 @@ pub enum AsyncKind {
     /// tower-resilience 0.13, the breaker layer around a `service_fn`:
     /// `poll_ready`, then `call(x).await`.
     Tower,
+    /// seatbelt 0.11, the breaker layer of a `layered` stack around
+    /// `Execute`, failure rate 50 % with at least 10 calls: `execute(x).await`.
+    Seatbelt,
 }
 
 impl AsyncKind {
     /// Every async subject, in report order.
-    pub const ALL: [AsyncKind; 5] = [
+    pub const ALL: [AsyncKind; 6] = [
         AsyncKind::Bare,
         AsyncKind::Cb,
         AsyncKind::Failsafe,
         AsyncKind::Recloser,
         AsyncKind::Tower,
+        AsyncKind::Seatbelt,
     ];
 
     /// The subject called `name`.
@@ -67,6 +74,7 @@ impl AsyncKind {
             AsyncKind::Failsafe => "failsafe-async",
             AsyncKind::Recloser => "recloser-async",
             AsyncKind::Tower => "tower-resilience",
+            AsyncKind::Seatbelt => "seatbelt-async",
         }
     }
 }
@@ -85,7 +93,10 @@ pub trait AsyncVisit {
 pub fn build_async<V: AsyncVisit>(kind: AsyncKind, start: Start, v: V) -> Option<V::Out> {
     match (kind, start) {
         (AsyncKind::Bare, Start::Open | Start::ForcedOpen) => None,
-        (AsyncKind::Failsafe | AsyncKind::Recloser | AsyncKind::Tower, Start::ForcedOpen) => None,
+        (
+            AsyncKind::Failsafe | AsyncKind::Recloser | AsyncKind::Tower | AsyncKind::Seatbelt,
+            Start::ForcedOpen,
+        ) => None,
         (AsyncKind::Bare, Start::Closed) => Some(v.visit(checked(Bare, start))),
         (AsyncKind::Cb, _) => Some(v.visit(checked(CbAsync(CbCore::new(false, start)), start))),
         (AsyncKind::Failsafe, _) => {
@@ -93,6 +104,7 @@ pub fn build_async<V: AsyncVisit>(kind: AsyncKind, start: Start, v: V) -> Option
         }
         (AsyncKind::Recloser, _) => Some(v.visit(checked(RecloserAsync::new(start), start))),
         (AsyncKind::Tower, _) => Some(v.visit(checked(TowerAsync(TowerSvc::breaker(start)), start))),
+        (AsyncKind::Seatbelt, _) => Some(v.visit(checked(seatbelt(start), start))),
     }
 }
 
@@ -232,5 +244,71 @@ impl AsyncSubject for TowerAsync {
         let svc = &mut self.0.0;
         std::future::poll_fn(|cx| svc.poll_ready(cx)).await.ok()?;
         svc.call(x).await.ok()
+    }
+}
+
+/// See [`AsyncKind::Seatbelt`]: the breaker service, shared, and the
+/// driver of its clock, kept alive with it.
+pub struct SeatbeltAsync<S> {
+    service: std::sync::Arc<S>,
+    _driver: std::sync::Arc<std::sync::Mutex<tick::runtime::ClockDriver>>,
+}
+
+impl<S> Clone for SeatbeltAsync<S> {
+    fn clone(&self) -> Self {
+        SeatbeltAsync {
+            service: self.service.clone(),
+            _driver: self._driver.clone(),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for SeatbeltAsync<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SeatbeltAsync")
+    }
+}
+
+/// seatbelt's breaker on its production clock (std's `Instant`), failure
+/// rate 50 % with at least 10 calls, open for [`OPEN_FOR`].
+fn seatbelt(start: Start) -> SeatbeltAsync<impl layered::Service<u64, Out = Result<u64, Fail>> + 'static> {
+    use layered::{Execute, Service as _, Stack as _};
+    use seatbelt::breaker::Breaker;
+    use seatbelt::{RecoveryInfo, ResilienceContext};
+
+    // No runtime drives this clock's timers: the breaker only reads its time.
+    let (clock, driver) = tick::runtime::InactiveClock::default().activate(std::task::Waker::noop().clone());
+    let context = ResilienceContext::new(&clock);
+    let stack = (
+        Breaker::layer("bench", &context)
+            .recovery_with(|r: &Result<u64, Fail>, _| match r {
+                Ok(_) => RecoveryInfo::never(),
+                Err(_) => RecoveryInfo::retry(),
+            })
+            .rejected_input_error(|_, _| Fail)
+            .failure_threshold(0.5)
+            .min_throughput(10)
+            .break_duration(OPEN_FOR),
+        Execute::new(|x: u64| async move { op(x) }),
+    );
+    let service = stack.into_service();
+    if start == Start::Open {
+        for _ in 0..20 {
+            let _ = block_on(service.execute(POISON));
+        }
+    }
+    SeatbeltAsync {
+        service: std::sync::Arc::new(service),
+        _driver: std::sync::Arc::new(std::sync::Mutex::new(driver)),
+    }
+}
+
+impl<S> AsyncSubject for SeatbeltAsync<S>
+where
+    S: layered::Service<u64, Out = Result<u64, Fail>> + 'static,
+{
+    #[inline]
+    async fn call(&mut self, x: u64) -> Option<u64> {
+        self.service.execute(x).await.ok()
     }
 }

@@ -90,11 +90,13 @@ pub enum Kind {
     FailsafeAsync,
     /// recloser's `AsyncRecloser`, driven by [`block_on`].
     RecloserAsync,
+    /// seatbelt's breaker service, driven by [`block_on`].
+    SeatbeltAsync,
 }
 
 impl Kind {
     /// Every subject, in report order.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Direct,
         Kind::Floor,
         Kind::CbConsecutive,
@@ -109,6 +111,7 @@ impl Kind {
         Kind::CbAsync,
         Kind::FailsafeAsync,
         Kind::RecloserAsync,
+        Kind::SeatbeltAsync,
     ];
 
     /// The subject's name on the command line and in reports.
@@ -128,6 +131,7 @@ impl Kind {
             Kind::CbAsync => "cb-async",
             Kind::FailsafeAsync => "failsafe-async",
             Kind::RecloserAsync => "recloser-async",
+            Kind::SeatbeltAsync => "seatbelt-async",
         }
     }
 
@@ -189,6 +193,7 @@ pub fn build<V: Visit>(kind: Kind, start: Start, v: V) -> Option<V::Out> {
         (Kind::CbAsync, _) => build_async(AsyncKind::Cb, start, PolledVisit(v)),
         (Kind::FailsafeAsync, _) => build_async(AsyncKind::Failsafe, start, PolledVisit(v)),
         (Kind::RecloserAsync, _) => build_async(AsyncKind::Recloser, start, PolledVisit(v)),
+        (Kind::SeatbeltAsync, _) => build_async(AsyncKind::Seatbelt, start, PolledVisit(v)),
         (Kind::Direct | Kind::ExecBaseline | Kind::FailsafeDefault, Start::Open) => None,
         (_, Start::ForcedOpen) if !matches!(kind, Kind::CbConsecutive | Kind::CbCountWindow) => None,
         (Kind::CbCachedClock, _) => Some(v.visit(checked(CbCore::cached_clock(start), start))),

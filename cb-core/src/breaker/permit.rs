@@ -326,6 +326,45 @@ mod tests {
         assert_eq!(std::mem::size_of_val(&b.call_with(fut(), &classify)), bytes + 48);
     }
 
+    /// A future that is pending at its first poll and then ends with `end`.
+    fn pending_once<T>(end: impl FnOnce() -> T) -> impl std::future::Future<Output = T> {
+        let mut end = Some(end);
+        let mut polled = false;
+        std::future::poll_fn(move |_| {
+            if !std::mem::replace(&mut polled, true) {
+                return std::task::Poll::Pending;
+            }
+            std::task::Poll::Ready(end.take().expect("polled after completion")())
+        })
+    }
+
+    fn poll_once<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+        fut.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    }
+
+    #[test]
+    fn a_call_pending_at_its_first_poll_records_its_outcome_when_it_ends() {
+        let b = CircuitBreaker::builder("pending").build().unwrap();
+        let mut call = std::pin::pin!(b.call(pending_once(|| Ok::<_, ()>(5))));
+        assert!(poll_once(call.as_mut()).is_pending());
+        assert_eq!(b.metrics().calls.successes, 0);
+        assert!(matches!(poll_once(call.as_mut()), std::task::Poll::Ready(Ok(5))));
+        let m = b.metrics();
+        assert_eq!((m.calls.successes, m.calls.cancelled), (1, 0));
+    }
+
+    #[test]
+    fn r6_a_call_that_panics_after_pending_is_recorded_as_panicked_once() {
+        let b = CircuitBreaker::builder("panics-later").build().unwrap();
+        let mut call = Box::pin(b.call(pending_once(|| -> Result<u8, ()> { panic!("downstream bug") })));
+        assert!(poll_once(call.as_mut()).is_pending());
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| poll_once(call.as_mut())));
+        assert!(caught.is_err());
+        drop(call);
+        let m = b.metrics();
+        assert_eq!((m.calls.panicked, m.calls.cancelled), (1, 0));
+    }
+
     #[test]
     fn a_call_future_dropped_unpolled_takes_no_permit_and_records_nothing() {
         let b = CircuitBreaker::builder("lazy").build().unwrap();

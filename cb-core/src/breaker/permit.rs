@@ -200,7 +200,7 @@ where
 /// The guard costs nothing on the way out of a normal `poll` (it is
 /// forgotten, not dropped): no thread-local `panicking()` read per poll.
 #[inline(always)]
-pub(super) fn poll_watched<F: Future>(
+fn poll_watched<F: Future>(
     fut: Pin<&mut F>,
     cx: &mut Context<'_>,
     slot: &mut Option<Permit<'_>>,
@@ -237,7 +237,8 @@ enum Stage<'a> {
     /// Not polled yet: admission comes at the first poll, as with an
     /// `async fn`, so a future that is built and dropped takes no permit.
     Admit(&'a CircuitBreaker),
-    /// Admitted, `fut` pending.
+    /// Admitted, `fut` pending; the permit is gone once a poll of `fut`
+    /// panicked (it recorded `panicked` then).
     Run(Option<Permit<'a>>),
     /// Rejected, finished, or `fut` panicked.
     Done,

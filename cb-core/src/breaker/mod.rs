@@ -282,9 +282,9 @@ impl CircuitBreaker {
     /// Admission happens at the first poll, as with an `async fn`: a call
     /// future that is built and dropped unpolled takes no permit. The future
     /// is flat and polled in place: on 64-bit targets its size is `fut`'s
-    /// (after `IntoFuture`) plus 48 bytes, rounded up to `fut`'s alignment
-    /// (64 bytes for a 16-byte `async` block), so spawning or awaiting it
-    /// moves little. Dropped before `fut` finishes, it records
+    /// (after `IntoFuture`) plus 48 bytes, rounded up to a multiple of 8
+    /// (or of `fut`'s alignment, if larger): 64 bytes for a 16-byte `async`
+    /// block. Spawning or awaiting it moves little. Dropped before `fut` finishes, it records
     /// `cancelled`; if polling `fut` panics, `panicked` (R5, R6).
     ///
     /// ```

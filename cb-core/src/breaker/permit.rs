@@ -223,7 +223,7 @@ pin_project! {
     /// The future of [`CircuitBreaker::call_with`]: admission on the first
     /// poll, then `fut` under the permit, then the classifier's verdict.
     /// One flat future polled in place, so what an executor moves into a
-    /// task is `fut` plus 48 bytes (and padding to `fut`'s alignment).
+    /// task is `fut` plus 48 bytes, and padding.
     pub(crate) struct Call<'a, F, C: ?Sized> {
         #[pin]
         fut: F,

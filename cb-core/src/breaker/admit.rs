@@ -124,10 +124,11 @@ impl Shared {
     /// an open period are out-of-line, cold calls.
     #[inline(always)]
     fn acquire_restricted(&self, w: Word) -> Result<Permit<'_>, Refusal> {
-        match w.state() {
-            State::Open => {}
-            State::ForcedOpen => return Err(self.reject(RejectReason::ForcedOpen, NO_RETRY_AFTER)),
-            _ => return self.acquire_half_open(),
+        if !w.is(State::Open) {
+            if w.is(State::ForcedOpen) {
+                return Err(self.reject(RejectReason::ForcedOpen, NO_RETRY_AFTER));
+            }
+            return self.acquire_half_open();
         }
         let until = self.hot.open_until.load(Ordering::Acquire);
         // Far from the end of the open period, a rejection storm reads

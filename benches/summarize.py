@@ -3,7 +3,7 @@
 `callgrind.sh` table into the markdown tables of RESULTS.md.
 
 Usage: python3 benches/summarize.py [callgrind-table.md] > tables.md
-Reads target/criterion/{closed,closed-2t,open}/<subject>/new/estimates.json.
+Reads target/criterion/{closed,closed-2t,open,tokio-2w64t}/<subject>/new/estimates.json.
 """
 import json
 import pathlib
@@ -15,6 +15,8 @@ SUBJECTS = ["direct", "floor", "cb-consecutive", "cb-count-window", "cb-cached-c
             "failsafe-default", "recloser", "tower-resilience", "exec-baseline"]
 PEERS = ["failsafe", "failsafe-default", "recloser", "tower-resilience"]
 CB = ["cb-consecutive", "cb-count-window", "cb-cached-clock"]
+# The awaited calls: one task polled without a runtime, and the tokio workload.
+ASYNC = ["bare-await", "cb-async", "failsafe-async", "recloser-async", "seatbelt-async", "tower-resilience"]
 
 
 def median(group, subject):
@@ -99,6 +101,32 @@ def main():
               f"2 threads {c / t:.2f}× one thread (target ≥ 1.5)")
     d = v(closed["direct"]) / v(two["direct"])
     print(f"- parallelism the machine actually gave during the run: direct call 2t/1t = {d:.2f} (ideal 2)")
+    print()
+    awaited(ir, v)
+
+
+def awaited(ir, v):
+    """The async section: one task, and the tokio workload's worker time."""
+    closed = {s: median("closed", s) for s in ASYNC + ["cb-consecutive"]}
+    opened = {s: median("open", s) for s in ASYNC}
+    tokio = {s: median("tokio-2w64t", s) for s in ASYNC}
+    bare = v(tokio["bare-await"])
+    print("### Async calls (one task, no runtime; tokio: 2 workers, 64 tasks, worker-ns per call)")
+    print()
+    print("| subject | closed, ns | closed instr | open, ns | open instr | tokio worker-ns | over bare await |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for s in ASYNC:
+        t = v(tokio[s])
+        over = "—" if t is None or bare is None or s == "bare-await" else f"{t - bare:.1f}"
+        print(f"| {s} | {ns(closed[s])} | {ir.get((s, 'closed'), '—')} | {ns(opened[s])} "
+              f"| {ir.get((s, 'open'), '—')} | {ns(tokio[s])} | {over} |")
+    print()
+    a, c = v(closed["cb-async"]), v(closed["cb-consecutive"])
+    if a is not None and c is not None:
+        print(f"- cb-async closed {a:.2f} ns = {a / c:.2f}× cb-consecutive's sync call (target ≤ 2)")
+    t = v(tokio["cb-async"])
+    if t is not None and bare is not None:
+        print(f"- tokio workload: cb-async {t - bare:.1f} worker-ns over a bare await (target ≤ 12)")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,22 @@
 //! - `open/<subject>` (and `open/<subject>-forced` for cb-core's forced-open
 //!   state): every call is rejected, one thread.
 //!
+//! The async subjects (`bare-await`, `cb-async`, `failsafe-async`,
+//! `recloser-async`, `seatbelt-async`; `tower-resilience` is async already)
+//! run in those groups
+//! as one task polled without a runtime, and in one more:
+//!
+//! - `tokio-2w64t/<subject>`: a tokio runtime with 2 workers, 64 tasks
+//!   sharing one breaker, each awaiting its share of the calls; the time
+//!   reported per call is worker time (2 x elapsed) / calls, so the
+//!   breaker's cost is the difference to `bare-await`.
+//!
 //! `benches/summarize.py` turns criterion's medians into the RESULTS.md tables.
 
 use std::hint::black_box;
 use std::time::Duration;
 
+use cb_bench::async_subject::{AsyncKind, AsyncSubject, AsyncVisit, build_async, run_tasks};
 use cb_bench::{Kind, Start, Subject, Visit, build};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
@@ -112,6 +123,57 @@ fn open(c: &mut Criterion) {
     group.finish();
 }
 
+/// Workers of the tokio runtime in `tokio-2w64t`.
+const WORKERS: usize = 2;
+/// Tasks sharing one breaker in `tokio-2w64t`.
+const TASKS: u64 = 64;
+
+/// The multi-task workload on a tokio runtime of [`WORKERS`] workers.
+struct Tokio<'g, 'c> {
+    group: &'g mut BenchmarkGroup<'c, WallTime>,
+    runtime: &'g tokio::runtime::Runtime,
+    id: String,
+}
+
+impl AsyncVisit for Tokio<'_, '_> {
+    type Out = ();
+
+    fn visit<A: AsyncSubject>(self, a: A) {
+        let rt = self.runtime;
+        self.group.bench_function(self.id, |b| {
+            b.iter_custom(|iters| {
+                let per_task = iters.div_ceil(TASKS);
+                let elapsed = run_tasks(rt, &a, TASKS, per_task);
+                // Worker time: both workers run for the whole span.
+                let worker = elapsed * WORKERS as u32;
+                // Criterion divides by `iters`; the tasks made `per_task * TASKS`.
+                worker.mul_f64(iters as f64 / (per_task * TASKS) as f64)
+            })
+        });
+    }
+}
+
+fn tokio_workload(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .build()
+        .expect("a tokio runtime");
+    let mut group = c.benchmark_group("tokio-2w64t");
+    for kind in AsyncKind::ALL {
+        let id = kind.name().to_owned();
+        build_async(
+            kind,
+            Start::Closed,
+            Tokio {
+                group: &mut group,
+                runtime: &runtime,
+                id,
+            },
+        );
+    }
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -122,6 +184,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = closed, closed_two_threads, open
+    targets = closed, closed_two_threads, open, tokio_workload
 }
 criterion_main!(benches);

@@ -5,6 +5,7 @@
 //! and the callgrind driver (`src/bin/subjects.rs`) measure the same code.
 //! See `RESULTS.md` for the figures and how they were taken.
 
+pub mod async_subject;
 pub mod exec;
 pub mod subject;
 

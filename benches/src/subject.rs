@@ -14,6 +14,7 @@ use failsafe::CircuitBreaker as _;
 use tower::Service;
 use tower_resilience::circuitbreaker as trcb;
 
+use crate::async_subject::{AsyncKind, PolledVisit, build_async};
 use crate::exec::block_on;
 
 /// The input that makes [`op`] fail: used only to trip the peers open.
@@ -75,16 +76,27 @@ pub enum Kind {
     Recloser,
     /// tower-resilience 0.13 circuit breaker layer around a `service_fn`,
     /// failure rate 50 % over a count window of 100 calls (minimum 10), driven
-    /// by [`block_on`](crate::exec::block_on).
+    /// by [`block_on`].
     Tower,
     /// The same executor and `service_fn` as [`Kind::Tower`] without the
     /// breaker layer: the executor's own cost.
     ExecBaseline,
+    /// `async move { op(x) }.await` driven by [`block_on`]: the async
+    /// subjects' baseline (see [`crate::async_subject`]).
+    AsyncBare,
+    /// cb-core's `call(fut).await`, consecutive detector, driven by [`block_on`].
+    CbAsync,
+    /// failsafe's future API, consecutive failures, driven by [`block_on`].
+    FailsafeAsync,
+    /// recloser's `AsyncRecloser`, driven by [`block_on`].
+    RecloserAsync,
+    /// seatbelt's breaker service, driven by [`block_on`].
+    SeatbeltAsync,
 }
 
 impl Kind {
     /// Every subject, in report order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Direct,
         Kind::Floor,
         Kind::CbConsecutive,
@@ -95,6 +107,11 @@ impl Kind {
         Kind::Recloser,
         Kind::Tower,
         Kind::ExecBaseline,
+        Kind::AsyncBare,
+        Kind::CbAsync,
+        Kind::FailsafeAsync,
+        Kind::RecloserAsync,
+        Kind::SeatbeltAsync,
     ];
 
     /// The subject's name on the command line and in reports.
@@ -110,6 +127,11 @@ impl Kind {
             Kind::Recloser => "recloser",
             Kind::Tower => "tower-resilience",
             Kind::ExecBaseline => "exec-baseline",
+            Kind::AsyncBare => "bare-await",
+            Kind::CbAsync => "cb-async",
+            Kind::FailsafeAsync => "failsafe-async",
+            Kind::RecloserAsync => "recloser-async",
+            Kind::SeatbeltAsync => "seatbelt-async",
         }
     }
 
@@ -167,6 +189,11 @@ pub trait Visit {
 /// benchmark from silently measuring the wrong path.
 pub fn build<V: Visit>(kind: Kind, start: Start, v: V) -> Option<V::Out> {
     match (kind, start) {
+        (Kind::AsyncBare, _) => build_async(AsyncKind::Bare, start, PolledVisit(v)),
+        (Kind::CbAsync, _) => build_async(AsyncKind::Cb, start, PolledVisit(v)),
+        (Kind::FailsafeAsync, _) => build_async(AsyncKind::Failsafe, start, PolledVisit(v)),
+        (Kind::RecloserAsync, _) => build_async(AsyncKind::Recloser, start, PolledVisit(v)),
+        (Kind::SeatbeltAsync, _) => build_async(AsyncKind::Seatbelt, start, PolledVisit(v)),
         (Kind::Direct | Kind::ExecBaseline | Kind::FailsafeDefault, Start::Open) => None,
         (_, Start::ForcedOpen) if !matches!(kind, Kind::CbConsecutive | Kind::CbCountWindow) => None,
         (Kind::CbCachedClock, _) => Some(v.visit(checked(CbCore::cached_clock(start), start))),
@@ -308,7 +335,7 @@ impl<P> std::fmt::Debug for Failsafe<P> {
 pub type FailsafeConsecutive = failsafe::failure_policy::ConsecutiveFailures<failsafe::backoff::Constant>;
 
 impl Failsafe<FailsafeConsecutive> {
-    fn consecutive(start: Start) -> Self {
+    pub(crate) fn consecutive(start: Start) -> Self {
         let policy = failsafe::failure_policy::consecutive_failures(5, failsafe::backoff::constant(OPEN_FOR));
         let mut s = Failsafe(failsafe::Config::new().failure_policy(policy).build());
         if start == Start::Open {
@@ -348,13 +375,17 @@ impl std::fmt::Debug for Recloser {
 }
 
 impl Recloser {
-    fn new(start: Start) -> Self {
-        let r = recloser::Recloser::custom()
+    /// Failure rate 50 % over a ring of 100 calls, open for [`OPEN_FOR`].
+    pub(crate) fn config() -> recloser::Recloser {
+        recloser::Recloser::custom()
             .error_rate(0.5)
             .closed_len(100)
             .open_wait(OPEN_FOR)
-            .build();
-        let mut s = Recloser(Arc::new(r));
+            .build()
+    }
+
+    fn new(start: Start) -> Self {
+        let mut s = Recloser(Arc::new(Self::config()));
         if start == Start::Open {
             // The ring judges once it is full: 100 failures, plus one to be sure.
             trip(&mut s, 101);
@@ -401,7 +432,7 @@ impl TowerSvc<BareService> {
 }
 
 impl TowerSvc<TowerBreaker> {
-    fn breaker(start: Start) -> Self {
+    pub(crate) fn breaker(start: Start) -> Self {
         let layer = trcb::CircuitBreakerLayer::builder()
             .failure_rate_threshold(0.5)
             .sliding_window_size(100)

@@ -61,12 +61,38 @@ fn closed_success_allocates_nothing() {
 #[test]
 fn async_closed_success_allocates_nothing() {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let b = consecutive();
-    let n = allocations(|| {
-        let v = rt.block_on(b.call(async { Ok::<_, ()>(2) })).unwrap();
-        assert_eq!(v, 2);
-    });
-    assert_eq!(n, 0);
+    for b in [consecutive(), count_window()] {
+        let n = allocations(|| {
+            let v = rt.block_on(b.call(async { Ok::<_, ()>(2) })).unwrap();
+            assert_eq!(v, 2);
+        });
+        assert_eq!(n, 0, "{}", b.name());
+        let classify = |r: &Result<u32, u32>| match r {
+            Ok(_) => cb_core::Outcome::Success,
+            Err(_) => cb_core::Outcome::Excluded,
+        };
+        let n = allocations(|| {
+            let v = rt.block_on(b.call_with(async { Ok::<u32, u32>(3) }, &classify));
+            assert_eq!(v.unwrap(), 3);
+        });
+        assert_eq!(n, 0, "{} (call_with)", b.name());
+    }
+}
+
+#[test]
+fn async_open_and_forced_open_rejections_allocate_nothing() {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let open = consecutive();
+    open.open_for(Some(Duration::from_secs(3600)));
+    let forced = count_window();
+    forced.force_open();
+    for b in [open, forced] {
+        let n = allocations(|| {
+            let e = rt.block_on(b.call(async { Ok::<_, ()>(1) })).unwrap_err();
+            assert!(matches!(e, Error::Rejected(_)), "{e:?}");
+        });
+        assert_eq!(n, 0, "{}", b.name());
+    }
 }
 
 #[test]

@@ -7,6 +7,8 @@
 //! subjects versus <subject> <N> <ROUNDS>  # open rejection vs closed success, interleaved
 //! subjects cpus <subject> <N> <ROUNDS>    # each CPU alone, then both, per-thread rates
 //! subjects host <CPU> <ROUNDS>            # is the host's core shared? (x86_64)
+//! subjects tokio <async subject> <N>      # N awaited calls: 2 tokio workers, 64 tasks, one breaker
+//! subjects sizes                          # bytes of each breaker's call future and of cb's output
 //! ```
 //!
 //! `callgrind.sh` runs each pair at two N's and divides the difference in
@@ -18,6 +20,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use cb_bench::async_subject::{AsyncKind, AsyncSubject, AsyncVisit, build_async, run_tasks};
 use cb_bench::{Kind, Start, Subject, Visit, build};
 
 struct Run {
@@ -251,6 +254,55 @@ impl<C: Subject> Visit for VersusOpen<C> {
     }
 }
 
+/// The multi-task tokio workload (2 workers, 64 tasks on one breaker), N
+/// calls in all: run under callgrind at two N's, it gives the instructions
+/// per call of the whole workload, runtime included.
+struct TokioRun {
+    n: u64,
+}
+
+impl AsyncVisit for TokioRun {
+    type Out = ();
+
+    fn visit<A: AsyncSubject>(self, a: A) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .expect("a tokio runtime");
+        let elapsed = run_tasks(&runtime, &a, 64, self.n.div_ceil(64));
+        println!("n={} elapsed={elapsed:?}", self.n);
+    }
+}
+
+/// The size in bytes of the future each breaker's async call returns for
+/// `async move { op(x) }`, and of that future's output: what an executor
+/// moves into a task and reads back per call.
+fn sizes() {
+    use failsafe::futures::CircuitBreaker as _;
+    let fut = |x: u64| async move { cb_bench::op(x) };
+    let cb = cb_core::CircuitBreaker::builder("sizes")
+        .build()
+        .expect("a valid configuration");
+    let failsafe = failsafe::Config::new().build();
+    let recloser = recloser::AsyncRecloser::from(recloser::Recloser::custom().build());
+    let call = cb.call(fut(1));
+    println!("bare future: {} bytes", std::mem::size_of_val(&fut(1)));
+    println!(
+        "cb-async: future {} bytes, output {} bytes",
+        std::mem::size_of_val(&call),
+        std::mem::size_of::<Result<u64, cb_core::Error<cb_bench::subject::Fail>>>()
+    );
+    drop(call);
+    println!(
+        "failsafe-async: future {} bytes",
+        std::mem::size_of_val(&failsafe.call(fut(1)))
+    );
+    println!(
+        "recloser-async: future {} bytes",
+        std::mem::size_of_val(&recloser.call(fut(1)))
+    );
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -319,9 +371,21 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        ["tokio", kind, n] => {
+            let (Some(kind), Ok(n)) = (AsyncKind::from_name(kind), n.parse::<u64>()) else {
+                eprintln!("unknown async subject, or N is not a number");
+                return ExitCode::FAILURE;
+            };
+            build_async(kind, Start::Closed, TokioRun { n });
+            ExitCode::SUCCESS
+        }
+        ["sizes"] => {
+            sizes();
+            ExitCode::SUCCESS
+        }
         _ => {
             eprintln!(
-                "usage: subjects list | subjects run <subject> <scenario> <N> | subjects scale <subject> <N> <ROUNDS> | subjects versus <subject> <N> <ROUNDS> | subjects cpus <subject> <N> <ROUNDS> | subjects host <CPU> <ROUNDS>"
+                "usage: subjects list | subjects sizes | subjects tokio <async subject> <N> | subjects run <subject> <scenario> <N> | subjects scale <subject> <N> <ROUNDS> | subjects versus <subject> <N> <ROUNDS> | subjects cpus <subject> <N> <ROUNDS> | subjects host <CPU> <ROUNDS>"
             );
             ExitCode::FAILURE
         }

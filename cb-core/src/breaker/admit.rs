@@ -114,34 +114,49 @@ impl Shared {
         Rejected::from_nanos(self.hot.name.clone(), r.reason, r.retry_after_nanos)
     }
 
-    /// Admission when the state is not a free one: open, forced open, half-open.
-    #[inline]
+    /// Admission when the state is not a free one: open, forced open,
+    /// half-open. The open circuit's rejection (the fail-fast path, run
+    /// millions of times a second in a storm) is always inlined into the
+    /// caller, in the user's crate too: it must not cost more than a closed
+    /// success, and left to the inliner it did in some builds (a call, six
+    /// saved registers and a result returned through memory). The forced-open
+    /// rejection is inlined as well; the half-open admission and the end of
+    /// an open period are out-of-line, cold calls.
+    #[inline(always)]
     fn acquire_restricted(&self, w: Word) -> Result<Permit<'_>, Refusal> {
-        match w.state() {
-            State::Open => {
-                let until = self.hot.open_until.load(Ordering::Acquire);
-                // Far from the end of the open period, a rejection storm reads
-                // the process's cached time instead of the OS clock (see
-                // `clock::set_rejection_cache`); it lags, so it only ever
-                // overstates the time left.
-                if let Some(left) = self.hot.clock.cached_remaining(until)
-                    && self.hot.word.load(Ordering::Acquire) == w.0
-                {
-                    return Err(self.reject(RejectReason::CircuitOpen, self.retry_nanos(left)));
-                }
-                let now = self.hot.clock.now();
-                if now < until && self.hot.word.load(Ordering::Acquire) == w.0 {
-                    self.hot.clock.note_rejection(now);
-                    return Err(self.reject(RejectReason::CircuitOpen, self.retry_nanos(until - now)));
-                }
-                self.acquire_slow(now)
+        if !w.is(State::Open) {
+            if w.is(State::ForcedOpen) {
+                return Err(self.reject(RejectReason::ForcedOpen, NO_RETRY_AFTER));
             }
-            State::ForcedOpen => Err(self.reject(RejectReason::ForcedOpen, NO_RETRY_AFTER)),
-            _ => self.acquire_slow(self.hot.clock.now()),
+            return self.acquire_half_open();
         }
+        let until = self.hot.open_until.load(Ordering::Acquire);
+        // Far from the end of the open period, a rejection storm reads
+        // the process's cached time instead of the OS clock (see
+        // `clock::set_rejection_cache`); it lags, so it only ever
+        // overstates the time left.
+        if let Some(left) = self.hot.clock.cached_remaining(until)
+            && self.hot.word.load(Ordering::Acquire) == w.0
+        {
+            return Err(self.reject(RejectReason::CircuitOpen, self.retry_nanos(left)));
+        }
+        let now = self.hot.clock.now();
+        if now < until && self.hot.word.load(Ordering::Acquire) == w.0 {
+            self.hot.clock.note_rejection(now);
+            return Err(self.reject(RejectReason::CircuitOpen, self.retry_nanos(until - now)));
+        }
+        self.acquire_slow(now)
+    }
+
+    /// Half-open: probe slots, under the lock.
+    #[cold]
+    #[inline(never)]
+    fn acquire_half_open(&self) -> Result<Permit<'_>, Refusal> {
+        self.acquire_slow(self.hot.clock.now())
     }
 
     #[cold]
+    #[inline(never)]
     fn acquire_slow(&self, now: Nanos) -> Result<Permit<'_>, Refusal> {
         let mut pending = Pending::default();
         let result = {

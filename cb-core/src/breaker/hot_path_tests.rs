@@ -102,6 +102,27 @@ fn rejected(b: &CircuitBreaker) {
     assert!(b.try_acquire().is_err());
 }
 
+/// Polls `fut` to its end with a no-op waker: no runtime, whose own locks
+/// and writes would hide the call's.
+fn poll_to_end<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+fn succeed_async(b: &CircuitBreaker) {
+    assert_eq!(poll_to_end(b.call(async { Ok::<_, ()>(7) })).ok(), Some(7));
+}
+
+fn rejected_async(b: &CircuitBreaker) {
+    let out = poll_to_end(b.call(async { Ok::<_, ()>(7) }));
+    assert!(out.is_err_and(|e| e.is_rejection()));
+}
+
 #[test]
 fn closed_success_on_the_consecutive_detector_writes_only_the_callers_stripe() {
     let b = CircuitBreaker::builder("hot-consecutive").build().unwrap();
@@ -119,6 +140,19 @@ fn closed_success_on_a_full_clean_count_window_writes_only_the_callers_stripe() 
         .unwrap();
     // A full window of successes: from here a success changes nothing in it.
     calls_touch_only_their_own_stripe(&b, 100, Counter::Success, succeed);
+}
+
+#[test]
+fn async_closed_success_writes_only_the_callers_stripe() {
+    let b = CircuitBreaker::builder("hot-async").build().unwrap();
+    calls_touch_only_their_own_stripe(&b, 1, Counter::Success, succeed_async);
+}
+
+#[test]
+fn async_open_rejection_writes_only_the_callers_stripe() {
+    let b = CircuitBreaker::builder("hot-async-open").build().unwrap();
+    b.open_for(Some(Duration::from_secs(3600)));
+    calls_touch_only_their_own_stripe(&b, 1, Counter::RejectedOpen, rejected_async);
 }
 
 #[test]

@@ -279,6 +279,14 @@ impl CircuitBreaker {
     /// Runs `fut` if the breaker admits it and records its outcome: `Ok` is a
     /// success, `Err` a failure. A rejected call never polls `fut`.
     ///
+    /// Admission happens at the first poll, as with an `async fn`: a call
+    /// future that is built and dropped unpolled takes no permit. The future
+    /// is flat and polled in place: on 64-bit targets its size is `fut`'s
+    /// (after `IntoFuture`) plus 48 bytes, rounded up to a multiple of 8
+    /// (or of `fut`'s alignment, if larger): 64 bytes for a 16-byte `async`
+    /// block. Spawning or awaiting it moves little. Dropped before `fut` finishes, it records
+    /// `cancelled`; if polling `fut` panics, `panicked` (R5, R6).
+    ///
     /// ```
     /// # use cb_core::CircuitBreaker;
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -287,11 +295,12 @@ impl CircuitBreaker {
     /// assert_eq!(hits, 3);
     /// # }
     /// ```
-    pub async fn call<F, T, E>(&self, fut: F) -> Result<T, Error<E>>
+    #[inline]
+    pub fn call<F, T, E>(&self, fut: F) -> impl Future<Output = Result<T, Error<E>>>
     where
         F: IntoFuture<Output = Result<T, E>>,
     {
-        self.call_with(fut, &DefaultClassifier).await
+        self.call_with(fut, &DefaultClassifier)
     }
 
     /// Like [`call`](Self::call), with a classifier that decides from the
@@ -313,26 +322,30 @@ impl CircuitBreaker {
     /// assert_eq!(breaker.state(), cb_core::State::Open);
     /// # }
     /// ```
-    pub async fn call_with<F, T, E, C>(&self, fut: F, classifier: &C) -> Result<T, Error<E>>
+    #[inline]
+    pub fn call_with<'a, F, T, E, C>(
+        &'a self,
+        fut: F,
+        classifier: &'a C,
+    ) -> impl Future<Output = Result<T, Error<E>>> + use<'a, F, T, E, C>
     where
         F: IntoFuture<Output = Result<T, E>>,
         C: Classifier<T, E> + ?Sized,
     {
-        let permit = match self.admit() {
-            Ok(permit) => permit,
-            Err(r) => return Err(Error::Rejected(self.shared.rejected(r))),
-        };
-        let result = permit::run_guarded(permit, fut.into_future(), classifier).await;
-        result.map_err(Error::Inner)
+        // Converted now, not at the first poll: the future is moved into
+        // the call future once, and never again.
+        permit::Call::new(self, fut.into_future(), classifier)
     }
 
     /// Runs a synchronous call if admitted; `Ok` is a success, `Err` a failure.
     /// A panic in `f` is recorded as `panicked` and then propagates (R6).
+    #[inline]
     pub fn call_sync<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, Error<E>> {
         self.call_sync_with(f, &DefaultClassifier)
     }
 
     /// Like [`call_sync`](Self::call_sync), with a classifier.
+    #[inline]
     pub fn call_sync_with<T, E, C>(
         &self,
         f: impl FnOnce() -> Result<T, E>,

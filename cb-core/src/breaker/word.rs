@@ -17,6 +17,12 @@ impl Word {
     pub(crate) fn state(self) -> State {
         State::from_code(self.0 & Self::STATE_MASK)
     }
+    /// Whether the state is `state`: a mask and a compare, no table load,
+    /// for the paths that ask about one state (the open rejection).
+    #[inline(always)]
+    pub(crate) fn is(self, state: State) -> bool {
+        self.0 & Self::STATE_MASK == state.code()
+    }
     /// Whether calls are admitted without limit (closed, disabled, metrics-only).
     #[inline]
     pub(crate) fn admits_freely(self) -> bool {
@@ -51,6 +57,7 @@ mod tests {
         for s in State::ALL {
             let w = Word::new(s, 12345);
             assert_eq!(w.state(), s);
+            assert!(State::ALL.iter().all(|&t| w.is(t) == (t == s)));
             assert_eq!(w.admits_freely(), s.admits_freely());
             assert_eq!(w.judges(), matches!(s, State::Closed | State::MetricsOnly));
             assert_eq!(w.generation(), 12345);

@@ -80,12 +80,20 @@ thread_local! {
 }
 
 /// This thread's slot, or `usize::MAX` once its slot has been given back.
-#[inline]
+/// The cached slot is read inline on every count (the closed success and
+/// the rejection both make one); the first look-up is out of line.
+#[inline(always)]
 fn thread_slot() -> usize {
     let cached = CACHED_SLOT.try_with(Cell::get).unwrap_or(usize::MAX);
     if cached != usize::MAX {
         return cached;
     }
+    thread_slot_uncached()
+}
+
+#[cold]
+#[inline(never)]
+fn thread_slot_uncached() -> usize {
     let slot = THREAD_SLOT.try_with(|s| s.0).unwrap_or(usize::MAX);
     if slot != usize::MAX {
         let _ = CACHED_SLOT.try_with(|c| c.set(slot));
@@ -112,7 +120,9 @@ impl Counters {
         }
     }
 
-    #[inline]
+    // Always inlined: it is most of a closed success and of a rejection, and
+    // a call to it would cost as much again.
+    #[inline(always)]
     pub(crate) fn add(&self, c: Counter) {
         let slot = thread_slot();
         let shared = self.stripes.len() - 1;

@@ -266,13 +266,13 @@ struct Fields {
 }
 
 /// Checks one field argument: a breaker field, `call_timeout = ".."`,
-/// `retry(..)` or `bulkhead(..)`. `false` when `arg` is none of those (the
+/// `retry(..)`, `bulkhead(..)` or `classify(..)`. `false` when `arg` is none of those (the
 /// caller words the error, which depends on where the argument was written).
 fn field_arg(arg: &Arg, into: &mut Fields, errors: &mut Errors) -> bool {
     let k = arg.key.to_string();
     let Fields { values, at } = into;
     match (k.as_str(), &arg.value) {
-        ("retry" | "bulkhead", ArgValue::Group { tokens, .. }) => match syn::parse2::<Args>(tokens.clone()) {
+        ("retry" | "bulkhead" | "classify", ArgValue::Group { tokens, .. }) => match syn::parse2::<Args>(tokens.clone()) {
             Ok(inner) => {
                 for a in inner.0 {
                     let ik = a.key.to_string();
@@ -327,6 +327,7 @@ fn static_values<'a>(
             Checked::Float(x) => quote!(#k::__private::StaticValue::Float(#x)),
             Checked::Bool(b) => quote!(#k::__private::StaticValue::Bool(#b)),
             Checked::Text(s) => quote!(#k::__private::StaticValue::Text(#s)),
+            Checked::List(items) => quote!(#k::__private::StaticValue::List(&[#(#items),*])),
         };
         quote!((#path, #v))
     })

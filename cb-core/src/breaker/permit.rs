@@ -77,8 +77,11 @@ impl<'a> Permit<'a> {
     }
 
     /// Records `result` as classified by `classifier`.
+    /// and by the configuration's `classify` lists
+    /// ([`crate::classify::by_name`]).
     pub fn record_result<T, E, C: Classifier<T, E> + ?Sized>(self, result: &Result<T, E>, classifier: &C) {
-        self.record(classifier.classify(result))
+        let outcome = self.shared.classify(result, classifier);
+        self.record(outcome)
     }
 
     /// The generation the call was admitted in (R29).
@@ -109,7 +112,8 @@ where
     F: Future<Output = Result<T, E>>,
     C: Classifier<T, E> + ?Sized,
 {
-    permit.run(fut, |result| classifier.classify(result)).await
+    let shared = permit.shared;
+    permit.run(fut, |result| shared.classify(result, classifier)).await
 }
 
 impl Permit<'_> {

@@ -28,7 +28,7 @@
 
 use std::time::Duration;
 
-use super::Classifier;
+use super::{Classifier, ErrorKind};
 use crate::state::Outcome;
 
 /// How an error of this type counts for breakers, retries, tier chains and
@@ -47,6 +47,13 @@ pub trait Classify {
     /// How long the downstream asked callers to wait, if it said.
     fn retry_after(&self) -> Option<Duration> {
         None
+    }
+    /// What a configuration's `classify` lists call this error (the
+    /// [`by_name`](super::by_name) module): the derive gives the variant's
+    /// name as written, so `classify.excluded = ["NotFound"]` matches
+    /// `ApiError::NotFound`. Unnamed by default: no entry matches it.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Unnamed
     }
 }
 
@@ -67,5 +74,10 @@ impl<T, E: Classify> Classifier<T, E> for ByClassify {
             Ok(_) => Outcome::Success,
             Err(e) => e.outcome(),
         }
+    }
+
+    #[inline]
+    fn kind(&self, error: &E) -> ErrorKind {
+        error.kind()
     }
 }

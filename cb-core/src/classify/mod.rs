@@ -14,6 +14,11 @@
 //!   `#[derive(Classify)]`);
 //! - cb-tiers' HTTP status policy, which also passes on `Retry-After`.
 //!
+//! A configuration can sort errors by name over any of them: its `classify`
+//! section lists error kinds as failures or excluded, and the breaker applies
+//! the lists over the classifier's outcome ([`by_name`], the precedence and
+//! which APIs honour it).
+//!
 //! ```
 //! use cb_core::{Classifier, Outcome, Predicates, Verdict};
 //!
@@ -31,11 +36,13 @@ use std::time::Duration;
 
 use crate::state::Outcome;
 
+pub mod by_name;
 #[cfg(feature = "macros")]
 pub(crate) mod dispatch;
 mod errors;
 mod predicates;
 
+pub use by_name::{ByName, ErrorKind};
 pub use errors::{ByClassify, Classify};
 pub use predicates::Predicates;
 
@@ -122,6 +129,16 @@ pub trait Classifier<T, E> {
     #[inline]
     fn verdict(&self, result: &Result<T, E>) -> Verdict {
         Verdict::new(self.classify(result))
+    }
+
+    /// What a configuration's `classify` lists call `error`
+    /// ([`by_name`]): unnamed unless the classifier knows a name, as
+    /// [`ByClassify`] does (the variant) and cb-tiers' HTTP status policy
+    /// (the status). Asked on the error path only.
+    #[inline]
+    fn kind(&self, error: &E) -> ErrorKind {
+        let _ = error;
+        ErrorKind::Unnamed
     }
 }
 

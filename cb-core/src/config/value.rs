@@ -87,6 +87,9 @@ pub enum Value {
     Detector(Detector),
     /// A jitter mode.
     Jitter(Jitter),
+    /// A list of names (`classify.failure`); a string of comma-separated
+    /// names, as a variable holds it, is read as one too.
+    List(Vec<String>),
 }
 
 impl fmt::Display for Value {
@@ -99,6 +102,7 @@ impl fmt::Display for Value {
             Value::Text(s) => write!(f, "{s:?}"),
             Value::Detector(d) => write!(f, "{d}"),
             Value::Jitter(j) => write!(f, "{j}"),
+            Value::List(items) => f.debug_list().entries(items).finish(),
         }
     }
 }
@@ -120,6 +124,15 @@ value_from! {
     String => |x| Value::Text(x),
     Detector => |x| Value::Detector(x),
     Jitter => |x| Value::Jitter(x),
+    Vec<String> => |x| Value::List(x),
+    &[&str] => |x| Value::List(x.iter().map(|s| (*s).to_owned()).collect()),
+}
+
+/// A list of names as code writes it: `.set("classify.excluded", ["NotFound", "4xx"])`.
+impl<const N: usize> From<[&str; N]> for Value {
+    fn from(names: [&str; N]) -> Self {
+        Value::from(&names[..])
+    }
 }
 
 #[cfg(test)]

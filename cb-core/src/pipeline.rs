@@ -302,7 +302,7 @@ impl<T, E> Stages<T, E> {
                 Some(b) => b.classify_kind(Outcome::Failure, ErrorKind::Timeout),
                 None => Outcome::Failure,
             },
-            Err(Local::Full(_)) => Outcome::Excluded,   // R53
+            Err(Local::Full(_)) => Outcome::Excluded, // R53
             Ok(r) => {
                 let mut outcome = self.classify(r);
                 if outcome == Outcome::Success {

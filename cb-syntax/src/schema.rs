@@ -66,7 +66,8 @@ impl<'a> ErrorName<'a> {
 
 /// Why an entry in both `classify` lists is refused, as errors say it
 /// (after the entry: `classify.excluded = "NotFound": ...`).
-pub const LISTED_TWICE: &str = "is also listed in classify.failure: an error kind is a failure or excluded, not both";
+pub const LISTED_TWICE: &str =
+    "is also listed in classify.failure: an error kind is a failure or excluded, not both";
 
 /// The first entry written in both lists, if any: an error cannot be a
 /// failure and excluded at once, so such a configuration is refused.
@@ -519,7 +520,10 @@ mod tests {
     #[test]
     fn error_names_parse_each_allowed_form() {
         assert_eq!(ErrorName::parse("NotFound"), Some(ErrorName::Variant("NotFound")));
-        assert_eq!(ErrorName::parse("rate_limited"), Some(ErrorName::Variant("rate_limited")));
+        assert_eq!(
+            ErrorName::parse("rate_limited"),
+            Some(ErrorName::Variant("rate_limited"))
+        );
         assert_eq!(ErrorName::parse("timeout"), Some(ErrorName::Timeout));
         assert_eq!(ErrorName::parse("Timeout"), Some(ErrorName::Variant("Timeout")));
         assert_eq!(ErrorName::parse("404"), Some(ErrorName::Status(404)));
@@ -530,14 +534,29 @@ mod tests {
 
     #[test]
     fn error_names_refuse_other_shapes() {
-        for bad in ["", "_", "600", "099", "42", "4XX", "6xx", "Not Found", "a-b", "1e3", " 404"] {
+        for bad in [
+            "",
+            "_",
+            "600",
+            "099",
+            "42",
+            "4XX",
+            "6xx",
+            "Not Found",
+            "a-b",
+            "1e3",
+            " 404",
+        ] {
             assert_eq!(ErrorName::parse(bad), None, "{bad:?}");
         }
     }
 
     #[test]
     fn an_entry_in_both_lists_is_found() {
-        assert_eq!(listed_twice(&["5xx", "NotFound"], &["NotFound"]), Some("NotFound"));
+        assert_eq!(
+            listed_twice(&["5xx", "NotFound"], &["NotFound"]),
+            Some("NotFound")
+        );
         assert_eq!(listed_twice(&["5xx"], &["4xx"]), None);
     }
 }

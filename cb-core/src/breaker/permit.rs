@@ -113,7 +113,9 @@ where
     C: Classifier<T, E> + ?Sized,
 {
     let shared = permit.shared;
-    permit.run(fut, |result| shared.classify(result, classifier)).await
+    permit
+        .run(fut, |result| shared.classify(result, classifier))
+        .await
 }
 
 impl Permit<'_> {

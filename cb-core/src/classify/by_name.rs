@@ -118,7 +118,10 @@ impl ByName {
 
     /// Reports entries of no allowed form and an entry in both lists.
     pub(crate) fn check(&self, v: &mut Violations) {
-        for (path, list) in [("classify.failure", &self.failure), ("classify.excluded", &self.excluded)] {
+        for (path, list) in [
+            ("classify.failure", &self.failure),
+            ("classify.excluded", &self.excluded),
+        ] {
             if let Some(bad) = list.iter().find(|e| ErrorName::parse(e).is_none()) {
                 v.push(path, format_args!("{bad:?}"), ERROR_NAMES_ALLOWED);
             }
@@ -143,16 +146,31 @@ mod tests {
     #[test]
     fn excluded_beats_failure_and_both_beat_the_code() {
         let l = lists(&["5xx"], &["503"]);
-        assert_eq!(l.apply(Outcome::Failure, ErrorKind::Status(503)), Outcome::Excluded);
-        assert_eq!(l.apply(Outcome::Excluded, ErrorKind::Status(500)), Outcome::Failure);
-        assert_eq!(l.apply(Outcome::Excluded, ErrorKind::Status(404)), Outcome::Excluded);
+        assert_eq!(
+            l.apply(Outcome::Failure, ErrorKind::Status(503)),
+            Outcome::Excluded
+        );
+        assert_eq!(
+            l.apply(Outcome::Excluded, ErrorKind::Status(500)),
+            Outcome::Failure
+        );
+        assert_eq!(
+            l.apply(Outcome::Excluded, ErrorKind::Status(404)),
+            Outcome::Excluded
+        );
     }
 
     #[test]
     fn names_match_exactly() {
         let l = lists(&["timeout"], &["NotFound"]);
-        assert_eq!(l.apply(Outcome::Failure, ErrorKind::Variant("notfound")), Outcome::Failure);
-        assert_eq!(l.apply(Outcome::Excluded, ErrorKind::Variant("Timeout")), Outcome::Excluded);
+        assert_eq!(
+            l.apply(Outcome::Failure, ErrorKind::Variant("notfound")),
+            Outcome::Failure
+        );
+        assert_eq!(
+            l.apply(Outcome::Excluded, ErrorKind::Variant("Timeout")),
+            Outcome::Excluded
+        );
         assert_eq!(l.apply(Outcome::Excluded, ErrorKind::Timeout), Outcome::Failure);
         assert_eq!(l.apply(Outcome::Failure, ErrorKind::Unnamed), Outcome::Failure);
     }
@@ -162,8 +180,14 @@ mod tests {
         let mut v = Violations::new();
         lists(&["5XX", "NotFound"], &["NotFound"]).check(&mut v);
         let msg = v.finish().unwrap_err().to_string();
-        assert!(msg.contains("classify.failure = \"5XX\": must be a list of error kinds"), "{msg}");
+        assert!(
+            msg.contains("classify.failure = \"5XX\": must be a list of error kinds"),
+            "{msg}"
+        );
         assert!(msg.contains("`1xx`..`5xx`"), "{msg}");
-        assert!(msg.contains("classify.excluded = \"NotFound\": is also listed in classify.failure"), "{msg}");
+        assert!(
+            msg.contains("classify.excluded = \"NotFound\": is also listed in classify.failure"),
+            "{msg}"
+        );
     }
 }

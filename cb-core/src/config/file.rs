@@ -577,10 +577,12 @@ fn read_field(
                 return;
             }
         },
-        Node::Seq(items) => match super::node::texts(items, env) {
-            Ok((names, vars)) => (Value::List(names), vars),
-            Err((shown, why)) => return v.push(at, shown, why.unwrap_or_else(|| spec.kind.allowed())),
-        },
+        Node::Seq(items) if spec.kind == super::schema::Kind::ErrorNames => {
+            match super::node::texts(items, env) {
+                Ok((names, vars)) => (Value::List(names), vars),
+                Err((shown, why)) => return v.push(at, shown, why.unwrap_or_else(|| spec.kind.allowed())),
+            }
+        }
         other => {
             v.push(at, format!("<{}>", other.kind()), spec.kind.allowed());
             return;

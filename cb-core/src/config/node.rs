@@ -116,7 +116,10 @@ impl std::fmt::Display for InterpError {
 /// A list of names (`classify.excluded: [NotFound, 404]`): strings,
 /// interpolated, and integers as written; with the variables read. `Err`
 /// holds the value as shown and, for a bad interpolation, why.
-pub(crate) fn texts(items: &[Node], env: &dyn EnvSource) -> Result<(Vec<String>, Vec<String>), (String, Option<String>)> {
+pub(crate) fn texts(
+    items: &[Node],
+    env: &dyn EnvSource,
+) -> Result<(Vec<String>, Vec<String>), (String, Option<String>)> {
     let (mut out, mut vars) = (Vec::new(), Vec::new());
     for item in items {
         match item {

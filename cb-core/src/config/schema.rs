@@ -160,6 +160,8 @@ pub(crate) fn coerce(spec: &FieldSpec, value: &Value) -> Result<Value, Rejection
             }
         }
         (Kind::ErrorNames, Value::List(items)) => error_names(items.clone()).map_err(reject),
+        // `excluded: 404` in a file: a status, a list of one.
+        (Kind::ErrorNames, Value::Int(n)) => error_names(vec![n.to_string()]).map_err(reject),
         // A variable's list: comma-separated, blanks around names ignored.
         (Kind::ErrorNames, Value::Text(s)) => error_names(
             s.split(',')
@@ -176,7 +178,10 @@ pub(crate) fn coerce(spec: &FieldSpec, value: &Value) -> Result<Value, Rejection
 /// A `classify` list whose every entry has an allowed form; otherwise what
 /// is allowed, naming the first entry that is not.
 fn error_names(items: Vec<String>) -> Result<Value, String> {
-    match items.iter().find(|n| cb_syntax::schema::ErrorName::parse(n).is_none()) {
+    match items
+        .iter()
+        .find(|n| cb_syntax::schema::ErrorName::parse(n).is_none())
+    {
         None => Ok(Value::List(items)),
         Some(bad) => Err(format!(
             "{}; {bad:?} is none of these",

@@ -427,7 +427,9 @@ fn overrides(plan: &Plan) -> TokenStream {
             Checked::Float(x) => quote!(#k::__private::Value::Float(#x)),
             Checked::Bool(b) => quote!(#k::__private::Value::Bool(#b)),
             Checked::Text(s) => quote!(#k::__private::Value::Text(::std::string::String::from(#s))),
-            Checked::List(items) => quote!(#k::__private::Value::List(::std::vec![#(::std::string::String::from(#items)),*])),
+            Checked::List(items) => {
+                quote!(#k::__private::Value::List(::std::vec![#(::std::string::String::from(#items)),*]))
+            }
         };
         out = quote!(#out.set(#path, #v));
     }

@@ -228,7 +228,10 @@ pub(crate) fn check(field: &Field, lit: &Lit, negative: bool) -> Result<Checked,
 pub(crate) fn check_list(field: &Field, items: &[Lit]) -> Result<Checked, (usize, String)> {
     let key = field.key();
     if field.kind != Kind::ErrorNames {
-        return Err((usize::MAX, format!("expected {} for `{key}`, not a list", field.kind.expected())));
+        return Err((
+            usize::MAX,
+            format!("expected {} for `{key}`, not a list", field.kind.expected()),
+        ));
     }
     let mut names = Vec::with_capacity(items.len());
     for (i, lit) in items.iter().enumerate() {

@@ -53,15 +53,13 @@ pub(super) fn classify(d: &mut Draft, arg: Arg, errors: &mut Errors) {
     }
     // `section` recorded it as a stage key; classification is not a stage.
     d.stage_keys.retain(|k| *k != key);
-    if let (Some(Checked::List(failure)), Some(Checked::List(excluded))) =
-        (d.values.get("classify.failure"), d.values.get("classify.excluded"))
-        && let Some(twice) = listed_twice(failure, excluded)
+    if let (Some(Checked::List(failure)), Some(Checked::List(excluded))) = (
+        d.values.get("classify.failure"),
+        d.values.get("classify.excluded"),
+    ) && let Some(twice) = listed_twice(failure, excluded)
         && let Some(at) = d.value_at.get("classify.excluded")
     {
-        errors.push(
-            at,
-            format!("`classify.excluded` entry {twice:?} {LISTED_TWICE}"),
-        );
+        errors.push(at, format!("`classify.excluded` entry {twice:?} {LISTED_TWICE}"));
     }
 }
 

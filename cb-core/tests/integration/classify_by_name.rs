@@ -113,7 +113,7 @@ fn an_update_at_run_time_classifies_the_next_call() {
 }
 
 #[test]
-fn a_listed_failure_beats_the_types_own_exclusion_and_excluded_beats_failure() {
+fn r3_a_listed_exclusion_beats_a_listed_failure_and_both_beat_the_code() {
     let toml = "[instances.api]\nfailure_threshold = 1\n[instances.api.classify]\n\
                 failure = [\"5xx\"]\nexcluded = [\"503\"]\n";
     let file = ConfigFile::from_toml(toml, &HashMap::new()).unwrap();
@@ -124,20 +124,35 @@ fn a_listed_failure_beats_the_types_own_exclusion_and_excluded_beats_failure() {
     let registry = Registry::new();
     registry.set_config_source(LiveConfig::new(layers));
     let api = registry.breaker("api").unwrap();
-    let excluding = |r: &Result<(), u16>| match r {
-        Ok(()) => Outcome::Success,
-        Err(_) => Outcome::Excluded,
-    };
+    // The code excludes every error and names it by its status.
+    struct Excluding;
+    impl Classifier<(), u16> for Excluding {
+        fn classify(&self, r: &Result<(), u16>) -> Outcome {
+            match r {
+                Ok(()) => Outcome::Success,
+                Err(_) => Outcome::Excluded,
+            }
+        }
+        fn kind(&self, status: &u16) -> ErrorKind {
+            ErrorKind::Status(*status)
+        }
+    }
     assert_eq!(
         api.classify(&Err(503), &ByStatus),
         Outcome::Excluded,
         "503 is excluded"
     );
     assert_eq!(
-        api.classify(&Err(404), &excluding),
+        api.classify(&Err(502), &Excluding),
+        Outcome::Failure,
+        "5xx beats the code"
+    );
+    assert_eq!(
+        api.classify(&Err(404), &Excluding),
         Outcome::Excluded,
         "not listed"
     );
+    assert_eq!(api.classify(&Err(404), &ByStatus), Outcome::Failure, "not listed");
     assert_eq!(api.classify(&Ok(()), &ByStatus), Outcome::Success);
     let _ = api.call_sync_with(|| Err::<(), u16>(503), &ByStatus);
     assert_eq!(api.state(), State::Closed);

@@ -15,11 +15,23 @@ pub const JITTERS: [&str; 4] = ["none", "full", "equal", "decorrelated"];
 /// value moved from a file into code meets the same rule.
 pub const FRACTION_ALLOWED: &str = "must be > 0 and <= 1 (a fraction: 0.4 means 40%)";
 
-/// What an entry of `classify.failure` or `classify.excluded` may be, as
-/// errors say it (files, variables and macro arguments alike).
-pub const ERROR_NAMES_ALLOWED: &str = "must be a list of error kinds, each a `Classify` variant name as \
-     written in the code (case-sensitive, such as `NotFound`), `timeout` (the call-timeout stage's expiry), \
-     an HTTP status 100-599 (such as `404`) or an HTTP status class `1xx`..`5xx`";
+/// The forms an entry of a `classify` list may take, written once for
+/// [`ERROR_NAME_FORMS`] and [`ERROR_NAMES_ALLOWED`].
+macro_rules! error_name_forms {
+    () => {
+        "a `Classify` variant name as written in the code (case-sensitive, such as `NotFound`), \
+         `timeout` (the call-timeout stage's expiry), an HTTP status 100-599 (such as `404`) \
+         or an HTTP status class `1xx`..`5xx`"
+    };
+}
+
+/// What one entry of `classify.failure` or `classify.excluded` may be, as
+/// the macros say it at the entry they point at.
+pub const ERROR_NAME_FORMS: &str = error_name_forms!();
+
+/// What `classify.failure` and `classify.excluded` accept, as errors say it
+/// (files, variables and code alike).
+pub const ERROR_NAMES_ALLOWED: &str = concat!("must be a list of error kinds, each ", error_name_forms!());
 
 /// One entry of `classify.failure` or `classify.excluded`: which errors it
 /// names. Parsed the same way by the macros (at compile time), the

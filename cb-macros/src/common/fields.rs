@@ -34,9 +34,10 @@ impl Expected for Kind {
             Kind::Url => "an `http://` or `https://` URL".into(),
             Kind::Detector => format!("one of {}", backticked(DETECTORS)),
             Kind::Jitter => format!("one of {} or a number >= 0 and <= 1", backticked(JITTERS)),
-            Kind::ErrorNames => "a list of error kinds such as `[\"NotFound\", \"timeout\", \"404\", \"5xx\"]`: \
-                 `Classify` variant names (case-sensitive), `timeout`, HTTP statuses 100-599 or classes `1xx`..`5xx`"
-                .into(),
+            Kind::ErrorNames => format!(
+                "a list such as `[\"NotFound\", \"5xx\"]` of error kinds, each {}",
+                cb_syntax::schema::ERROR_NAME_FORMS
+            ),
         }
     }
 }
@@ -244,9 +245,10 @@ pub(crate) fn check_list(field: &Field, items: &[Lit]) -> Result<Checked, (usize
             return Err((
                 i,
                 format!(
-                    "`{}` is not an error kind for `{key}`; expected {}",
+                    "`{}` is not an error kind for `{}`; each entry is {}",
                     lit_text(lit, false),
-                    field.kind.expected()
+                    field.path,
+                    cb_syntax::schema::ERROR_NAME_FORMS
                 ),
             ));
         }

@@ -164,3 +164,49 @@ fn example(name: &str) -> &'static str {
         _ => "bulkhead(max_concurrent_calls = 10)",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    fn expanded(args: proc_macro2::TokenStream) -> String {
+        crate::breaker::expand(
+            args,
+            quote!(
+                fn get() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        )
+        .to_string()
+    }
+
+    #[test]
+    fn classify_lists_reach_the_code_layer() {
+        let out = expanded(quote!(classify(failure = ["5xx", 429], excluded = ["NotFound", "timeout"])));
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("\"classify.failure\""), "{out}");
+        assert!(out.contains("String :: from (\"429\")"), "{out}");
+        assert!(out.contains("String :: from (\"NotFound\")"), "{out}");
+    }
+
+    #[test]
+    fn classify_mistakes_name_the_field_and_the_allowed_forms() {
+        let out = expanded(quote!(classify(excluded = "NotFound")));
+        assert!(
+            out.contains("write `excluded` as a list, even of one: `excluded = [\\\"NotFound\\\"]`"),
+            "{out}"
+        );
+        let out = expanded(quote!(classify(failure = ["Not Found"])));
+        assert!(out.contains("is not an error kind for `classify.failure`"), "{out}");
+        assert!(out.contains("`1xx`..`5xx`"), "{out}");
+        let out = expanded(quote!(classify(retryable = ["x"])));
+        assert!(out.contains("expected one of `failure`, `excluded`"), "{out}");
+        let out = expanded(quote!(classify = false));
+        assert!(out.contains("expected `classify(...)`"), "{out}");
+        let out = expanded(quote!(excluded = ["NotFound"]));
+        assert!(out.contains("write `classify(excluded = [...])`"), "{out}");
+        let out = expanded(quote!(failure_threshold = [1]));
+        assert!(out.contains("not a list"), "{out}");
+    }
+}

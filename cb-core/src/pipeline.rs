@@ -284,12 +284,7 @@ impl<T, E> Stages<T, E> {
     }
 
     fn classify_err(&self, e: E) -> (Outcome, E) {
-        let result: Result<T, E> = Err(e);
-        let outcome = self.classify(&result);
-        match result {
-            Err(e) => (outcome, e),
-            Ok(_) => unreachable!("built as `Err`"),
-        }
+        crate::classify::error_outcome(e, |r| self.classify(r))
     }
 
     /// Side effects of an attempt's end (latency baseline, throttle accepts)

@@ -157,7 +157,7 @@ use proc_macro::TokenStream;
 ///         .call_with(async move { let __cb_ret: Result<String, AiError> = { /* body */ }; __cb_ret },
 ///                    &classifier)
 ///         .await;
-///     let __cb_result = run_rescue(__cb_result, &classifier, cached_answer);
+///     let __cb_result = run_rescue(__cb_result, __cb_breaker, &classifier, cached_answer);
 ///     __cb_result
 /// }
 /// ```

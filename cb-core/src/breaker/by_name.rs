@@ -10,7 +10,8 @@ use crate::state::Outcome;
 
 impl CircuitBreaker {
     /// How `result` counts for this breaker: `classifier`'s outcome, except
-    /// for an error whose [kind](Classifier::kind) the configuration lists in
+    /// for a call it did not count as a success whose
+    /// [kind](Classifier::kind) the configuration lists in
     /// `classify.excluded` (excluded) or `classify.failure` (a failure).
     /// What [`call_with`](Self::call_with) records, for code that records
     /// through a [`Permit`](crate::Permit) itself.
@@ -22,7 +23,9 @@ impl CircuitBreaker {
     /// struct ByStatus;
     /// impl Classifier<(), u16> for ByStatus {
     ///     fn classify(&self, _: &Result<(), u16>) -> Outcome { Outcome::Failure }
-    ///     fn kind(&self, status: &u16) -> ErrorKind { ErrorKind::Status(*status) }
+    ///     fn kind(&self, r: &Result<(), u16>) -> ErrorKind {
+    ///         r.as_ref().err().map_or(ErrorKind::Unnamed, |s| ErrorKind::Status(*s))
+    ///     }
     /// }
     /// let breaker = CircuitBreaker::builder("api")
     ///     .config(BreakerConfig {
@@ -41,10 +44,12 @@ impl CircuitBreaker {
         self.shared.classify(result, classifier)
     }
 
-    /// How an error of `kind` the caller counted as `outcome` counts under
-    /// the configuration's lists: for errors a stage makes itself (the
-    /// call-timeout stage's expiry is [`ErrorKind::Timeout`]).
-    pub(crate) fn classify_kind(&self, outcome: Outcome, kind: ErrorKind) -> Outcome {
+    /// How a call of `kind` that the caller's classifier counted as
+    /// `outcome` counts under the configuration's lists: for code that
+    /// classifies a call itself (a tier chain's verdict) or that makes an
+    /// error of its own (a call-timeout stage's expiry is
+    /// [`ErrorKind::Timeout`]). A success is never reclassified.
+    pub fn classify_kind(&self, outcome: Outcome, kind: ErrorKind) -> Outcome {
         self.shared.by_name(outcome, kind)
     }
 }
@@ -56,10 +61,10 @@ impl Shared {
         C: Classifier<T, E> + ?Sized,
     {
         let outcome = classifier.classify(result);
-        match result {
-            Ok(_) => outcome,
-            Err(e) => self.by_name(outcome, classifier.kind(e)),
+        if outcome == Outcome::Success {
+            return outcome;
         }
+        self.by_name(outcome, classifier.kind(result))
     }
 
     /// Reads the lists only when the configuration has some (a flag in the
@@ -67,7 +72,10 @@ impl Shared {
     /// change with [`CircuitBreaker::update_config`].
     #[cold]
     fn by_name(&self, outcome: Outcome, kind: ErrorKind) -> Outcome {
-        if kind == ErrorKind::Unnamed || self.hot.flags.load(Ordering::Relaxed) & F_BY_NAME == 0 {
+        if outcome == Outcome::Success
+            || kind == ErrorKind::Unnamed
+            || self.hot.flags.load(Ordering::Relaxed) & F_BY_NAME == 0
+        {
             return outcome;
         }
         self.lock().config.classify.apply(outcome, kind)

@@ -15,20 +15,25 @@
 //! | `404` | the HTTP status 404 |
 //! | `4xx` | every HTTP status from 400 to 499 |
 //!
-//! Precedence, for a call that returned `Err`: a kind listed in
-//! `classify.excluded` is **excluded**; else a kind listed in
-//! `classify.failure` is a **failure**; else the code's classifier decides.
-//! An `Ok` is never reclassified, so the success path reads no list.
+//! Precedence, for a call the code's classifier did not count as a success
+//! (an `Err`, or an `Ok` it judged a failure or excluded, such as a 503 or
+//! a 404 response): a kind listed in `classify.excluded` is **excluded**;
+//! else a kind listed in `classify.failure` is a **failure**; else the
+//! code's classifier decides. A success is never reclassified, so the
+//! success path reads no list (and `failure = ["200"]` matches nothing).
 //!
 //! A variant name is checked for its shape only: a file does not know the
 //! error types of the functions it configures, so a misspelt variant is
 //! accepted and matches nothing. An entry in both lists is refused.
 //!
 //! Who honours the lists: [`CircuitBreaker::call_with`](crate::CircuitBreaker::call_with)
-//! (and `call`, `call_sync_with`, [`Permit::record_result`](crate::Permit::record_result)),
-//! the [`Pipeline`](crate::Pipeline) with a breaker (its breaker's lists,
-//! for what the breaker records, the retry, the rescue and the concurrency
-//! limit) and so every `#[circuit_breaker]` function. They are read on the
+//! (and `call`, `call_sync_with`, [`Permit::record_result`](crate::Permit::record_result),
+//! [`CircuitBreaker::classify`](crate::CircuitBreaker::classify)), the
+//! [`Pipeline`](crate::Pipeline) with a breaker (its breaker's lists, for
+//! what the breaker records, the rescue and the concurrency limit), cb-tiers'
+//! tier chains (each tier's breaker's lists) and so every
+//! `#[circuit_breaker]` function. A bare [`Permit::record`](crate::Permit::record)
+//! records the outcome it is given. They are read on the
 //! error path only, under the breaker's lock and only when a list is not
 //! empty (a flag the success path never reads says so), so an update through
 //! [`CircuitBreaker::update_config`](crate::CircuitBreaker::update_config)

@@ -77,7 +77,10 @@ impl<T, E: Classify> Classifier<T, E> for ByClassify {
     }
 
     #[inline]
-    fn kind(&self, error: &E) -> ErrorKind {
-        error.kind()
+    fn kind(&self, result: &Result<T, E>) -> ErrorKind {
+        match result {
+            Ok(_) => ErrorKind::Unnamed,
+            Err(e) => e.kind(),
+        }
     }
 }

@@ -131,13 +131,14 @@ pub trait Classifier<T, E> {
         Verdict::new(self.classify(result))
     }
 
-    /// What a configuration's `classify` lists call `error`
-    /// ([`by_name`]): unnamed unless the classifier knows a name, as
-    /// [`ByClassify`] does (the variant) and cb-tiers' HTTP status policy
-    /// (the status). Asked on the error path only.
+    /// What a configuration's `classify` lists call `result` ([`by_name`]),
+    /// asked only for a call this classifier did not count as a success
+    /// (an `Err`, or an `Ok` such as a 503 response judged a failure):
+    /// unnamed unless the classifier knows a name, as [`ByClassify`] does
+    /// (the error's variant) and cb-tiers' HTTP status policy (the status).
     #[inline]
-    fn kind(&self, error: &E) -> ErrorKind {
-        let _ = error;
+    fn kind(&self, result: &Result<T, E>) -> ErrorKind {
+        let _ = result;
         ErrorKind::Unnamed
     }
 }
@@ -163,15 +164,13 @@ impl<T, E> Classifier<T, E> for DefaultClassifier {
     }
 }
 
-/// How `error` counts as a call's `Err`, with the error handed back: for
-/// the stages that hold an error and no longer its result (a fallback
-/// deciding whether an excluded error skips it, R58).
-pub(crate) fn error_outcome<T, E, C>(classifier: &C, error: E) -> (Outcome, E)
-where
-    C: Classifier<T, E> + ?Sized,
-{
+/// How `error` counts as a call's `Err`, as `judge` says (a classifier,
+/// or a breaker applying its `classify` lists over one), with the error
+/// handed back: for the stages that hold an error and no longer its result
+/// (a fallback deciding whether an excluded error skips it, R58).
+pub(crate) fn error_outcome<T, E>(error: E, judge: impl FnOnce(&Result<T, E>) -> Outcome) -> (Outcome, E) {
     let result: Result<T, E> = Err(error);
-    let outcome = classifier.classify(&result);
+    let outcome = judge(&result);
     match result {
         Err(error) => (outcome, error),
         Ok(_) => unreachable!("built as `Err`"),

@@ -41,8 +41,10 @@ impl Classifier<(), u16> for ByStatus {
             Err(_) => Outcome::Failure,
         }
     }
-    fn kind(&self, status: &u16) -> ErrorKind {
-        ErrorKind::Status(*status)
+    fn kind(&self, r: &Result<(), u16>) -> ErrorKind {
+        r.as_ref()
+            .err()
+            .map_or(ErrorKind::Unnamed, |s| ErrorKind::Status(*s))
     }
 }
 
@@ -133,8 +135,10 @@ fn r3_a_listed_exclusion_beats_a_listed_failure_and_both_beat_the_code() {
                 Err(_) => Outcome::Excluded,
             }
         }
-        fn kind(&self, status: &u16) -> ErrorKind {
-            ErrorKind::Status(*status)
+        fn kind(&self, r: &Result<(), u16>) -> ErrorKind {
+            r.as_ref()
+                .err()
+                .map_or(ErrorKind::Unnamed, |s| ErrorKind::Status(*s))
         }
     }
     assert_eq!(

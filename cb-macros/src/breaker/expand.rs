@@ -237,7 +237,7 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
             },
         };
         let rescue = rescue_fn.map(|f| {
-            quote! { let __cb_result = #k::__private::run_rescue(__cb_result, &__cb_classifier, #f); }
+            quote! { let __cb_result = #k::__private::run_rescue(__cb_result, __cb_breaker, &__cb_classifier, #f); }
         });
         let unstaged = unstaged(plan, shape);
         let body = quote! {

@@ -105,3 +105,29 @@ async fn the_call_timeout_stage_s_expiry_is_named_timeout() {
     }
     assert_eq!(breaker("classify.slow").state(), State::Closed);
 }
+
+fn cached(_: &cb_core::rescue::Cause<'_, StoreError>) -> Result<u32, StoreError> {
+    Ok(0)
+}
+
+#[circuit_breaker(
+    name = "classify.rescued",
+    rescue = cached,
+    classify(excluded = ["NotFound"])
+)]
+fn rescued(e: StoreError) -> Result<u32, StoreError> {
+    Err(e)
+}
+
+#[test]
+fn an_error_the_attribute_excludes_skips_the_rescue_as_a_derived_exclusion_does() {
+    assert!(matches!(
+        rescued(StoreError::NotFound),
+        Err(Error::Inner(StoreError::NotFound))
+    ));
+    assert_eq!(
+        rescued(StoreError::Unavailable).unwrap(),
+        0,
+        "a failure is rescued"
+    );
+}

@@ -183,7 +183,10 @@ mod tests {
 
     #[test]
     fn classify_lists_reach_the_code_layer() {
-        let out = expanded(quote!(classify(failure = ["5xx", 429], excluded = ["NotFound", "timeout"])));
+        let out = expanded(quote!(classify(
+            failure = ["5xx", 429],
+            excluded = ["NotFound", "timeout"]
+        )));
         assert!(!out.contains("compile_error"), "{out}");
         assert!(out.contains("\"classify.failure\""), "{out}");
         assert!(out.contains("String :: from (\"429\")"), "{out}");
@@ -198,7 +201,10 @@ mod tests {
             "{out}"
         );
         let out = expanded(quote!(classify(failure = ["Not Found"])));
-        assert!(out.contains("is not an error kind for `classify.failure`"), "{out}");
+        assert!(
+            out.contains("is not an error kind for `classify.failure`"),
+            "{out}"
+        );
         assert!(out.contains("`1xx`..`5xx`"), "{out}");
         let out = expanded(quote!(classify(retryable = ["x"])));
         assert!(out.contains("expected one of `failure`, `excluded`"), "{out}");

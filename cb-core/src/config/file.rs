@@ -578,8 +578,8 @@ fn read_field(
             }
         },
         Node::Seq(items) if spec.kind == super::schema::Kind::ErrorNames => {
-            match super::node::texts(items, env) {
-                Ok((names, vars)) => (Value::List(names), vars),
+            match super::node::names(items, env) {
+                Ok(list) => (Value::List(list.names), list.vars),
                 Err((shown, why)) => return v.push(at, shown, why.unwrap_or_else(|| spec.kind.allowed())),
             }
         }

@@ -1,6 +1,7 @@
 //! Classification by name: a file's, a variable's or an update's
 //! `classify.failure` / `classify.excluded` sort a call's error over the
 //! code's classifier, and a bad entry is refused naming the field.
+#![allow(clippy::unwrap_used)] // helpers shared by the tests unwrap like the tests do
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -3,6 +3,7 @@
 //! `#[derive(Classify)]` type by variant name (and the call-timeout stage's
 //! expiry as `timeout`), over the type's own classification, and the lists
 //! stay run-time configuration.
+#![allow(clippy::unwrap_used)] // helpers shared by the tests unwrap like the tests do
 
 use std::time::Duration;
 

@@ -259,3 +259,14 @@ async fn a_pipeline_whose_breaker_lists_timeout_as_excluded_does_not_trip_on_its
     assert!(r.is_err());
     assert_eq!(breaker.state(), State::Open, "other errors still count");
 }
+
+#[test]
+fn a_file_mixes_names_statuses_and_classes_as_the_reference_shows() {
+    let yaml = "instances:\n  inventory:\n    classify:\n      failure: [5xx, timeout]\n      excluded: [NotFound, 404]\n";
+    let (registry, live) = live(yaml, &[]);
+    let cfg = registry.breaker("inventory").unwrap().config();
+    assert_eq!(cfg.classify.failure, ["5xx", "timeout"]);
+    assert_eq!(cfg.classify.excluded, ["NotFound", "404"]);
+    let why = live.explain("inventory").unwrap().to_string();
+    assert!(why.contains("classify.excluded"), "{why}");
+}

@@ -67,9 +67,10 @@ pub use crate::retry::Jitter;
 /// A configuration value, as written by any layer.
 ///
 /// Code overrides can pass the natural type (`3u32`, `0.4`,
-/// `Duration::from_secs(30)`, `true`, `Detector::Adaptive`) or a string in
-/// the file syntax (`"30s"`, `"adaptive"`); both are checked against the
-/// field's type and range when the configuration is resolved.
+/// `Duration::from_secs(30)`, `true`, `Detector::Adaptive`, `["NotFound"]`)
+/// or a string in the file syntax (`"30s"`, `"adaptive"`, `"NotFound, 4xx"`);
+/// both are checked against the field's type and range when the
+/// configuration is resolved.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Value {

@@ -22,9 +22,17 @@
 //! code's classifier decides. A success is never reclassified, so the
 //! success path reads no list (and `failure = ["200"]` matches nothing).
 //!
-//! A variant name is checked for its shape only: a file does not know the
-//! error types of the functions it configures, so a misspelt variant is
-//! accepted and matches nothing. An entry in both lists is refused.
+//! A variant name is checked for its shape only: a file or a template does
+//! not know the error types of the functions it configures, so a misspelt
+//! variant, or one of a type that does not implement `Classify` (whose
+//! errors are unnamed), is accepted and matches nothing. A
+//! `#[circuit_breaker]` function's own `classify(..)` naming variants is
+//! checked: its error type must implement `Classify`. An entry in both
+//! lists is refused.
+//!
+//! The lists change how a call counts, not whether it is retried: that
+//! stays the error type's [`Classify::retryable`](super::Classify::retryable)
+//! or the retry stage's predicate.
 //!
 //! Who honours the lists: [`CircuitBreaker::call_with`](crate::CircuitBreaker::call_with)
 //! (and `call`, `call_sync_with`, [`Permit::record_result`](crate::Permit::record_result),

@@ -108,7 +108,7 @@ pub use cb_macros::{Classify, bulkhead, circuit_breaker, retry, template, timeou
 #[doc(hidden)]
 pub mod __private {
     pub use crate::breaker::CircuitBreaker;
-    pub use crate::classify::dispatch::{Dispatch, IntoRetryAfter, ViaClassify, ViaDefault};
+    pub use crate::classify::dispatch::{Dispatch, IntoRetryAfter, ViaClassify, ViaDefault, names_variants};
     pub use crate::config::fits::{template_breaks, template_sets};
     pub use crate::config::{Environment, Overrides, StaticTemplate, StaticValue, Value};
     pub use crate::error::{Error, Rejected};

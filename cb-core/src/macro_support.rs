@@ -435,10 +435,12 @@ fn unreachable_pipeline<T: 'static, E: 'static>() -> crate::Pipeline<T, E> {
 }
 
 /// Applies a `rescue = path` to a call's result (R58–R60): it runs for
-/// rejections, failures and timeouts, not for errors the classifier
-/// excludes, at most once; if it fails too, both causes are kept (R59).
+/// rejections, failures and timeouts, not for errors the classifier (or the
+/// breaker's configured `classify` lists) excludes, at most once; if it
+/// fails too, both causes are kept (R59).
 pub fn run_rescue<T, E, C>(
     result: Result<T, crate::Error<E>>,
+    breaker: &CircuitBreaker,
     classifier: &C,
     rescue: impl FnOnce(&crate::rescue::Cause<'_, E>) -> Result<T, E>,
 ) -> Result<T, crate::Error<E>>
@@ -448,7 +450,10 @@ where
     let err = match result {
         Ok(v) => return Ok(v),
         Err(crate::Error::Inner(inner)) => {
-            let (outcome, inner) = crate::classify::error_outcome(classifier, inner);
+            let (outcome, inner) =
+                crate::classify::error_outcome(inner, |r: &Result<std::convert::Infallible, E>| {
+                    breaker.classify(r, classifier)
+                });
             if outcome == crate::Outcome::Excluded {
                 return Err(crate::Error::Inner(inner));
             }

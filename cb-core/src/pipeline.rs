@@ -28,7 +28,7 @@ use std::time::Duration;
 use crate::adaptive::{AdaptiveThrottle, ConcurrencyLimit, LatencyBaseline, LimitOutcome, LimitPermit};
 use crate::breaker::CircuitBreaker;
 use crate::bulkhead::{Bulkhead, BulkheadPermit};
-use crate::classify::{Classifier, DefaultClassifier};
+use crate::classify::{Classifier, DefaultClassifier, ErrorKind};
 use crate::clock::{Clock, ClockHandle, Nanos};
 use crate::error::{ConfigError, Error, Name, Rejected, Violations};
 use crate::random::{Random, SplitMix64};
@@ -272,18 +272,19 @@ impl<T: 'static, E: 'static> Pipeline<T, E> {
 }
 
 impl<T, E> Stages<T, E> {
+    /// The classifier's outcome, with the breaker's configured `classify`
+    /// lists applied to an error (read on the error path only).
     fn classify(&self, r: &Result<T, E>) -> Outcome {
-        match &self.classifier {
-            Some(c) => c.classify(r),
-            None => DefaultClassifier.classify(r),
+        match (&self.classifier, &self.breaker) {
+            (Some(c), Some(b)) => b.classify(r, &**c),
+            (Some(c), None) => c.classify(r),
+            (None, Some(b)) => b.classify(r, &DefaultClassifier),
+            (None, None) => DefaultClassifier.classify(r),
         }
     }
 
     fn classify_err(&self, e: E) -> (Outcome, E) {
-        match &self.classifier {
-            Some(c) => crate::classify::error_outcome(&**c, e),
-            None => crate::classify::error_outcome::<T, E, _>(&DefaultClassifier, e),
-        }
+        crate::classify::error_outcome(e, |r| self.classify(r))
     }
 
     /// Side effects of an attempt's end (latency baseline, throttle accepts)
@@ -291,8 +292,12 @@ impl<T, E> Stages<T, E> {
     /// pipeline's own timeouts and refusals, and for slow successes.
     fn attempt_outcome(&self, r: &Result<Result<T, E>, Local>, start: Nanos) -> Outcome {
         match r {
-            Err(Local::Timeout(_)) => Outcome::Failure, // R55
-            Err(Local::Full(_)) => Outcome::Excluded,   // R53
+            // R55, unless the configuration lists `timeout`.
+            Err(Local::Timeout(_)) => match &self.breaker {
+                Some(b) => b.classify_kind(Outcome::Failure, ErrorKind::Timeout),
+                None => Outcome::Failure,
+            },
+            Err(Local::Full(_)) => Outcome::Excluded, // R53
             Ok(r) => {
                 let mut outcome = self.classify(r);
                 if outcome == Outcome::Success {

@@ -247,6 +247,13 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             None => quote!(#p => ::core::option::Option::None,),
         }
     });
+    // The variant's name as written: what a configuration's `classify`
+    // lists match (`classify.excluded = ["NotFound"]`).
+    let kind_arms = data.variants.iter().map(|v| {
+        let ident = &v.ident;
+        let name = syn::ext::IdentExt::unraw(ident).to_string();
+        quote!(Self::#ident { .. } => #k::classify::ErrorKind::Variant(#name),)
+    });
     let empty = data.variants.is_empty().then(|| quote!(_ => match *self {},));
     quote! {
         #[automatically_derived]
@@ -261,6 +268,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             }
             fn retry_after(&self) -> ::core::option::Option<#k::__private::Duration> {
                 match self { #(#after_arms)* #empty }
+            }
+            fn kind(&self) -> #k::classify::ErrorKind {
+                match self { #(#kind_arms)* #empty }
             }
         }
     }

@@ -75,6 +75,7 @@ use proc_macro::TokenStream;
 /// | `call_timeout = "10s"` | a per-call deadline (same as `#[timeout("10s")]`) |
 /// | `retry(..)`, `bulkhead(..)` | the stages of `#[retry]` / `#[bulkhead]`, written inline |
 /// | `retry = false`, `call_timeout = false`, `bulkhead = false` | switch off a stage the configuration enables (see below) |
+/// | `classify(failure = ["5xx"], excluded = ["NotFound", "timeout"])` | error kinds the breaker counts as failures or excluded over the error type's own classification, excluded first: `Classify` variant names as written (case-sensitive), `timeout` (the call-timeout stage's expiry), HTTP statuses (`404`) and classes (`4xx`). Like any field, files, variables and updates at run time may change them (`cb_core::classify::by_name`) |
 /// | `rescue = path` | a function `fn(&Cause<'_, E>) -> Result<T, E>` run when the call is refused, fails or times out (not for errors classified as excluded), at most once (R58–R60) |
 /// | `error = from` | keep the declared `Result<T, E>`; `E` must implement `From<cb_core::Error<E>>` |
 /// | `crate = "my_cb"` | the path of `cb-core` if you renamed it |
@@ -186,7 +187,7 @@ use proc_macro::TokenStream;
 ///         .call_with(async move { let __cb_ret: Result<String, AiError> = { /* body */ }; __cb_ret },
 ///                    &classifier)
 ///         .await;
-///     let __cb_result = run_rescue(__cb_result, &classifier, cached_answer);
+///     let __cb_result = run_rescue(__cb_result, __cb_breaker, &classifier, cached_answer);
 ///     __cb_result
 /// }
 /// ```
@@ -521,7 +522,7 @@ pub fn tiered(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Arguments: `name` (lowercase; default: the const's name in lowercase),
 /// `base` (a built-in template or another `template!` const), every breaker
-/// field, `call_timeout`, `retry(..)` and `bulkhead(..)` sections — with
+/// field, `call_timeout`, `retry(..)`, `bulkhead(..)` and `classify(..)` sections — with
 /// the units and ranges of configuration files, checked when your crate
 /// compiles. Built-in names cannot be redefined. As in files, a template's
 /// values beat the environment's generic profile, and an environment group
@@ -569,10 +570,17 @@ pub fn template(input: TokenStream) -> TokenStream {
 /// not, and `excluded, retryable` is an error); `retry_after = field` (or a
 /// tuple index). On the enum, `#[classify(crate = "...")]` renames `cb-core`.
 ///
+/// `kind()` gives each error its variant's name as written
+/// (`ErrorKind::Variant("NotFound")`): the name a configuration's
+/// `classify.failure` / `classify.excluded` lists match, so a file or a
+/// `#[circuit_breaker(classify(excluded = ["NotFound"]))]` can re-sort
+/// variants without touching the type.
+///
 /// # What it expands to
 ///
 /// `impl cb_core::Classify for ApiError { fn outcome(&self) -> Outcome { match self { .. } }
-/// fn retryable(&self) -> bool { .. } fn retry_after(&self) -> Option<Duration> { .. } }`.
+/// fn retryable(&self) -> bool { .. } fn retry_after(&self) -> Option<Duration> { .. }
+/// fn kind(&self) -> ErrorKind { .. } }`.
 /// `#[circuit_breaker]` picks it up for any function whose error type implements it.
 #[proc_macro_derive(Classify, attributes(classify))]
 pub fn derive_classify(input: TokenStream) -> TokenStream {

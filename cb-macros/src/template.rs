@@ -288,40 +288,42 @@ struct Fields {
 }
 
 /// Checks one field argument: a breaker field, `call_timeout = ".."`,
-/// `retry(..)` or `bulkhead(..)`. `false` when `arg` is none of those (the
+/// `retry(..)`, `bulkhead(..)` or `classify(..)`. `false` when `arg` is none of those (the
 /// caller words the error, which depends on where the argument was written).
 fn field_arg(arg: &Arg, into: &mut Fields, errors: &mut Errors) -> bool {
     let k = arg.key.to_string();
     let Fields { values, at } = into;
     match (k.as_str(), &arg.value) {
-        ("retry" | "bulkhead", ArgValue::Group { tokens, .. }) => match syn::parse2::<Args>(tokens.clone()) {
-            Ok(inner) => {
-                for a in inner.0 {
-                    let ik = a.key.to_string();
-                    match fields::find(Some(&k), &ik) {
-                        Some(f) => valid::check_value(f, &a.key, &a.value, errors, values, at),
-                        None if let Some(msg) = fields::alias(Some(&k), &ik) => {
-                            errors.push(&a.key, msg);
-                        }
-                        None => {
-                            let keys = fields::keys(Some(&k));
-                            errors.push(
-                                &a.key,
-                                with_suggestion(
-                                    format!(
-                                        "unknown `{k}` field `{ik}`; expected one of {}",
-                                        backticked(&keys)
+        ("retry" | "bulkhead" | "classify", ArgValue::Group { tokens, .. }) => {
+            match syn::parse2::<Args>(tokens.clone()) {
+                Ok(inner) => {
+                    for a in inner.0 {
+                        let ik = a.key.to_string();
+                        match fields::find(Some(&k), &ik) {
+                            Some(f) => valid::check_value(f, &a.key, &a.value, errors, values, at),
+                            None if let Some(msg) = fields::alias(Some(&k), &ik) => {
+                                errors.push(&a.key, msg);
+                            }
+                            None => {
+                                let keys = fields::keys(Some(&k));
+                                errors.push(
+                                    &a.key,
+                                    with_suggestion(
+                                        format!(
+                                            "unknown `{k}` field `{ik}`; expected one of {}",
+                                            backticked(&keys)
+                                        ),
+                                        &ik,
+                                        &keys,
                                     ),
-                                    &ik,
-                                    &keys,
-                                ),
-                            );
+                                );
+                            }
                         }
                     }
                 }
+                Err(e) => errors.add(e),
             }
-            Err(e) => errors.add(e),
-        },
+        }
         ("call_timeout", ArgValue::Lit { .. }) => {
             let f = fields::find(Some("call_timeout"), "duration").expect("in the table");
             valid::check_value(f, &arg.key, &arg.value, errors, values, at);
@@ -350,6 +352,7 @@ pub(crate) fn static_values<'a>(
             Checked::Float(x) => quote!(#k::__private::StaticValue::Float(#x)),
             Checked::Bool(b) => quote!(#k::__private::StaticValue::Bool(#b)),
             Checked::Text(s) => quote!(#k::__private::StaticValue::Text(#s)),
+            Checked::List(items) => quote!(#k::__private::StaticValue::List(&[#(#items),*])),
         };
         quote!((#path, #v))
     })

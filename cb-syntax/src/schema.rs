@@ -15,6 +15,81 @@ pub const JITTERS: [&str; 4] = ["none", "full", "equal", "decorrelated"];
 /// value moved from a file into code meets the same rule.
 pub const FRACTION_ALLOWED: &str = "must be > 0 and <= 1 (a fraction: 0.4 means 40%)";
 
+/// The forms an entry of a `classify` list may take, written once for
+/// [`ERROR_NAME_FORMS`] and [`ERROR_NAMES_ALLOWED`].
+macro_rules! error_name_forms {
+    () => {
+        "a `Classify` variant name as written in the code (case-sensitive, such as `NotFound`), \
+         `timeout` (the call-timeout stage's expiry), an HTTP status 100-599 (such as `404`) \
+         or an HTTP status class `1xx`..`5xx`"
+    };
+}
+
+/// What one entry of `classify.failure` or `classify.excluded` may be, as
+/// the macros say it at the entry they point at.
+pub const ERROR_NAME_FORMS: &str = error_name_forms!();
+
+/// What `classify.failure` and `classify.excluded` accept, as errors say it
+/// (files, variables and code alike).
+pub const ERROR_NAMES_ALLOWED: &str = concat!("must be a list of error kinds, each ", error_name_forms!());
+
+/// One entry of `classify.failure` or `classify.excluded`: which errors it
+/// names. Parsed the same way by the macros (at compile time), the
+/// configuration files (at load) and the breaker (when an error is
+/// classified), so an entry means one thing wherever it is written.
+///
+/// A variant name is checked for its shape only: a file does not know the
+/// error type of the functions it configures, so `NotFund` is accepted and
+/// matches nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorName<'a> {
+    /// A `Classify` variant name, exact and case-sensitive.
+    Variant(&'a str),
+    /// `timeout`: the call-timeout stage's expiry.
+    Timeout,
+    /// An HTTP status, 100..=599.
+    Status(u16),
+    /// An HTTP status class: `4` for `4xx`.
+    Class(u16),
+}
+
+impl<'a> ErrorName<'a> {
+    /// Parses an entry; `None` when it has none of the allowed forms
+    /// ([`ERROR_NAMES_ALLOWED`]).
+    pub fn parse(entry: &'a str) -> Option<Self> {
+        let b = entry.as_bytes();
+        if entry == "timeout" {
+            return Some(ErrorName::Timeout);
+        }
+        if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) {
+            if &b[1..] == b"xx" {
+                return Some(ErrorName::Class(u16::from(b[0] - b'0')));
+            }
+            if b[1..].iter().all(u8::is_ascii_digit) {
+                return entry.parse().ok().map(ErrorName::Status);
+            }
+        }
+        let ident = b.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            && entry != "_";
+        ident.then_some(ErrorName::Variant(entry))
+    }
+}
+
+/// Why an entry in both `classify` lists is refused, as errors say it
+/// (after the entry: `classify.excluded = "NotFound": ...`).
+pub const LISTED_TWICE: &str =
+    "is also listed in classify.failure: an error kind is a failure or excluded, not both";
+
+/// The first entry written in both lists, if any: an error cannot be a
+/// failure and excluded at once, so such a configuration is refused.
+pub fn listed_twice<'a, S: AsRef<str>>(failure: &'a [S], excluded: &[S]) -> Option<&'a str> {
+    failure
+        .iter()
+        .map(AsRef::as_ref)
+        .find(|f| excluded.iter().any(|e| e.as_ref() == *f))
+}
+
 /// A field's type and range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -42,6 +117,9 @@ pub enum Kind {
     Detector,
     /// One of [`JITTERS`], or a proportional factor in `[0, 1]`.
     Jitter,
+    /// A list of error kinds, each one [`ErrorName`] parses
+    /// (`classify.failure`, `classify.excluded`).
+    ErrorNames,
 }
 
 impl Kind {
@@ -57,6 +135,7 @@ impl Kind {
             Kind::Url => "URL",
             Kind::Detector => "detector",
             Kind::Jitter => "jitter",
+            Kind::ErrorNames => "list",
         }
     }
 
@@ -73,6 +152,7 @@ impl Kind {
             Kind::Url => "http(s) URL".into(),
             Kind::Detector => DETECTORS.join(", "),
             Kind::Jitter => "none, full, equal, decorrelated, 0..=1".into(),
+            Kind::ErrorNames => "variant names, timeout, 100-599, 1xx-5xx".into(),
         }
     }
 }
@@ -404,6 +484,22 @@ pub static FIELDS: &[Field] = &[
         true,
         "Name of a check function the program registers with the health monitor; or set `url`",
     ),
+    // Classification by name: the error kinds a configuration sorts,
+    // whatever the code's own classifier says.
+    f(
+        "classify.failure",
+        &[],
+        Kind::ErrorNames,
+        false,
+        "Error kinds that count as failures, unless excluded",
+    ),
+    f(
+        "classify.excluded",
+        &[],
+        Kind::ErrorNames,
+        false,
+        "Error kinds that count as neither success nor failure (R2)",
+    ),
 ];
 
 /// Settings the Python services accept that act only through an integration
@@ -432,6 +528,7 @@ pub static SECTIONS: &[(&str, &[&str])] = &[
     ("bulkhead", &["bulkhead_config"]),
     ("call_timeout", &["timeout_config"]),
     ("health_check", &["health_check_config"]),
+    ("classify", &[]),
 ];
 
 /// The field with this canonical path.
@@ -452,4 +549,52 @@ pub fn field_in(section: Option<&str>, name: &str) -> Option<&'static Field> {
     FIELDS
         .iter()
         .find(|f| f.section() == section && f.answers_to(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_names_parse_each_allowed_form() {
+        assert_eq!(ErrorName::parse("NotFound"), Some(ErrorName::Variant("NotFound")));
+        assert_eq!(
+            ErrorName::parse("rate_limited"),
+            Some(ErrorName::Variant("rate_limited"))
+        );
+        assert_eq!(ErrorName::parse("timeout"), Some(ErrorName::Timeout));
+        assert_eq!(ErrorName::parse("Timeout"), Some(ErrorName::Variant("Timeout")));
+        assert_eq!(ErrorName::parse("404"), Some(ErrorName::Status(404)));
+        assert_eq!(ErrorName::parse("100"), Some(ErrorName::Status(100)));
+        assert_eq!(ErrorName::parse("599"), Some(ErrorName::Status(599)));
+        assert_eq!(ErrorName::parse("4xx"), Some(ErrorName::Class(4)));
+    }
+
+    #[test]
+    fn error_names_refuse_other_shapes() {
+        for bad in [
+            "",
+            "_",
+            "600",
+            "099",
+            "42",
+            "4XX",
+            "6xx",
+            "Not Found",
+            "a-b",
+            "1e3",
+            " 404",
+        ] {
+            assert_eq!(ErrorName::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_entry_in_both_lists_is_found() {
+        assert_eq!(
+            listed_twice(&["5xx", "NotFound"], &["NotFound"]),
+            Some("NotFound")
+        );
+        assert_eq!(listed_twice(&["5xx"], &["4xx"]), None);
+    }
 }

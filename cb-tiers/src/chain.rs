@@ -5,9 +5,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cb_core::classify::ErrorKind;
 use cb_core::error::Violations;
 use cb_core::retry::{Attempt, Next, PolicySchedule, RetryClock, Retrying, Schedule};
-use cb_core::{Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, RejectReason, Verdict};
+use cb_core::{
+    CircuitBreaker, Classifier, ConfigError, DefaultClassifier, Name, Outcome, Permit, RejectReason, Verdict,
+};
 
 use crate::error::{AllTiersFailed, AttemptKind, ChainError, TierAttempt};
 use crate::tier::Tier;
@@ -448,7 +451,14 @@ impl<E, F, C: ?Sized> TierTries<'_, E, F, C> {
             }
         };
         self.calls = self.calls.saturating_add(1);
-        let (ran, verdict) = guarded(permit, (self.call)(self.i), tier.timeout, self.classifier).await;
+        let (ran, verdict) = guarded(
+            permit,
+            (self.call)(self.i),
+            tier.timeout,
+            self.classifier,
+            &tier.breaker,
+        )
+        .await;
         let kind = match ran {
             Some(Ok(value))
                 if verdict.outcome != Outcome::Failure && verdict.outcome != Outcome::Panicked =>
@@ -526,6 +536,7 @@ async fn guarded<T, E, Fut, C>(
     fut: Fut,
     timeout: Option<Duration>,
     classifier: &C,
+    breaker: &CircuitBreaker,
 ) -> (Option<Result<T, E>>, Verdict)
 where
     Fut: Future<Output = Result<T, E>>,
@@ -541,8 +552,16 @@ where
                 }
             },
             |ran| {
-                if let Some(result) = ran {
-                    verdict = classifier.verdict(result);
+                // The breaker's configured `classify` lists sort an error
+                // (and the tier's timeout, `timeout`) over the classifier.
+                match ran {
+                    Some(result) => {
+                        verdict = classifier.verdict(result);
+                        if verdict.outcome != Outcome::Success {
+                            verdict.outcome = breaker.classify_kind(verdict.outcome, classifier.kind(result));
+                        }
+                    }
+                    None => verdict.outcome = breaker.classify_kind(verdict.outcome, ErrorKind::Timeout),
                 }
                 // A classifier has no business saying "cancelled": the call finished.
                 if verdict.outcome == Outcome::Cancelled {

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use cb_syntax::rules::Fact;
 
+use crate::classify::ByName;
 use crate::error::{ConfigError, Violations};
 
 /// The window that failure-rate and slow-call-rate detectors judge.
@@ -73,6 +74,10 @@ pub struct BreakerConfig {
     /// expires by itself and is left alone. `None` (the default): counts
     /// never expire.
     pub closed_count_interval: Option<Duration>,
+    /// Error kinds the configuration lists as failures or excluded, over
+    /// the classifier the calls pass ([`crate::classify::by_name`]). Empty
+    /// (the default): the classifier alone decides.
+    pub classify: ByName,
 }
 
 impl Default for BreakerConfig {
@@ -93,6 +98,7 @@ impl Default for BreakerConfig {
             success_threshold: 3,
             half_open_max_wait: None,
             closed_count_interval: None,
+            classify: ByName::default(),
         }
     }
 }
@@ -139,6 +145,7 @@ impl BreakerConfig {
         if let Some(i) = self.closed_count_interval {
             v.positive("closed_count_interval", i);
         }
+        self.classify.check(&mut v);
         v.rules("", |path| self.fact(path));
         if self.failure_threshold.is_none()
             && self.failure_rate_threshold.is_none()
@@ -228,6 +235,10 @@ mod tests {
             success_threshold: 0,
             half_open_max_wait: Some(Duration::ZERO),
             closed_count_interval: Some(Duration::ZERO),
+            classify: ByName {
+                failure: vec!["4XX".into()],
+                excluded: Vec::new(),
+            },
         };
         let err = cfg.validate().unwrap_err();
         let fields: Vec<_> = err.violations().iter().map(|v| v.field.as_str()).collect();
@@ -246,6 +257,7 @@ mod tests {
                 "success_threshold",
                 "half_open_max_wait",
                 "closed_count_interval",
+                "classify.failure",
             ]
         );
         assert!(

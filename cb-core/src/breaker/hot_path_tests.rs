@@ -168,3 +168,40 @@ fn forced_open_rejection_writes_only_the_callers_stripe() {
     b.force_open();
     calls_touch_only_their_own_stripe(&b, 1, Counter::RejectedForced, rejected);
 }
+
+#[test]
+fn closed_success_with_classify_lists_writes_only_the_callers_stripe() {
+    use crate::classify::{ByClassify, ByName, Classify, ErrorKind};
+    use crate::state::Outcome;
+
+    #[derive(Debug)]
+    struct Missing;
+    impl Classify for Missing {
+        fn outcome(&self) -> Outcome {
+            Outcome::Failure
+        }
+        fn retryable(&self) -> bool {
+            false
+        }
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::Variant("Missing")
+        }
+    }
+    // The lists live under the breaker's lock: a success must not read them.
+    let b = CircuitBreaker::builder("hot-classify")
+        .config(super::BreakerConfig {
+            classify: ByName {
+                failure: vec!["5xx".into()],
+                excluded: vec!["Missing".into()],
+            },
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    calls_touch_only_their_own_stripe(&b, 1, Counter::Success, |b| {
+        assert_eq!(
+            b.call_sync_with(|| Ok::<_, Missing>(7), &ByClassify).ok(),
+            Some(7)
+        );
+    });
+}

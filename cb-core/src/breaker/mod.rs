@@ -20,6 +20,7 @@
 
 mod admit;
 mod builder;
+mod by_name;
 mod config;
 mod control;
 mod decide;
@@ -56,6 +57,8 @@ const F_SLOW: u32 = 1;
 const F_WINDOW: u32 = 2;
 /// The window is a time window: recording needs the time.
 const F_TIME_WINDOW: u32 = 4;
+/// The configuration lists error kinds (`classify`): an error reads them.
+const F_BY_NAME: u32 = 8;
 
 const NO_DEADLINE: u64 = u64::MAX;
 /// No failure recorded yet (see [`Hot::last_failure`]).
@@ -359,7 +362,7 @@ impl CircuitBreaker {
             Err(r) => return Err(Error::Rejected(self.shared.rejected(r))),
         };
         let result = f();
-        permit.record(classifier.classify(&result));
+        permit.record(self.shared.classify(&result, classifier));
         result.map_err(Error::Inner)
     }
 
@@ -400,6 +403,9 @@ fn flags_of(config: &BreakerConfig) -> u32 {
         if matches!(config.window, Window::Time { .. }) {
             f |= F_TIME_WINDOW;
         }
+    }
+    if !config.classify.is_empty() {
+        f |= F_BY_NAME;
     }
     f
 }

@@ -81,8 +81,11 @@ impl<'a> Permit<'a> {
     }
 
     /// Records `result` as classified by `classifier`.
+    /// and by the configuration's `classify` lists
+    /// ([`crate::classify::by_name`]).
     pub fn record_result<T, E, C: Classifier<T, E> + ?Sized>(self, result: &Result<T, E>, classifier: &C) {
-        self.record(classifier.classify(result))
+        let outcome = self.shared.classify(result, classifier);
+        self.record(outcome)
     }
 
     /// The generation the call was admitted in (R29).
@@ -305,7 +308,8 @@ where
     C: Classifier<T, E> + ?Sized,
 {
     if let Some(permit) = permit {
-        permit.record(classifier.classify(&result));
+        let outcome = permit.shared.classify(&result, classifier);
+        permit.record(outcome);
     }
     result.map_err(Error::Inner)
 }

@@ -65,6 +65,23 @@ impl<E> ViaDefault<E> for &Dispatch<E> {
     }
 }
 
+/// What a `classify(..)` argument naming variants (`excluded = ["NotFound"]`)
+/// needs of the function's error type: [`Classify`], whose `kind` gives an
+/// error its variant's name. Without it no entry could ever match, and an
+/// argument that silently does nothing is refused instead.
+#[diagnostic::on_unimplemented(
+    message = "`classify(..)` names variants of `{Self}`, but `{Self}` does not implement `Classify`, which gives an error its variant's name",
+    label = "the error type of a function whose `classify(..)` lists variant names",
+    note = "derive it: `#[derive(cb_core::Classify)]`; without it, list only `timeout`, HTTP statuses and classes"
+)]
+pub trait NamesVariants {}
+
+impl<E: Classify> NamesVariants for E {}
+
+/// Checks, at compile time only, that `E` names its variants.
+#[inline(always)]
+pub fn names_variants<E: NamesVariants>() {}
+
 /// What `#[classify(retry_after = field)]` accepts: a `Duration` or an
 /// `Option<Duration>`.
 #[diagnostic::on_unimplemented(

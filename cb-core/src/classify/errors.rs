@@ -28,7 +28,7 @@
 
 use std::time::Duration;
 
-use super::Classifier;
+use super::{Classifier, ErrorKind};
 use crate::state::Outcome;
 
 /// How an error of this type counts for breakers, retries, tier chains and
@@ -48,6 +48,13 @@ pub trait Classify {
     fn retry_after(&self) -> Option<Duration> {
         None
     }
+    /// What a configuration's `classify` lists call this error (the
+    /// [`by_name`](super::by_name) module): the derive gives the variant's
+    /// name as written, so `classify.excluded = ["NotFound"]` matches
+    /// `ApiError::NotFound`. Unnamed by default: no entry matches it.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Unnamed
+    }
 }
 
 /// The [`Classifier`] of an error type that implements [`Classify`]: `Ok` is
@@ -66,6 +73,14 @@ impl<T, E: Classify> Classifier<T, E> for ByClassify {
         match result {
             Ok(_) => Outcome::Success,
             Err(e) => e.outcome(),
+        }
+    }
+
+    #[inline]
+    fn kind(&self, result: &Result<T, E>) -> ErrorKind {
+        match result {
+            Ok(_) => ErrorKind::Unnamed,
+            Err(e) => e.kind(),
         }
     }
 }

@@ -14,6 +14,11 @@
 //!   `#[derive(Classify)]`);
 //! - cb-tiers' HTTP status policy, which also passes on `Retry-After`.
 //!
+//! A configuration can sort errors by name over any of them: its `classify`
+//! section lists error kinds as failures or excluded, and the breaker applies
+//! the lists over the classifier's outcome ([`by_name`], the precedence and
+//! which APIs honour it).
+//!
 //! ```
 //! use cb_core::{Classifier, Outcome, Predicates, Verdict};
 //!
@@ -31,11 +36,13 @@ use std::time::Duration;
 
 use crate::state::Outcome;
 
+pub mod by_name;
 #[cfg(feature = "macros")]
 pub(crate) mod dispatch;
 mod errors;
 mod predicates;
 
+pub use by_name::{ByName, ErrorKind};
 pub use errors::{ByClassify, Classify};
 pub use predicates::Predicates;
 
@@ -123,6 +130,17 @@ pub trait Classifier<T, E> {
     fn verdict(&self, result: &Result<T, E>) -> Verdict {
         Verdict::new(self.classify(result))
     }
+
+    /// What a configuration's `classify` lists call `result` ([`by_name`]),
+    /// asked only for a call this classifier did not count as a success
+    /// (an `Err`, or an `Ok` such as a 503 response judged a failure):
+    /// unnamed unless the classifier knows a name, as [`ByClassify`] does
+    /// (the error's variant) and cb-tiers' HTTP status policy (the status).
+    #[inline]
+    fn kind(&self, result: &Result<T, E>) -> ErrorKind {
+        let _ = result;
+        ErrorKind::Unnamed
+    }
 }
 
 impl<T, E, F: Fn(&Result<T, E>) -> Outcome + ?Sized> Classifier<T, E> for F {
@@ -146,15 +164,13 @@ impl<T, E> Classifier<T, E> for DefaultClassifier {
     }
 }
 
-/// How `error` counts as a call's `Err`, with the error handed back: for
-/// the stages that hold an error and no longer its result (a fallback
-/// deciding whether an excluded error skips it, R58).
-pub(crate) fn error_outcome<T, E, C>(classifier: &C, error: E) -> (Outcome, E)
-where
-    C: Classifier<T, E> + ?Sized,
-{
+/// How `error` counts as a call's `Err`, as `judge` says (a classifier,
+/// or a breaker applying its `classify` lists over one), with the error
+/// handed back: for the stages that hold an error and no longer its result
+/// (a fallback deciding whether an excluded error skips it, R58).
+pub(crate) fn error_outcome<T, E>(error: E, judge: impl FnOnce(&Result<T, E>) -> Outcome) -> (Outcome, E) {
     let result: Result<T, E> = Err(error);
-    let outcome = classifier.classify(&result);
+    let outcome = judge(&result);
     match result {
         Err(error) => (outcome, error),
         Ok(_) => unreachable!("built as `Err`"),

@@ -262,6 +262,12 @@ fn read_field(
                 return;
             }
         },
+        Node::Seq(items) if spec.kind == super::schema::Kind::ErrorNames => {
+            match super::node::names(items, env) {
+                Ok(list) => (Value::List(list.names), list.vars),
+                Err((shown, why)) => return v.push(at, shown, why.unwrap_or_else(|| spec.kind.allowed())),
+            }
+        }
         other => {
             v.push(at, format!("<{}>", other.kind()), spec.kind.allowed());
             return;

@@ -113,6 +113,36 @@ impl std::fmt::Display for InterpError {
     }
 }
 
+/// The items of a list of names, with the variables their interpolation read.
+pub(crate) struct Names {
+    pub(crate) names: Vec<String>,
+    pub(crate) vars: Vec<String>,
+}
+
+/// A list of names (`classify.excluded: [NotFound, 404]`): strings,
+/// interpolated, and integers as written. `Err` holds the value as shown
+/// and, for a bad interpolation, why.
+pub(crate) fn names(items: &[Node], env: &dyn EnvSource) -> Result<Names, (String, Option<String>)> {
+    let mut out = Names {
+        names: Vec::new(),
+        vars: Vec::new(),
+    };
+    for item in items {
+        match item {
+            Node::Int(n) => out.names.push(n.to_string()),
+            Node::Str(s) => match interpolate(s, env) {
+                Ok((text, mut used)) => {
+                    out.names.push(text);
+                    out.vars.append(&mut used);
+                }
+                Err(e) => return Err((format!("{s:?}"), Some(e.to_string()))),
+            },
+            other => return Err((format!("<a list holding {}>", other.kind()), None)),
+        }
+    }
+    Ok(out)
+}
+
 /// Replaces every `${VAR}` and `${VAR:-default}` in `text`; `$$` is a
 /// literal `$`. Returns the result and the variables it read.
 ///

@@ -39,6 +39,7 @@ impl Allowed for Kind {
                  (proportional jitter)"
                     .into()
             }
+            Kind::ErrorNames => cb_syntax::schema::ERROR_NAMES_ALLOWED.into(),
         }
     }
 }
@@ -158,7 +159,34 @@ pub(crate) fn coerce(spec: &FieldSpec, value: &Value) -> Result<Value, Rejection
                 None => Err(reject(kind.allowed())),
             }
         }
+        (Kind::ErrorNames, Value::List(items)) => error_names(items.clone()).map_err(reject),
+        // `excluded: 404` in a file: a status, a list of one.
+        (Kind::ErrorNames, Value::Int(n)) => error_names(vec![n.to_string()]).map_err(reject),
+        // A variable's list: comma-separated, blanks around names ignored.
+        (Kind::ErrorNames, Value::Text(s)) => error_names(
+            s.split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+        .map_err(reject),
         _ => Err(reject(kind.allowed())),
+    }
+}
+
+/// A `classify` list whose every entry has an allowed form; otherwise what
+/// is allowed, naming the first entry that is not.
+fn error_names(items: Vec<String>) -> Result<Value, String> {
+    match items
+        .iter()
+        .find(|n| cb_syntax::schema::ErrorName::parse(n).is_none())
+    {
+        None => Ok(Value::List(items)),
+        Some(bad) => Err(format!(
+            "{}; {bad:?} is none of these",
+            Kind::ErrorNames.allowed()
+        )),
     }
 }
 

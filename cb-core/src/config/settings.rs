@@ -8,9 +8,11 @@
 use std::time::Duration;
 
 use cb_syntax::rules::Fact;
+use cb_syntax::schema::{LISTED_TWICE, listed_twice};
 
 use super::schema::{Detector, Jitter, Kind, Value, coerce, field};
 use crate::breaker::{BreakerConfig, Window};
+use crate::classify::ByName;
 use crate::error::{ConfigError, Violations};
 
 /// A field's Rust type as a configuration [`Value`]: how [`Settings::values`]
@@ -63,6 +65,18 @@ impl Slot for String {
     }
     fn redacted(&self) -> Self {
         super::schema::redact_url(self)
+    }
+}
+
+impl Slot for Vec<String> {
+    fn to_value(&self) -> Option<Value> {
+        Some(Value::List(self.clone()))
+    }
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::List(items) => Some(items.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -281,6 +295,19 @@ settings! {
         /// this or `url`.
         check: Option<String> = None,
     }
+
+    /// Classification by name ([`crate::classify::by_name`]): error kinds
+    /// counted as failures or excluded whatever the code's classifier says,
+    /// excluded first. Both empty by default. Entries are checked for their
+    /// shape only: a variant name cannot be checked against an error type
+    /// the configuration does not know.
+    #[derive(Clone, PartialEq)]
+    classify: ClassifySettings at "classify." {
+        /// Error kinds that count as failures, unless also excluded.
+        failure: Vec<String> = Vec::new(),
+        /// Error kinds that count as neither success nor failure (R2).
+        excluded: Vec<String> = Vec::new(),
+    }
 }
 
 /// Everything the layers resolve for one breaker.
@@ -305,6 +332,8 @@ pub struct Settings {
     pub call_timeout: TimeoutSettings,
     /// The health monitor.
     pub health_check: HealthCheckSettings,
+    /// Classification by name.
+    pub classify: ClassifySettings,
 }
 
 impl Settings {
@@ -320,6 +349,9 @@ impl Settings {
             }
         }
         cross_field(self, &mut v);
+        if let Some(twice) = listed_twice(&self.classify.failure, &self.classify.excluded) {
+            v.push("classify.excluded", format_args!("{twice:?}"), LISTED_TWICE);
+        }
         v.finish()
     }
 
@@ -363,6 +395,10 @@ impl Settings {
             success_threshold: b.success_threshold,
             half_open_max_wait: b.half_open_max_wait,
             closed_count_interval: b.closed_count_interval,
+            classify: ByName {
+                failure: self.classify.failure.clone(),
+                excluded: self.classify.excluded.clone(),
+            },
         }
     }
 }
@@ -418,6 +454,8 @@ mod tests {
         s.health_check.check = Some("db_ping".into());
         s.breaker.circuit_type = Detector::Adaptive;
         s.retry.jitter = Jitter::Proportional(0.5);
+        s.classify.failure = vec!["5xx".into(), "timeout".into()];
+        s.classify.excluded = vec!["NotFound".into()];
         let mut t = Settings::default();
         for (path, value) in s.values() {
             if let Some(value) = value {

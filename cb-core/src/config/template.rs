@@ -200,6 +200,8 @@ pub enum StaticValue {
     Bool(bool),
     /// A string: a duration such as `"30s"`, a detector, a label.
     Text(&'static str),
+    /// A list of names (`classify.excluded`).
+    List(&'static [&'static str]),
 }
 
 impl From<StaticValue> for Value {
@@ -209,6 +211,7 @@ impl From<StaticValue> for Value {
             StaticValue::Float(x) => Value::Float(x),
             StaticValue::Bool(b) => Value::Bool(b),
             StaticValue::Text(s) => Value::Text(s.to_owned()),
+            StaticValue::List(items) => Value::from(items),
         }
     }
 }

@@ -67,9 +67,10 @@ pub use crate::retry::Jitter;
 /// A configuration value, as written by any layer.
 ///
 /// Code overrides can pass the natural type (`3u32`, `0.4`,
-/// `Duration::from_secs(30)`, `true`, `Detector::Adaptive`) or a string in
-/// the file syntax (`"30s"`, `"adaptive"`); both are checked against the
-/// field's type and range when the configuration is resolved.
+/// `Duration::from_secs(30)`, `true`, `Detector::Adaptive`, `["NotFound"]`)
+/// or a string in the file syntax (`"30s"`, `"adaptive"`, `"NotFound, 4xx"`);
+/// both are checked against the field's type and range when the
+/// configuration is resolved.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Value {
@@ -87,6 +88,9 @@ pub enum Value {
     Detector(Detector),
     /// A jitter mode.
     Jitter(Jitter),
+    /// A list of names (`classify.failure`); a string of comma-separated
+    /// names, as a variable holds it, is read as one too.
+    List(Vec<String>),
 }
 
 impl fmt::Display for Value {
@@ -99,6 +103,7 @@ impl fmt::Display for Value {
             Value::Text(s) => write!(f, "{s:?}"),
             Value::Detector(d) => write!(f, "{d}"),
             Value::Jitter(j) => write!(f, "{j}"),
+            Value::List(items) => f.debug_list().entries(items).finish(),
         }
     }
 }
@@ -120,6 +125,15 @@ value_from! {
     String => |x| Value::Text(x),
     Detector => |x| Value::Detector(x),
     Jitter => |x| Value::Jitter(x),
+    Vec<String> => |x| Value::List(x),
+    &[&str] => |x| Value::List(x.iter().map(|s| (*s).to_owned()).collect()),
+}
+
+/// A list of names as code writes it: `.set("classify.excluded", ["NotFound", "4xx"])`.
+impl<const N: usize> From<[&str; N]> for Value {
+    fn from(names: [&str; N]) -> Self {
+        Value::from(&names[..])
+    }
 }
 
 #[cfg(test)]

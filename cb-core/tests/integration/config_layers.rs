@@ -48,6 +48,8 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("health_check.unhealthy_threshold", "4", "5"),
     ("health_check.url", "https://a.example/h", "https://b.example/h"),
     ("health_check.check", "db_ping", "cache_ping"),
+    ("classify.failure", "Unavailable", "5xx"),
+    ("classify.excluded", "NotFound", "404"),
 ];
 
 const TEXT_FIELDS: [&str; 4] = [
@@ -125,6 +127,9 @@ fn explain_with(path: &str, sets: &[(At, &str)]) -> Explanation {
 fn shown(path: &str, raw: &str) -> String {
     if TEXT_FIELDS.contains(&path) {
         format!("{raw:?}")
+    } else if path.starts_with("classify.") {
+        // A list of one, however it was written.
+        format!("[{raw:?}]")
     } else {
         raw.to_owned()
     }

@@ -19,6 +19,8 @@
 pub mod breaker_rules;
 #[cfg(feature = "test-util")]
 pub mod bulkhead;
+#[cfg(all(feature = "yaml", feature = "toml", feature = "test-util"))]
+pub mod classify_by_name;
 #[cfg(feature = "test-util")]
 pub mod concurrency;
 #[cfg(all(feature = "yaml", feature = "toml"))]

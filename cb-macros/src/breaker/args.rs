@@ -3,7 +3,7 @@
 //! ```text
 //! args    := (arg),* ,?
 //! arg     := key = value | key ( ... )
-//! value   := literal | -literal | path
+//! value   := literal | -literal | path | [ literal, ... ]
 //! ```
 //! Meaning (known keys, ranges, duplicates) is `valid.rs`'s job, so every
 //! problem can be reported at once.
@@ -29,6 +29,8 @@ pub(crate) enum ArgValue {
     Path(Path),
     /// `( ... )`: a section such as `retry(max_attempts = 3)` or `tiers(a, b)`.
     Group { span: Span, tokens: TokenStream },
+    /// `= ["NotFound", "4xx"]`: a list (`classify(excluded = [..])`).
+    List { tokens: TokenStream, items: Vec<Lit> },
 }
 
 impl ArgValue {
@@ -41,7 +43,7 @@ impl ArgValue {
                 t
             }
             ArgValue::Path(p) => p.to_token_stream(),
-            ArgValue::Group { tokens, .. } => tokens.clone(),
+            ArgValue::Group { tokens, .. } | ArgValue::List { tokens, .. } => tokens.clone(),
         }
     }
 }
@@ -66,11 +68,21 @@ impl Parse for Arg {
                     lit: input.parse()?,
                     negative: None,
                 }
+            } else if input.peek(syn::token::Bracket) {
+                let content;
+                let bracket = syn::bracketed!(content in input);
+                let items = Punctuated::<Lit, Token![,]>::parse_terminated(&content)?;
+                let mut tokens = TokenStream::new();
+                bracket.surround(&mut tokens, |t| items.to_tokens(t));
+                ArgValue::List {
+                    tokens,
+                    items: items.into_iter().collect(),
+                }
             } else if input.peek(Ident::peek_any) || input.peek(Token![::]) {
                 ArgValue::Path(Path::parse_mod_style(input).or_else(|_| input.parse())?)
             } else {
                 return Err(input.error(format!(
-                    "expected a value for `{key}`: a literal such as `3`, `0.5`, `\"30s\"`, `true`, or a path"
+                    "expected a value for `{key}`: a literal such as `3`, `0.5`, `\"30s\"`, `true`, a list such as `[\"NotFound\"]`, or a path"
                 )));
             }
         } else if input.peek(syn::token::Paren) {
@@ -119,10 +131,12 @@ mod tests {
             failure_threshold = -1,
             rescue = x::y,
             retry(max_attempts = 3),
-            crate = "c"
+            crate = "c",
+            excluded = ["NotFound", 404]
         ))
         .unwrap();
-        assert_eq!(a.0.len(), 5);
+        assert_eq!(a.0.len(), 6);
+        assert!(matches!(&a.0[5].value, ArgValue::List { items, .. } if items.len() == 2));
         assert!(matches!(
             a.0[1].value,
             ArgValue::Lit {

@@ -57,7 +57,13 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
         __cb_ret
     }};
 
+    // Variant names in `classify(..)` match only what `Classify::kind`
+    // names: an error type without it is a compile error at the type.
+    let names_variants = names_variants(plan).then(|| {
+        quote_spanned! {err.span()=> #k::__private::names_variants::<#err>(); }
+    });
     let classifier = quote! {
+        #names_variants
         #[allow(unused_imports)]
         use #k::__private::{ViaClassify as _, ViaDefault as _};
         let __cb_classifier = (&#k::__private::Dispatch::<#err>::new()).__cb_classifier();
@@ -230,7 +236,7 @@ pub(crate) fn emit(plan: &Plan, shape: &Shape, mut func: ItemFn) -> TokenStream 
             },
         };
         let rescue = rescue_fn.map(|f| {
-            quote! { let __cb_result = #k::__private::run_rescue(__cb_result, &__cb_classifier, #f); }
+            quote! { let __cb_result = #k::__private::run_rescue(__cb_result, __cb_breaker, &__cb_classifier, #f); }
         });
         let unstaged = unstaged(plan, shape);
         let body = quote! {
@@ -420,10 +426,22 @@ fn overrides(plan: &Plan) -> TokenStream {
             Checked::Float(x) => quote!(#k::__private::Value::Float(#x)),
             Checked::Bool(b) => quote!(#k::__private::Value::Bool(#b)),
             Checked::Text(s) => quote!(#k::__private::Value::Text(::std::string::String::from(#s))),
+            Checked::List(items) => {
+                quote!(#k::__private::Value::List(::std::vec![#(::std::string::String::from(#items)),*]))
+            }
         };
         out = quote!(#out.set(#path, #v));
     }
     out
+}
+
+/// Whether `classify(..)` lists a variant name (not only `timeout`,
+/// statuses and classes).
+fn names_variants(plan: &Plan) -> bool {
+    ["classify.failure", "classify.excluded"].iter().any(|path| {
+        matches!(plan.values.get(path), Some(Checked::List(items))
+            if items.iter().any(|i| matches!(cb_syntax::schema::ErrorName::parse(i), Some(cb_syntax::schema::ErrorName::Variant(_)))))
+    })
 }
 
 fn capitalize(s: &str) -> String {

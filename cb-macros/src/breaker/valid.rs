@@ -39,7 +39,7 @@ type Checker = fn(&mut Draft, Arg, &mut Errors);
 
 /// The arguments that are not configuration fields, each with its checker,
 /// in the order "did you mean" offers them. Anything else is a breaker field.
-const ARGUMENTS: [(&str, Checker); 10] = [
+const ARGUMENTS: [(&str, Checker); 11] = [
     ("name", own::name),
     ("template", template),
     ("environment", environment),
@@ -50,6 +50,7 @@ const ARGUMENTS: [(&str, Checker); 10] = [
     ("retry", section::retry),
     ("bulkhead", section::bulkhead),
     ("tiers", tiers::tiers),
+    ("classify", section::classify),
 ];
 
 /// Checks `args` against the function's `shape`: each argument on its own,
@@ -178,19 +179,20 @@ fn environment(d: &mut Draft, Arg { key, value }: Arg, errors: &mut Errors) {
 /// the top, or a typo.
 fn unknown(key: &Ident, errors: &mut Errors) {
     let k = key.to_string();
-    let in_section = ["retry", "bulkhead"]
+    let in_section = ["retry", "bulkhead", "classify"]
         .into_iter()
         .find(|s| fields::find(Some(s), &k).is_some());
     let msg = match in_section {
         None if k == "fallback" => "a value computed when the call is refused or fails is a rescue: \
              write `rescue = path`; `#[fallback(tier2, tier3)]` is for a chain of tiers"
             .to_owned(),
+        Some("classify") => format!("`{k}` is a `classify` setting: write `classify({k} = [...])`"),
         Some(s) => format!(
             "`{k}` is a `{s}` setting: write `{s}({k} = ...)` or put `#[{s}({k} = ...)]` on the function"
         ),
         None => with_suggestion(
             format!(
-                "unknown argument `{k}`; expected `name`, `template`, `environment`, `rescue`, `error`, `crate`, `call_timeout`, `retry(..)`, `bulkhead(..)` or a breaker field such as `failure_threshold`"
+                "unknown argument `{k}`; expected `name`, `template`, `environment`, `rescue`, `error`, `crate`, `call_timeout`, `retry(..)`, `bulkhead(..)`, `classify(..)` or a breaker field such as `failure_threshold`"
             ),
             &k,
             &all_keys(),

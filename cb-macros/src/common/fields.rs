@@ -8,7 +8,7 @@ use std::time::Duration;
 use syn::Lit;
 
 use cb_syntax::rules::Fact;
-pub(crate) use cb_syntax::schema::{DETECTORS, FIELDS, Field, JITTERS, Kind};
+pub(crate) use cb_syntax::schema::{DETECTORS, ErrorName, FIELDS, Field, JITTERS, Kind};
 
 use super::duration;
 use super::suggest::{backticked, with_suggestion};
@@ -34,6 +34,10 @@ impl Expected for Kind {
             Kind::Url => "an `http://` or `https://` URL".into(),
             Kind::Detector => format!("one of {}", backticked(DETECTORS)),
             Kind::Jitter => format!("one of {} or a number >= 0 and <= 1", backticked(JITTERS)),
+            Kind::ErrorNames => format!(
+                "a list such as `[\"NotFound\", \"5xx\"]` of error kinds, each {}",
+                cb_syntax::schema::ERROR_NAME_FORMS
+            ),
         }
     }
 }
@@ -76,6 +80,8 @@ pub(crate) enum Checked {
     /// Text as written (durations, detectors, jitters, labels); the runtime
     /// parses it again with the same grammar.
     Text(String),
+    /// A list of names as written (`classify.excluded`).
+    List(Vec<String>),
 }
 
 impl Checked {
@@ -85,7 +91,7 @@ impl Checked {
             Checked::Text(s) => duration::parse(s),
             Checked::Int(n) => u64::try_from(*n).ok().map(Duration::from_secs),
             Checked::Float(x) => Duration::try_from_secs_f64(*x).ok(),
-            Checked::Bool(_) => None,
+            Checked::Bool(_) | Checked::List(_) => None,
         }
     }
 }
@@ -102,7 +108,7 @@ pub(crate) fn fact<'a>(values: &'a BTreeMap<&'static str, Checked>, path: &str) 
         (_, Checked::Int(n)) => u64::try_from(*n).map_or(Fact::Set, Fact::Count),
         (_, Checked::Bool(b)) => Fact::Bool(*b),
         (_, Checked::Text(t)) => Fact::Name(t),
-        (_, Checked::Float(_)) => Fact::Set,
+        (_, Checked::Float(_) | Checked::List(_)) => Fact::Set,
     }
 }
 
@@ -198,6 +204,10 @@ pub(crate) fn check(field: &Field, lit: &Lit, negative: bool) -> Result<Checked,
                 ))
             }
         }
+        (Kind::ErrorNames, _) => Err(format!(
+            "write `{key}` as a list, even of one: `{key} = [{}]`",
+            lit_text(lit, negative)
+        )),
         (Kind::Jitter, Lit::Float(_) | Lit::Int(_)) => {
             let x: f64 = match lit {
                 Lit::Int(i) => i.base10_parse::<i64>().map(|n| n as f64).unwrap_or(f64::NAN),
@@ -211,6 +221,40 @@ pub(crate) fn check(field: &Field, lit: &Lit, negative: bool) -> Result<Checked,
         }
         _ => Err(format!("expected {} for `{key}`", kind.expected())),
     }
+}
+
+/// Checks a list `[..]` against `field` (only lists of error kinds take
+/// one); the error says which entry is wrong and what each may be. Statuses
+/// may be written as integers (`[404]`).
+pub(crate) fn check_list(field: &Field, items: &[Lit]) -> Result<Checked, (usize, String)> {
+    let key = field.key();
+    if field.kind != Kind::ErrorNames {
+        return Err((
+            usize::MAX,
+            format!("expected {} for `{key}`, not a list", field.kind.expected()),
+        ));
+    }
+    let mut names = Vec::with_capacity(items.len());
+    for (i, lit) in items.iter().enumerate() {
+        let name = match lit {
+            Lit::Str(s) => s.value(),
+            Lit::Int(n) => n.base10_digits().to_owned(),
+            _ => String::new(),
+        };
+        if ErrorName::parse(&name).is_none() {
+            return Err((
+                i,
+                format!(
+                    "`{}` is not an error kind for `{}`; each entry is {}",
+                    lit_text(lit, false),
+                    field.path,
+                    cb_syntax::schema::ERROR_NAME_FORMS
+                ),
+            ));
+        }
+        names.push(name);
+    }
+    Ok(Checked::List(names))
 }
 
 fn lit_text(lit: &Lit, negative: bool) -> String {

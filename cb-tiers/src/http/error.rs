@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use cb_core::classify::ErrorKind;
 use reqwest::StatusCode;
 
 /// Why an HTTP tier did not give a usable response.
@@ -77,6 +78,22 @@ impl HttpError {
         match self {
             HttpError::Status { retry_after, .. } => *retry_after,
             _ => None,
+        }
+    }
+
+    /// What a breaker's `classify` lists call this error: its status when
+    /// the server answered (`503` and `5xx` match a 503), else the
+    /// variant's name (`Connect`, `Timeout`, `Request`, `Transport`, `Url`).
+    /// reqwest's own timeout is the variant `Timeout`, not the entry
+    /// `timeout`, which names a call-timeout stage's expiry.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            HttpError::Status { status, .. } => ErrorKind::Status(status.as_u16()),
+            HttpError::Connect(_) => ErrorKind::Variant("Connect"),
+            HttpError::Timeout(_) => ErrorKind::Variant("Timeout"),
+            HttpError::Request(_) => ErrorKind::Variant("Request"),
+            HttpError::Transport(_) => ErrorKind::Variant("Transport"),
+            HttpError::Url { .. } => ErrorKind::Variant("Url"),
         }
     }
 

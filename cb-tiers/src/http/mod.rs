@@ -35,6 +35,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use cb_core::classify::ErrorKind;
 use cb_core::{Classifier, Outcome, Verdict};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
@@ -109,6 +110,16 @@ impl Classifier<Response, HttpError> for StatusPolicy {
             Ok(response) => self.outcome(response.status()),
             Err(e) if e.is_tier_failure() => Outcome::Failure,
             Err(_) => Outcome::Excluded,
+        }
+    }
+
+    /// The status of a response or of an [`HttpError::Status`] (`404`
+    /// and `4xx` match a 404 in a breaker's `classify` lists), else the
+    /// error's variant ([`HttpError::kind`]).
+    fn kind(&self, result: &Result<Response, HttpError>) -> ErrorKind {
+        match result {
+            Ok(response) => ErrorKind::Status(response.status().as_u16()),
+            Err(e) => e.kind(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! `tests/` package instead. The modules are public so that their public
 //! helpers stay reachable, as they were at a crate root.
 
+pub mod classify_by_status;
 #[cfg(feature = "dual")]
 pub mod dual;
 pub mod health;

@@ -6,7 +6,8 @@
 //! and the integration tests of a package that need no allocator or process
 //! of their own share one test binary. So cb-core's own behaviour is in
 //! `cb-core/tests` and cb-tiers' in `cb-tiers/tests`; these modules are here
-//! because each spans crates: `macros_tiered` uses the macros and cb-tiers,
+//! because each spans crates: `macros_classify` checks the macros' lists
+//! against cb-core's breaker, `macros_tiered` uses the macros and cb-tiers,
 //! `registry` lists cb-core's named registries beside cb-tiers' dual-path
 //! one, `rule_book` checks the workspace's rule book against every crate's
 //! tests, and `tower_http` drives cb-core's tower layer through a real axum
@@ -20,6 +21,7 @@
 //! public so that their public helpers stay reachable, as they were at a
 //! crate root.
 
+pub mod macros_classify;
 pub mod macros_tiered;
 pub mod registry;
 pub mod rule_book;

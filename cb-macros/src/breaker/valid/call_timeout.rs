@@ -84,8 +84,8 @@ fn duration_literal(value: ArgValue, errors: &mut Errors) -> Option<(Lit, Option
                 }
             },
         },
-        ArgValue::Path(p) => {
-            errors.push(&p, "expected a duration such as `\"5s\"`");
+        other @ (ArgValue::Path(_) | ArgValue::List { .. }) => {
+            errors.push(other.spanned(), "expected a duration such as `\"5s\"`");
             None
         }
     }

@@ -48,6 +48,16 @@ pub(crate) fn check_value(
                 errors.push(value.spanned(), msg)
             }
         },
+        ArgValue::List { tokens, items } => match fields::check_list(field, items) {
+            Ok(v) => {
+                values.insert(field.path, v);
+                value_at.insert(field.path, tokens.clone());
+            }
+            Err((i, msg)) => match items.get(i) {
+                Some(item) => errors.push(item, msg),
+                None => errors.push(tokens, msg),
+            },
+        },
         other => errors.push(other.spanned(), format!("expected a literal value for `{key}`")),
     }
 }

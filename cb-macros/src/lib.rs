@@ -69,7 +69,7 @@ use proc_macro::TokenStream;
 /// | argument | meaning |
 /// |---|---|
 /// | `name = "claude"` | the breaker's name: in the registry, metrics, files (`instances.claude`) and variables (`CIRCUIT_BREAKER_CLAUDE_*`). Default: `module::path::function`. Methods with the same name in one module share a breaker unless named. |
-/// | `template = "ai_provider"` | a built-in template (`default`, `ai_provider`, `database`, `mcp_server`, `external_api`), or the path of a [`template!`] constant: `template = PAYMENTS` |
+/// | `template = "ai_provider"` | the whole policy of a built-in template (`default`, `ai_provider`, `database`, `mcp_server`, `external_api`, or a per-service preset built on those: `claude`, `gpt4`, `gemini`, `deepseek`, `groq`, `ollama`, `huggingface`, `docker`, `kubernetes`, `desktop_commander`, `prometheus`, `slack`, `s3`, `security_scanner`), or the path of a [`template!`] constant: `template = PAYMENTS`. Every stage the resolved configuration enables runs (see Stages from the configuration) |
 /// | `environment = "production"` | pins the environment for this breaker (`development`, `staging`, `production`, `testing`); default: `CB_ENVIRONMENT` |
 /// | any breaker field, e.g. `failure_threshold = 2`, `failure_rate_threshold = 0.4`, `open_duration = "30s"` | an override with the canonical names, units and ranges of configuration files: **rates are fractions** in (0, 1] (0.4 is 40 %), **durations are strings** (`"500ms"`, `"30s"`, `"2m"`). The files' and variables' other names (`timeout`, `recovery_timeout`, `fail_max`, ...) are compile errors naming the canonical field |
 /// | `call_timeout = "10s"` | a per-call deadline (same as `#[timeout("10s")]`) |

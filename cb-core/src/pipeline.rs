@@ -35,6 +35,7 @@ use crate::random::{Random, SplitMix64};
 use crate::rescue::Rescue;
 use crate::retry::{Attempt, Next, RetryClock, RetryPolicy, Retrying};
 use crate::state::Outcome;
+use crate::timeout::{Elapsed, Within};
 
 type RetryIf<E> = dyn Fn(&Error<E>) -> bool + Send + Sync;
 type RetryOnResult<T> = dyn Fn(&T) -> bool + Send + Sync;
@@ -345,24 +346,54 @@ impl<T, E> Stages<T, E> {
         Ok(r)
     }
 
+    /// A slot that is free now, taken without waiting; `None` when the
+    /// attempt would have to queue for one (or be refused), which the
+    /// waiting path decides.
+    #[inline]
+    fn free_slot(&self) -> Option<Slot<'_>> {
+        match &self.limit {
+            None => Some(Slot::Free),
+            Some(Limit::Bulkhead(b)) => b.try_take().map(Slot::Bulkhead),
+            Some(Limit::Adaptive(_)) => None,
+        }
+    }
+
     /// Timeout ∘ bulkhead ∘ call.
     async fn bounded<Fut: Future<Output = Result<T, E>>>(&self, fut: Fut) -> Result<Result<T, E>, Local> {
+        // A slot free at once means no queue wait, so both placements of the
+        // timeout agree; the timer starts only if the call has to wait.
+        if let Some(slot) = self.free_slot() {
+            let r = match self.timeout {
+                None => fut.await,
+                Some(after) => match Within::new(after, fut, &self.clock).await {
+                    Ok(r) => r,
+                    Err(Elapsed) => return Err(Local::Timeout(after)), // the slot drops
+                },
+            };
+            self.release(slot, &r);
+            return Ok(r);
+        }
+        self.queued(fut).await
+    }
+
+    /// Timeout ∘ bulkhead ∘ call when the slot has to be waited for.
+    async fn queued<Fut: Future<Output = Result<T, E>>>(&self, fut: Fut) -> Result<Result<T, E>, Local> {
         match self.timeout {
             None => self.limited(fut).await,
             Some(after) if self.queue_wait_in_timeout => {
-                match tokio::time::timeout(after, self.limited(fut)).await {
+                match Within::new(after, self.limited(fut), &self.clock).await {
                     Ok(r) => r,
-                    Err(_) => Err(Local::Timeout(after)),
+                    Err(Elapsed) => Err(Local::Timeout(after)),
                 }
             }
             Some(after) => {
                 let slot = self.slot().await?;
-                match tokio::time::timeout(after, fut).await {
+                match Within::new(after, fut, &self.clock).await {
                     Ok(r) => {
                         self.release(slot, &r);
                         Ok(r)
                     }
-                    Err(_) => Err(Local::Timeout(after)), // the slot drops: a drop for an adaptive limit
+                    Err(Elapsed) => Err(Local::Timeout(after)), // the slot drops: a drop for an adaptive limit
                 }
             }
         }
@@ -427,7 +458,11 @@ impl<T, E> Stages<T, E> {
             // Counted before the attempt: the rescue reads it if a total
             // timeout cancels the call mid-attempt.
             *attempts = retrying.begin();
-            let attempt = self.retryable(self.attempt(op).await);
+            let r = self.attempt(op).await;
+            if r.is_ok() && self.retry_on_result.is_none() {
+                return r; // what `retryable` and `after` conclude, without their bookkeeping
+            }
+            let attempt = self.retryable(r);
             match retrying.after(attempt) {
                 Next::Stop(ran) => break ran,
                 Next::Retry { failed, delay } => {

@@ -7,8 +7,15 @@
 //! Dropping the timed call yourself before the deadline is a cancellation,
 //! not a timeout (R57).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use pin_project_lite::pin_project;
+use tokio::time::Sleep;
+
+use crate::clock::{ClockHandle, Nanos};
 use crate::error::{ConfigError, Error, Violations};
 
 /// A time limit for one call.
@@ -54,6 +61,69 @@ impl Timeout {
         match tokio::time::timeout(self.after, fut).await {
             Ok(r) => r.map_err(Error::Inner),
             Err(_) => Err(Error::Timeout { after: self.after }),
+        }
+    }
+}
+
+pin_project! {
+    /// `fut` limited to `after` from its creation, like
+    /// `tokio::time::timeout`, but with the timer started only if `fut` has
+    /// to wait: an attempt that is ready at its first poll never touches
+    /// tokio's timer (no runtime handle, no timer entry, no precise clock
+    /// read), which is most of what a per-attempt timeout would cost a call
+    /// that succeeds at once.
+    ///
+    /// The time `fut` spent before its first wait is read from `clock` (the
+    /// pipeline's, coarse by default: off by at most one kernel tick) and
+    /// taken off the timer, so the deadline stays `after` from the start, as
+    /// with tokio's timeout. As there, the inner future is polled first: one
+    /// ready at the deadline wins (R56).
+    pub(crate) struct Within<'a, F> {
+        #[pin]
+        fut: F,
+        #[pin]
+        timer: Option<Sleep>,
+        after: Duration,
+        started: Nanos,
+        clock: &'a ClockHandle,
+    }
+}
+
+impl<'a, F: Future> Within<'a, F> {
+    /// Starts the limit now, by `clock`.
+    #[inline]
+    pub(crate) fn new(after: Duration, fut: F, clock: &'a ClockHandle) -> Self {
+        Self {
+            fut,
+            timer: None,
+            after,
+            started: clock.now(),
+            clock,
+        }
+    }
+}
+
+/// The limit ran out before the future was ready.
+#[derive(Debug)]
+pub(crate) struct Elapsed;
+
+impl<F: Future> Future for Within<'_, F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(out) = this.fut.poll(cx) {
+            return Poll::Ready(Ok(out));
+        }
+        if this.timer.is_none() {
+            let spent = Duration::from_nanos(this.clock.now().saturating_sub(*this.started));
+            this.timer
+                .set(Some(tokio::time::sleep(this.after.saturating_sub(spent))));
+        }
+        match this.timer.as_pin_mut() {
+            Some(timer) => timer.poll(cx).map(|()| Err(Elapsed)),
+            None => Poll::Pending,
         }
     }
 }

@@ -208,23 +208,25 @@ impl<T: 'static, E: 'static> Pipeline<T, E> {
     /// Dropping the returned future cancels the call at once, wherever it
     /// is (an attempt in flight, a backoff wait, a bulkhead queue): nothing
     /// keeps running and every permit is released (R49, R52, R57).
-    pub async fn call<F, Fut>(&self, mut op: F) -> Result<T, Error<E>>
+    // Not an `async fn`: the caller awaits `run`'s future itself, one state
+    // machine fewer per call.
+    pub fn call<F, Fut>(&self, op: F) -> impl Future<Output = Result<T, Error<E>>>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.run(&mut op, true).await
+        self.run(op, true)
     }
 
     /// Like [`call`](Self::call) with a single attempt whatever the retry
     /// policy says: for operations that cannot be replayed (a request whose
     /// body is a stream). Every other stage applies.
-    pub async fn call_once<Fut>(&self, fut: Fut) -> Result<T, Error<E>>
+    pub fn call_once<Fut>(&self, fut: Fut) -> impl Future<Output = Result<T, Error<E>>>
     where
         Fut: Future<Output = Result<T, E>>,
     {
         let mut slot = Some(fut);
-        let mut op = || {
+        let op = move || {
             let fut = slot.take();
             async move {
                 match fut {
@@ -233,14 +235,15 @@ impl<T: 'static, E: 'static> Pipeline<T, E> {
                 }
             }
         };
-        self.run(&mut op, false).await
+        self.run(op, false)
     }
 
-    async fn run<F, Fut>(&self, op: &mut F, may_retry: bool) -> Result<T, Error<E>>
+    async fn run<F, Fut>(&self, mut op: F, may_retry: bool) -> Result<T, Error<E>>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        let op = &mut op;
         let s = &*self.stages;
         let mut attempts = 0u32;
         let result = match s.total_timeout {

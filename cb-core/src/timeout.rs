@@ -91,7 +91,7 @@ pin_project! {
 
 impl<'a, F: Future> Within<'a, F> {
     /// Starts the limit now, by `clock`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(after: Duration, fut: F, clock: &'a ClockHandle) -> Self {
         Self {
             fut,

@@ -17,9 +17,11 @@
 //! for a slot counts toward the timeout; turn that off with
 //! [`queue_wait_counts_toward_timeout(false)`](PipelineBuilder::queue_wait_counts_toward_timeout).
 //!
-//! The success path allocates nothing: the pipeline's future lives where the
-//! caller puts it, and a per-attempt timeout uses tokio's timer entry, which
-//! is part of that future.
+//! The success path allocates nothing and takes no lock: the pipeline's
+//! future lives where the caller puts it; a free bulkhead slot is taken and
+//! given back with one atomic operation each; and a per-attempt timeout
+//! starts tokio's timer (an entry inside that future) only if the attempt
+//! has to wait, so an attempt ready at its first poll never touches it.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,8 +40,8 @@ use crate::state::Outcome;
 
 mod builder;
 
-pub use builder::PipelineBuilder;
 use crate::timeout::{Elapsed, Within};
+pub use builder::PipelineBuilder;
 
 type RetryIf<E> = dyn Fn(&Error<E>) -> bool + Send + Sync;
 type RetryOnResult<T> = dyn Fn(&T) -> bool + Send + Sync;

@@ -77,35 +77,36 @@ pin_project! {
     /// pipeline's, coarse by default: off by at most one kernel tick) and
     /// taken off the timer, so the deadline stays `after` from the start, as
     /// with tokio's timeout. As there, the inner future is polled first: one
-    /// ready at the deadline wins (R56).
+    /// ready at the deadline wins (R56). Without a limit (`after` is `None`)
+    /// it is `fut` alone.
     pub(crate) struct Within<'a, F> {
         #[pin]
         fut: F,
         #[pin]
         timer: Option<Sleep>,
-        after: Duration,
+        after: Option<Duration>,
         started: Nanos,
         clock: &'a ClockHandle,
     }
 }
 
 impl<'a, F: Future> Within<'a, F> {
-    /// Starts the limit now, by `clock`.
+    /// Starts the limit, if any, now by `clock`.
     #[inline(always)]
-    pub(crate) fn new(after: Duration, fut: F, clock: &'a ClockHandle) -> Self {
+    pub(crate) fn new(after: Option<Duration>, fut: F, clock: &'a ClockHandle) -> Self {
         Self {
             fut,
             timer: None,
             after,
-            started: clock.now(),
+            started: if after.is_some() { clock.now() } else { 0 },
             clock,
         }
     }
 }
 
-/// The limit ran out before the future was ready.
+/// The limit (its value inside) ran out before the future was ready.
 #[derive(Debug)]
-pub(crate) struct Elapsed;
+pub(crate) struct Elapsed(pub(crate) Duration);
 
 impl<F: Future> Future for Within<'_, F> {
     type Output = Result<F::Output, Elapsed>;
@@ -116,13 +117,16 @@ impl<F: Future> Future for Within<'_, F> {
         if let Poll::Ready(out) = this.fut.poll(cx) {
             return Poll::Ready(Ok(out));
         }
+        let Some(after) = *this.after else {
+            return Poll::Pending;
+        };
         if this.timer.is_none() {
             let spent = Duration::from_nanos(this.clock.now().saturating_sub(*this.started));
             this.timer
-                .set(Some(tokio::time::sleep(this.after.saturating_sub(spent))));
+                .set(Some(tokio::time::sleep(after.saturating_sub(spent))));
         }
         match this.timer.as_pin_mut() {
-            Some(timer) => timer.poll(cx).map(|()| Err(Elapsed)),
+            Some(timer) => timer.poll(cx).map(|()| Err(Elapsed(after))),
             None => Poll::Pending,
         }
     }

@@ -302,28 +302,35 @@ impl<T, E> Stages<T, E> {
     /// pipeline's own timeouts and refusals, and for slow successes.
     fn attempt_outcome(&self, r: &Result<Result<T, E>, Local>, start: Nanos) -> Outcome {
         match r {
-            // R55, unless the configuration lists `timeout`.
-            Err(Local::Timeout(_)) => match &self.breaker {
-                Some(b) => b.classify_kind(Outcome::Failure, ErrorKind::Timeout),
-                None => Outcome::Failure,
-            },
+            Err(Local::Timeout(_)) => self.timed_out(),
             Err(Local::Full(_)) => Outcome::Excluded, // R53
-            Ok(r) => {
-                let mut outcome = self.classify(r);
-                if outcome == Outcome::Success {
-                    if let Some(l) = &self.latency {
-                        let took = Duration::from_nanos(self.clock.now().saturating_sub(start));
-                        if l.observe(took) {
-                            outcome = Outcome::Failure; // R38b: slow relative to its own normal
-                        }
-                    }
-                    if let Some(t) = &self.throttle {
-                        t.record_accept();
-                    }
+            Ok(r) => self.ended(r, start),
+        }
+    }
+
+    /// R55, unless the configuration lists `timeout`.
+    fn timed_out(&self) -> Outcome {
+        match &self.breaker {
+            Some(b) => b.classify_kind(Outcome::Failure, ErrorKind::Timeout),
+            None => Outcome::Failure,
+        }
+    }
+
+    /// The outcome of an attempt the downstream answered.
+    fn ended(&self, r: &Result<T, E>, start: Nanos) -> Outcome {
+        let mut outcome = self.classify(r);
+        if outcome == Outcome::Success {
+            if let Some(l) = &self.latency {
+                let took = Duration::from_nanos(self.clock.now().saturating_sub(start));
+                if l.observe(took) {
+                    outcome = Outcome::Failure; // R38b: slow relative to its own normal
                 }
-                outcome
+            }
+            if let Some(t) = &self.throttle {
+                t.record_accept();
             }
         }
+        outcome
     }
 
     fn limit_outcome(&self, r: &Result<T, E>) -> LimitOutcome {
@@ -372,12 +379,9 @@ impl<T, E> Stages<T, E> {
         // A slot free at once means no queue wait, so both placements of the
         // timeout agree; the timer starts only if the call has to wait.
         if let Some(slot) = self.free_slot() {
-            let r = match self.timeout {
-                None => fut.await,
-                Some(after) => match Within::new(after, fut, &self.clock).await {
-                    Ok(r) => r,
-                    Err(Elapsed) => return Err(Local::Timeout(after)), // the slot drops
-                },
+            let r = match Within::new(self.timeout, fut, &self.clock).await {
+                Ok(r) => r,
+                Err(Elapsed(after)) => return Err(Local::Timeout(after)), // the slot drops
             };
             self.release(slot, &r);
             return Ok(r);
@@ -390,19 +394,19 @@ impl<T, E> Stages<T, E> {
         match self.timeout {
             None => self.limited(fut).await,
             Some(after) if self.queue_wait_in_timeout => {
-                match Within::new(after, self.limited(fut), &self.clock).await {
+                match Within::new(Some(after), self.limited(fut), &self.clock).await {
                     Ok(r) => r,
-                    Err(Elapsed) => Err(Local::Timeout(after)),
+                    Err(Elapsed(_)) => Err(Local::Timeout(after)),
                 }
             }
             Some(after) => {
                 let slot = self.slot().await?;
-                match Within::new(after, fut, &self.clock).await {
+                match Within::new(Some(after), fut, &self.clock).await {
                     Ok(r) => {
                         self.release(slot, &r);
                         Ok(r)
                     }
-                    Err(Elapsed) => Err(Local::Timeout(after)), // the slot drops: a drop for an adaptive limit
+                    Err(Elapsed(_)) => Err(Local::Timeout(after)), // the slot drops: a drop for an adaptive limit
                 }
             }
         }
@@ -422,6 +426,25 @@ impl<T, E> Stages<T, E> {
             Some(b) => {
                 let permit = b.try_acquire()?;
                 let start = if timed { self.clock.now() } else { 0 };
+                // A slot free at once: the call runs under its limit right
+                // here, without a state machine of its own (the common case,
+                // and most of what the stages cost a call that succeeds).
+                if let Some(slot) = self.free_slot() {
+                    let judge = |r: &Result<Result<T, E>, Elapsed>| {
+                        Some(match r {
+                            Ok(r) => self.ended(r, start),
+                            Err(_) => self.timed_out(),
+                        })
+                    };
+                    let call = Within::new(self.timeout, op(), &self.clock);
+                    let r = permit.run_or_withdraw(call, judge).await;
+                    drop(slot); // a free slot is a bulkhead's or none: giving it back is dropping it
+                    return match r {
+                        Ok(Ok(t)) => Ok(t),
+                        Ok(Err(e)) => Err(Error::Inner(e)),
+                        Err(Elapsed(after)) => Err(Error::Timeout { after }),
+                    };
+                }
                 // A full bulkhead (or concurrency limit) behind the breaker
                 // refused the call before the downstream saw it: that is no
                 // breaker call, so the permit is withdrawn, not recorded (R53).
@@ -429,7 +452,7 @@ impl<T, E> Stages<T, E> {
                     Err(Local::Full(_)) => None,
                     r => Some(self.attempt_outcome(r, start)),
                 };
-                permit.run_or_withdraw(self.bounded(op()), judge).await
+                permit.run_or_withdraw(self.queued(op()), judge).await
             }
             None if timed || self.throttle.is_some() => {
                 let start = if timed { self.clock.now() } else { 0 };

@@ -74,9 +74,10 @@ pin_project! {
     /// that succeeds at once.
     ///
     /// The time `fut` spent before its first wait is read from `clock` (the
-    /// pipeline's, coarse by default: off by at most one kernel tick) and
-    /// taken off the timer, so the deadline stays `after` from the start, as
-    /// with tokio's timeout. As there, the inner future is polled first: one
+    /// pipeline's, coarse by default) and taken off the timer, less the
+    /// clock's resolution, so the deadline stays `after` from the start, as
+    /// with tokio's timeout, or at most one kernel tick (1–4 ms) later; never
+    /// earlier. As there, the inner future is polled first: one
     /// ready at the deadline wins (R56). Without a limit (`after` is `None`)
     /// it is `fut` alone.
     pub(crate) struct Within<'a, F> {
@@ -121,7 +122,14 @@ impl<F: Future> Future for Within<'_, F> {
             return Poll::Pending;
         };
         if this.timer.is_none() {
-            let spent = Duration::from_nanos(this.clock.now().saturating_sub(*this.started));
+            // Less one tick of a coarse clock: the limit may end up to a tick
+            // late, never early.
+            let spent = this
+                .clock
+                .now()
+                .saturating_sub(*this.started)
+                .saturating_sub(this.clock.resolution());
+            let spent = Duration::from_nanos(spent);
             this.timer
                 .set(Some(tokio::time::sleep(after.saturating_sub(spent))));
         }
@@ -129,5 +137,47 @@ impl<F: Future> Future for Within<'_, F> {
             Some(timer) => timer.poll(cx).map(|()| Err(Elapsed(after))),
             None => Poll::Pending,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[tokio::test(start_paused = true)]
+    async fn r56_time_spent_before_the_first_wait_counts_toward_the_limit() {
+        let manual = ManualClock::new();
+        let clock = ClockHandle::from_clock(manual.clone());
+        let started = tokio::time::Instant::now();
+        let work = async {
+            manual.advance(MS * 40); // 40 ms of work before the first wait
+            tokio::time::sleep(MS * 100).await;
+        };
+        assert!(Within::new(Some(MS * 100), work, &clock).await.is_err());
+        assert_eq!(started.elapsed(), MS * 60);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn r56_a_future_ready_at_once_never_starts_the_timer_and_wins() {
+        let clock = ClockHandle::default_clock();
+        let within = Within::new(Some(MS), async { 7 }, &clock);
+        let mut within = std::pin::pin!(within);
+        let out = std::future::poll_fn(|cx| {
+            let r = within.as_mut().poll(cx);
+            assert!(within.as_mut().project().timer.is_none());
+            r
+        })
+        .await;
+        assert_eq!(out.unwrap(), 7);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn r56_without_a_limit_the_future_runs_as_long_as_it_takes() {
+        let clock = ClockHandle::default_clock();
+        let slow = tokio::time::sleep(Duration::from_secs(3600));
+        assert!(Within::new(None, slow, &clock).await.is_ok());
     }
 }

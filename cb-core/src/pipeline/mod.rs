@@ -17,9 +17,9 @@
 //! for a slot counts toward the timeout; turn that off with
 //! [`queue_wait_counts_toward_timeout(false)`](PipelineBuilder::queue_wait_counts_toward_timeout).
 //!
-//! The success path allocates nothing and takes no lock: the pipeline's
-//! future lives where the caller puts it; a free bulkhead slot is taken and
-//! given back with one atomic operation each; and a per-attempt timeout
+//! The success path allocates nothing: the pipeline's future lives where the
+//! caller puts it. A free bulkhead slot is taken and given back with one
+//! atomic operation each, no lock; and a per-attempt timeout
 //! starts tokio's timer (an entry inside that future) only if the attempt
 //! has to wait, so an attempt ready at its first poll never touches it.
 
@@ -37,10 +37,10 @@ use crate::random::{Random, SplitMix64};
 use crate::rescue::Rescue;
 use crate::retry::{Attempt, Next, RetryClock, RetryPolicy, Retrying};
 use crate::state::Outcome;
+use crate::timeout::{Elapsed, Within};
 
 mod builder;
 
-use crate::timeout::{Elapsed, Within};
 pub use builder::PipelineBuilder;
 
 type RetryIf<E> = dyn Fn(&Error<E>) -> bool + Send + Sync;

@@ -112,31 +112,45 @@ pub(crate) struct Elapsed(pub(crate) Duration);
 impl<F: Future> Future for Within<'_, F> {
     type Output = Result<F::Output, Elapsed>;
 
-    #[inline]
+    // Inlined into the attempt: the inner poll is the whole cost of an
+    // attempt that is ready at once; the timer is out of line.
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         if let Poll::Ready(out) = this.fut.poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        let Some(after) = *this.after else {
-            return Poll::Pending;
-        };
-        if this.timer.is_none() {
-            // Less one tick of a coarse clock: the limit may end up to a tick
-            // late, never early.
-            let spent = this
-                .clock
-                .now()
-                .saturating_sub(*this.started)
-                .saturating_sub(this.clock.resolution());
-            let spent = Duration::from_nanos(spent);
-            this.timer
-                .set(Some(tokio::time::sleep(after.saturating_sub(spent))));
-        }
-        match this.timer.as_pin_mut() {
-            Some(timer) => timer.poll(cx).map(|()| Err(Elapsed(after))),
+        match *this.after {
             None => Poll::Pending,
+            Some(after) => wait(this.timer, after, *this.started, this.clock, cx).map(Err),
         }
+    }
+}
+
+/// The limit's timer, started at the first wait: `after` from `started`,
+/// less what the attempt spent before it.
+#[inline(never)]
+fn wait(
+    mut timer: Pin<&mut Option<Sleep>>,
+    after: Duration,
+    started: Nanos,
+    clock: &ClockHandle,
+    cx: &mut Context<'_>,
+) -> Poll<Elapsed> {
+    if timer.is_none() {
+        // Less one tick of a coarse clock: the limit may end up to a tick
+        // late, never early.
+        let spent = clock
+            .now()
+            .saturating_sub(started)
+            .saturating_sub(clock.resolution());
+        timer.set(Some(tokio::time::sleep(
+            after.saturating_sub(Duration::from_nanos(spent)),
+        )));
+    }
+    match timer.as_pin_mut() {
+        Some(timer) => timer.poll(cx).map(|()| Elapsed(after)),
+        None => Poll::Pending,
     }
 }
 

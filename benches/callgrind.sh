@@ -5,7 +5,8 @@
 # so process start-up, building the breaker and tripping it cancel out.
 #
 # Usage: benches/callgrind.sh [N1 N2]     (defaults 100000 300000)
-# Output: a markdown table on stdout; the callgrind.out files stay in
+# Output: markdown tables on stdout (the breaker subjects, then the template
+# stack's rows); the callgrind.out files stay in
 # target/callgrind/ for `callgrind_annotate --auto=yes <file>`.
 set -euo pipefail
 
@@ -35,4 +36,21 @@ echo "|---|---|---:|---:|---:|"
     b=$(ir "$subject" "$scenario" "$n2")
     per=$(awk -v a="$a" -v b="$b" -v n1="$n1" -v n2="$n2" 'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }')
     echo "| $subject | $scenario | $a | $b | $per |"
+done
+
+# The template's whole stack: each row awaits N calls in one tokio
+# current-thread runtime (`subjects stack <row> <N>`).
+echo
+echo "| stack row | Ir(N=$n1) | Ir(N=$n2) | instructions/call |"
+echo "|---|---:|---:|---:|"
+ir_stack() { # row n -> total instructions
+    local file="$out/stack.$1.$2.out"
+    valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$file" "$bin" stack "$1" "$2" >/dev/null 2>&1
+    awk '/^totals:/ { print $2 }' "$file"
+}
+for row in bare-breaker template pipeline tower-resilience retried; do
+    a=$(ir_stack "$row" "$n1")
+    b=$(ir_stack "$row" "$n2")
+    per=$(awk -v a="$a" -v b="$b" -v n1="$n1" -v n2="$n2" 'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }')
+    echo "| $row | $a | $b | $per |"
 done

@@ -7,6 +7,7 @@
 
 pub mod async_subject;
 pub mod exec;
+pub mod stack;
 pub mod subject;
 
 pub use subject::{Kind, Start, Subject, Visit, build, op};

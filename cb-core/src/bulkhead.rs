@@ -1,19 +1,23 @@
 //! Bulkhead: at most `max_concurrent` calls at once, with a bounded FIFO wait
 //! (R51–R54).
 //!
-//! Built on `tokio::sync::Semaphore`, which is fair (first come, first
-//! served) and whose `acquire` is cancel-safe: a waiter that times out or is
-//! dropped leaves the queue and never strands a permit (R52). Permits are RAII
-//! guards released on success, error, timeout, panic and cancellation.
+//! A free slot is taken and given back with one atomic operation each, no
+//! lock, so a bulkhead that is not full costs a call almost nothing. Callers
+//! that have to wait queue on a `tokio::sync::Semaphore`, which is fair
+//! (first come, first served) and whose `acquire` is cancel-safe: a waiter
+//! that times out or is dropped leaves the queue and never strands a permit
+//! (R52). While anyone waits, a slot given back goes to the queue, and newcomers
+//! queue behind it. Permits are RAII guards released on success, error,
+//! timeout, panic and cancellation.
 //!
 //! Several callers can share one bulkhead by cloning it, or by name through
 //! [`BulkheadPools`].
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::Semaphore;
 
 use crate::error::{ConfigError, Error, Name, RejectReason, Rejected, Violations};
 use crate::registry::Named;
@@ -45,7 +49,11 @@ pub struct Bulkhead {
 
 struct Inner {
     name: Name,
-    semaphore: Semaphore,
+    /// Slots free for the taking without the queue.
+    free: AtomicUsize,
+    /// The waiters' FIFO queue; holds the slots given back while someone
+    /// waits (and, briefly, one whose waiter gave up).
+    queue: Semaphore,
     max_concurrent: u32,
     queue_timeout: Duration,
     max_queue_len: Option<u32>,
@@ -68,9 +76,79 @@ impl std::fmt::Debug for Bulkhead {
 
 /// A slot in a [`Bulkhead`], released when dropped.
 #[must_use = "the slot is released as soon as the permit is dropped"]
-#[derive(Debug)]
 pub struct BulkheadPermit<'a> {
-    _permit: SemaphorePermit<'a>,
+    inner: &'a Inner,
+}
+
+impl std::fmt::Debug for BulkheadPermit<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkheadPermit")
+            .field("bulkhead", &self.inner.name)
+            .finish()
+    }
+}
+
+impl Drop for BulkheadPermit<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.inner.give_back();
+    }
+}
+
+// The free count and the waiter count are each written before the other is
+// read, both sequentially consistent: a slot given back while a caller starts
+// to wait is either seen by that caller or handed to the queue by the giver.
+impl Inner {
+    #[inline]
+    fn take_free(&self) -> bool {
+        let mut n = self.free.load(Ordering::SeqCst);
+        while n > 0 {
+            match self
+                .free
+                .compare_exchange_weak(n, n - 1, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => return true,
+                Err(now) => n = now,
+            }
+        }
+        false
+    }
+
+    /// A slot without waiting, unless callers are queued (they come first).
+    #[inline]
+    fn take_now(&self) -> bool {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            return false;
+        }
+        self.take_free() || self.take_queued()
+    }
+
+    /// A slot left in the queue by a waiter that gave up.
+    #[cold]
+    fn take_queued(&self) -> bool {
+        match self.queue.try_acquire() {
+            Ok(p) => {
+                p.forget();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    #[inline]
+    fn give_back(&self) {
+        self.free.fetch_add(1, Ordering::SeqCst);
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.hand_to_queue();
+        }
+    }
+
+    #[cold]
+    fn hand_to_queue(&self) {
+        if self.take_free() {
+            self.queue.add_permits(1);
+        }
+    }
 }
 
 impl Bulkhead {
@@ -97,7 +175,7 @@ impl Bulkhead {
 
     /// Free slots now.
     pub fn available(&self) -> usize {
-        self.inner.semaphore.available_permits()
+        self.inner.free.load(Ordering::SeqCst) + self.inner.queue.available_permits()
     }
 
     /// Calls in flight now.
@@ -128,18 +206,28 @@ impl Bulkhead {
     /// A slot now, or `BulkheadFull` without waiting.
     #[inline]
     pub fn try_acquire(&self) -> Result<BulkheadPermit<'_>, Rejected> {
-        match self.inner.semaphore.try_acquire() {
-            Ok(p) => Ok(BulkheadPermit { _permit: p }),
-            Err(_) => Err(self.reject()),
+        match self.try_take() {
+            Some(p) => Ok(p),
+            None => Err(self.reject()),
         }
+    }
+
+    /// A slot free right now, or `None`, without counting a rejection: the
+    /// pipeline's fast path, which falls back to [`acquire`](Self::acquire)
+    /// when this finds none.
+    #[inline]
+    pub(crate) fn try_take(&self) -> Option<BulkheadPermit<'_>> {
+        self.inner
+            .take_now()
+            .then(|| BulkheadPermit { inner: &self.inner })
     }
 
     /// A slot, waiting in FIFO order for at most `queue_timeout` (R51); a
     /// full queue (`max_queue_len`) refuses at once (R54). Dropping the
     /// future gives up the place in the queue and nothing else (R52).
     pub async fn acquire(&self) -> Result<BulkheadPermit<'_>, Rejected> {
-        if let Ok(p) = self.inner.semaphore.try_acquire() {
-            return Ok(BulkheadPermit { _permit: p });
+        if let Some(p) = self.try_take() {
+            return Ok(p);
         }
         if self.inner.queue_timeout.is_zero() {
             return Err(self.reject());
@@ -147,16 +235,24 @@ impl Bulkhead {
         struct Waiting<'a>(&'a AtomicU32);
         impl Drop for Waiting<'_> {
             fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::AcqRel);
+                self.0.fetch_sub(1, Ordering::SeqCst);
             }
         }
-        let before = self.inner.waiting.fetch_add(1, Ordering::AcqRel);
+        let before = self.inner.waiting.fetch_add(1, Ordering::SeqCst);
         let _waiting = Waiting(&self.inner.waiting);
         if self.inner.max_queue_len.is_some_and(|max| before >= max) {
             return Err(self.reject());
         }
-        match tokio::time::timeout(self.inner.queue_timeout, self.inner.semaphore.acquire()).await {
-            Ok(Ok(p)) => Ok(BulkheadPermit { _permit: p }),
+        // A slot given back since the first look, by a caller that saw no
+        // one waiting yet.
+        if self.inner.take_free() {
+            return Ok(BulkheadPermit { inner: &self.inner });
+        }
+        match tokio::time::timeout(self.inner.queue_timeout, self.inner.queue.acquire()).await {
+            Ok(Ok(p)) => {
+                p.forget(); // the slot is the permit's now, given back to `free`
+                Ok(BulkheadPermit { inner: &self.inner })
+            }
             // Elapsed: the `Acquire` was dropped, returning any partly assigned permits.
             _ => Err(self.reject()),
         }
@@ -218,7 +314,8 @@ impl BulkheadBuilder {
         v.finish()?;
         Ok(Bulkhead {
             inner: Arc::new(Inner {
-                semaphore: Semaphore::new(self.max_concurrent as usize),
+                free: AtomicUsize::new(self.max_concurrent as usize),
+                queue: Semaphore::new(0),
                 name: self.name,
                 max_concurrent: self.max_concurrent,
                 queue_timeout: self.queue_timeout,

@@ -52,3 +52,68 @@ fn a_generated_call_allocates_nothing_after_the_first() {
         assert_eq!(counting_alloc::stop(), 0);
     });
 }
+
+/// The `ai_provider` template alone: breaker, retry, a 60 s call timeout and
+/// a 20-call bulkhead on every call.
+#[circuit_breaker(name = "alloc.template", template = "ai_provider")]
+async fn provider(x: u64) -> Result<u64, std::io::Error> {
+    Ok(x + 1)
+}
+
+static FAIL_NEXT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static FLAKY_ATTEMPTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The same template on an operation that fails when told to (with an error
+/// that holds no allocation of its own).
+#[circuit_breaker(name = "alloc.template_retried", template = "ai_provider")]
+async fn flaky(x: u64) -> Result<u64, std::io::Error> {
+    FLAKY_ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if FAIL_NEXT.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        return Err(std::io::ErrorKind::ConnectionReset.into());
+    }
+    Ok(x + 1)
+}
+
+#[test]
+fn the_template_stack_allocates_nothing_per_call_when_it_succeeds_or_retries() {
+    // Paused time: the retry's backoff (1 s, full jitter) passes at once.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let retried = |i: u64| {
+            FAIL_NEXT.store(true, std::sync::atomic::Ordering::Relaxed);
+            flaky(i)
+        };
+        for i in 0..100 {
+            provider(i).await.unwrap();
+            retried(i).await.unwrap();
+            // successes between the retried calls keep the failure rate low
+            // enough for the template's breaker to stay closed
+            for _ in 0..3 {
+                flaky(i).await.unwrap();
+            }
+        }
+        let declared = cb_core::Registry::global().get("alloc.template").unwrap();
+        assert_eq!(declared.state(), cb_core::State::Closed);
+        let before = tokio::time::Instant::now();
+        let attempts = FLAKY_ATTEMPTS.load(std::sync::atomic::Ordering::Relaxed);
+        counting_alloc::start();
+        for i in 0..2_000 {
+            assert_eq!(provider(i).await.unwrap(), i + 1);
+            assert_eq!(retried(i).await.unwrap(), i + 1);
+            for _ in 0..3 {
+                assert_eq!(flaky(i).await.unwrap(), i + 1);
+            }
+        }
+        assert_eq!(counting_alloc::stop(), 0);
+        // Each retried call made two attempts and waited out a backoff between them.
+        let made = FLAKY_ATTEMPTS.load(std::sync::atomic::Ordering::Relaxed) - attempts;
+        assert_eq!(made, 2_000 * (2 + 3));
+        assert!(tokio::time::Instant::now() > before);
+        let flaky_breaker = cb_core::Registry::global().get("alloc.template_retried").unwrap();
+        assert_eq!(flaky_breaker.state(), cb_core::State::Closed);
+    });
+}

@@ -9,6 +9,7 @@
 //! subjects host <CPU> <ROUNDS>            # is the host's core shared? (x86_64)
 //! subjects tokio <async subject> <N>      # N awaited calls: 2 tokio workers, 64 tasks, one breaker
 //! subjects sizes                          # bytes of each breaker's call future and of cb's output
+//! subjects stack <row> <N>                # N awaited calls of one template-stack row, one runtime
 //! ```
 //!
 //! `callgrind.sh` runs each pair at two N's and divides the difference in
@@ -379,13 +380,24 @@ fn main() -> ExitCode {
             build_async(kind, Start::Closed, TokioRun { n });
             ExitCode::SUCCESS
         }
+        ["stack", row, n] => {
+            let (Some(row), Ok(n)) = (cb_bench::stack::Row::from_name(row), n.parse::<u64>()) else {
+                eprintln!(
+                    "unknown stack row, or N is not a number; rows: bare-breaker template pipeline tower-resilience retried"
+                );
+                return ExitCode::FAILURE;
+            };
+            let ok = cb_bench::stack::stack().run(row, n);
+            println!("{} n={n} ok={ok}", row.name());
+            ExitCode::SUCCESS
+        }
         ["sizes"] => {
             sizes();
             ExitCode::SUCCESS
         }
         _ => {
             eprintln!(
-                "usage: subjects list | subjects sizes | subjects tokio <async subject> <N> | subjects run <subject> <scenario> <N> | subjects scale <subject> <N> <ROUNDS> | subjects versus <subject> <N> <ROUNDS> | subjects cpus <subject> <N> <ROUNDS> | subjects host <CPU> <ROUNDS>"
+                "usage: subjects list | subjects sizes | subjects stack <row> <N> | subjects tokio <async subject> <N> | subjects run <subject> <scenario> <N> | subjects scale <subject> <N> <ROUNDS> | subjects versus <subject> <N> <ROUNDS> | subjects cpus <subject> <N> <ROUNDS> | subjects host <CPU> <ROUNDS>"
             );
             ExitCode::FAILURE
         }

@@ -238,3 +238,21 @@ async fn named_pools_are_shared_by_their_callers() {
     hold.await.unwrap().unwrap();
     assert_eq!(pools.names(), ["gpu"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn r51_a_slot_given_back_while_a_caller_waits_goes_to_that_caller() {
+    let b = pool(1, Duration::from_secs(10));
+    let held = b.try_acquire().unwrap();
+    let waiter = {
+        let b = b.clone();
+        tokio::spawn(async move { b.acquire().await.map(drop) })
+    };
+    tokio::task::yield_now().await; // the waiter queues
+    assert_eq!(b.waiting(), 1);
+    drop(held);
+    // A newcomer finds the slot already the waiter's.
+    assert_eq!(b.try_acquire().unwrap_err().reason(), RejectReason::BulkheadFull);
+    waiter.await.unwrap().unwrap();
+    assert_eq!((b.available(), b.waiting()), (1, 0));
+    let _again = b.try_acquire().unwrap();
+}

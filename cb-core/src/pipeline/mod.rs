@@ -18,8 +18,10 @@
 //! [`queue_wait_counts_toward_timeout(false)`](PipelineBuilder::queue_wait_counts_toward_timeout).
 //!
 //! The success path allocates nothing: the pipeline's future lives where the
-//! caller puts it, and a per-attempt timeout uses tokio's timer entry, which
-//! is part of that future.
+//! caller puts it. A free bulkhead slot is taken and given back with one
+//! atomic operation each, no lock; and a per-attempt timeout
+//! starts tokio's timer (an entry inside that future) only if the attempt
+//! has to wait, so an attempt ready at its first poll never touches it.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,12 +31,17 @@ use crate::adaptive::{AdaptiveThrottle, ConcurrencyLimit, LatencyBaseline, Limit
 use crate::breaker::CircuitBreaker;
 use crate::bulkhead::{Bulkhead, BulkheadPermit};
 use crate::classify::{Classifier, DefaultClassifier, ErrorKind};
-use crate::clock::{Clock, ClockHandle, Nanos};
-use crate::error::{ConfigError, Error, Name, Rejected, Violations};
+use crate::clock::{ClockHandle, Nanos};
+use crate::error::{Error, Name, Rejected, Violations};
 use crate::random::{Random, SplitMix64};
 use crate::rescue::Rescue;
 use crate::retry::{Attempt, Next, RetryClock, RetryPolicy, Retrying};
 use crate::state::Outcome;
+use crate::timeout::{Elapsed, Within};
+
+mod builder;
+
+pub use builder::PipelineBuilder;
 
 type RetryIf<E> = dyn Fn(&Error<E>) -> bool + Send + Sync;
 type RetryOnResult<T> = dyn Fn(&T) -> bool + Send + Sync;
@@ -207,23 +214,25 @@ impl<T: 'static, E: 'static> Pipeline<T, E> {
     /// Dropping the returned future cancels the call at once, wherever it
     /// is (an attempt in flight, a backoff wait, a bulkhead queue): nothing
     /// keeps running and every permit is released (R49, R52, R57).
-    pub async fn call<F, Fut>(&self, mut op: F) -> Result<T, Error<E>>
+    // Not an `async fn`: the caller awaits `run`'s future itself, one state
+    // machine fewer per call.
+    pub fn call<F, Fut>(&self, op: F) -> impl Future<Output = Result<T, Error<E>>>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.run(&mut op, true).await
+        self.run(op, true)
     }
 
     /// Like [`call`](Self::call) with a single attempt whatever the retry
     /// policy says: for operations that cannot be replayed (a request whose
     /// body is a stream). Every other stage applies.
-    pub async fn call_once<Fut>(&self, fut: Fut) -> Result<T, Error<E>>
+    pub fn call_once<Fut>(&self, fut: Fut) -> impl Future<Output = Result<T, Error<E>>>
     where
         Fut: Future<Output = Result<T, E>>,
     {
         let mut slot = Some(fut);
-        let mut op = || {
+        let op = move || {
             let fut = slot.take();
             async move {
                 match fut {
@@ -232,14 +241,15 @@ impl<T: 'static, E: 'static> Pipeline<T, E> {
                 }
             }
         };
-        self.run(&mut op, false).await
+        self.run(op, false)
     }
 
-    async fn run<F, Fut>(&self, op: &mut F, may_retry: bool) -> Result<T, Error<E>>
+    async fn run<F, Fut>(&self, mut op: F, may_retry: bool) -> Result<T, Error<E>>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        let op = &mut op;
         let s = &*self.stages;
         let mut attempts = 0u32;
         let result = match s.total_timeout {
@@ -292,28 +302,35 @@ impl<T, E> Stages<T, E> {
     /// pipeline's own timeouts and refusals, and for slow successes.
     fn attempt_outcome(&self, r: &Result<Result<T, E>, Local>, start: Nanos) -> Outcome {
         match r {
-            // R55, unless the configuration lists `timeout`.
-            Err(Local::Timeout(_)) => match &self.breaker {
-                Some(b) => b.classify_kind(Outcome::Failure, ErrorKind::Timeout),
-                None => Outcome::Failure,
-            },
+            Err(Local::Timeout(_)) => self.timed_out(),
             Err(Local::Full(_)) => Outcome::Excluded, // R53
-            Ok(r) => {
-                let mut outcome = self.classify(r);
-                if outcome == Outcome::Success {
-                    if let Some(l) = &self.latency {
-                        let took = Duration::from_nanos(self.clock.now().saturating_sub(start));
-                        if l.observe(took) {
-                            outcome = Outcome::Failure; // R38b: slow relative to its own normal
-                        }
-                    }
-                    if let Some(t) = &self.throttle {
-                        t.record_accept();
-                    }
+            Ok(r) => self.ended(r, start),
+        }
+    }
+
+    /// R55, unless the configuration lists `timeout`.
+    fn timed_out(&self) -> Outcome {
+        match &self.breaker {
+            Some(b) => b.classify_kind(Outcome::Failure, ErrorKind::Timeout),
+            None => Outcome::Failure,
+        }
+    }
+
+    /// The outcome of an attempt the downstream answered.
+    fn ended(&self, r: &Result<T, E>, start: Nanos) -> Outcome {
+        let mut outcome = self.classify(r);
+        if outcome == Outcome::Success {
+            if let Some(l) = &self.latency {
+                let took = Duration::from_nanos(self.clock.now().saturating_sub(start));
+                if l.observe(took) {
+                    outcome = Outcome::Failure; // R38b: slow relative to its own normal
                 }
-                outcome
+            }
+            if let Some(t) = &self.throttle {
+                t.record_accept();
             }
         }
+        outcome
     }
 
     fn limit_outcome(&self, r: &Result<T, E>) -> LimitOutcome {
@@ -345,24 +362,51 @@ impl<T, E> Stages<T, E> {
         Ok(r)
     }
 
+    /// A slot that is free now, taken without waiting; `None` when the
+    /// attempt would have to queue for one (or be refused), which the
+    /// waiting path decides.
+    #[inline]
+    fn free_slot(&self) -> Option<Slot<'_>> {
+        match &self.limit {
+            None => Some(Slot::Free),
+            Some(Limit::Bulkhead(b)) => b.try_take().map(Slot::Bulkhead),
+            Some(Limit::Adaptive(_)) => None,
+        }
+    }
+
     /// Timeout ∘ bulkhead ∘ call.
     async fn bounded<Fut: Future<Output = Result<T, E>>>(&self, fut: Fut) -> Result<Result<T, E>, Local> {
+        // A slot free at once means no queue wait, so both placements of the
+        // timeout agree; the timer starts only if the call has to wait.
+        if let Some(slot) = self.free_slot() {
+            let r = match Within::new(self.timeout, fut, &self.clock).await {
+                Ok(r) => r,
+                Err(Elapsed(after)) => return Err(Local::Timeout(after)), // the slot drops
+            };
+            self.release(slot, &r);
+            return Ok(r);
+        }
+        self.queued(fut).await
+    }
+
+    /// Timeout ∘ bulkhead ∘ call when the slot has to be waited for.
+    async fn queued<Fut: Future<Output = Result<T, E>>>(&self, fut: Fut) -> Result<Result<T, E>, Local> {
         match self.timeout {
             None => self.limited(fut).await,
             Some(after) if self.queue_wait_in_timeout => {
-                match tokio::time::timeout(after, self.limited(fut)).await {
+                match Within::new(Some(after), self.limited(fut), &self.clock).await {
                     Ok(r) => r,
-                    Err(_) => Err(Local::Timeout(after)),
+                    Err(Elapsed(_)) => Err(Local::Timeout(after)),
                 }
             }
             Some(after) => {
                 let slot = self.slot().await?;
-                match tokio::time::timeout(after, fut).await {
+                match Within::new(Some(after), fut, &self.clock).await {
                     Ok(r) => {
                         self.release(slot, &r);
                         Ok(r)
                     }
-                    Err(_) => Err(Local::Timeout(after)), // the slot drops: a drop for an adaptive limit
+                    Err(Elapsed(_)) => Err(Local::Timeout(after)), // the slot drops: a drop for an adaptive limit
                 }
             }
         }
@@ -382,6 +426,25 @@ impl<T, E> Stages<T, E> {
             Some(b) => {
                 let permit = b.try_acquire()?;
                 let start = if timed { self.clock.now() } else { 0 };
+                // A slot free at once: the call runs under its limit right
+                // here, without a state machine of its own (the common case,
+                // and most of what the stages cost a call that succeeds).
+                if let Some(slot) = self.free_slot() {
+                    let judge = |r: &Result<Result<T, E>, Elapsed>| {
+                        Some(match r {
+                            Ok(r) => self.ended(r, start),
+                            Err(_) => self.timed_out(),
+                        })
+                    };
+                    let call = Within::new(self.timeout, op(), &self.clock);
+                    let r = permit.run_or_withdraw(call, judge).await;
+                    drop(slot); // a free slot is a bulkhead's or none: giving it back is dropping it
+                    return match r {
+                        Ok(Ok(t)) => Ok(t),
+                        Ok(Err(e)) => Err(Error::Inner(e)),
+                        Err(Elapsed(after)) => Err(Error::Timeout { after }),
+                    };
+                }
                 // A full bulkhead (or concurrency limit) behind the breaker
                 // refused the call before the downstream saw it: that is no
                 // breaker call, so the permit is withdrawn, not recorded (R53).
@@ -389,7 +452,7 @@ impl<T, E> Stages<T, E> {
                     Err(Local::Full(_)) => None,
                     r => Some(self.attempt_outcome(r, start)),
                 };
-                permit.run_or_withdraw(self.bounded(op()), judge).await
+                permit.run_or_withdraw(self.queued(op()), judge).await
             }
             None if timed || self.throttle.is_some() => {
                 let start = if timed { self.clock.now() } else { 0 };
@@ -427,7 +490,11 @@ impl<T, E> Stages<T, E> {
             // Counted before the attempt: the rescue reads it if a total
             // timeout cancels the call mid-attempt.
             *attempts = retrying.begin();
-            let attempt = self.retryable(self.attempt(op).await);
+            let r = self.attempt(op).await;
+            if r.is_ok() && self.retry_on_result.is_none() {
+                return r; // what `retryable` and `after` conclude, without their bookkeeping
+            }
+            let attempt = self.retryable(r);
             match retrying.after(attempt) {
                 Next::Stop(ran) => break ran,
                 Next::Retry { failed, delay } => {
@@ -474,118 +541,5 @@ impl<T, E> Stages<T, E> {
             Error::Inner(inner) => self.retry_after_hint.as_ref().and_then(|h| h(inner)),
             e => e.retry_after(),
         }
-    }
-}
-
-/// Builds a [`Pipeline`]; [`build`](Self::build) reports every invalid value.
-#[must_use = "a builder does nothing until `build` is called"]
-pub struct PipelineBuilder<T, E> {
-    stages: Stages<T, E>,
-    violations: Violations,
-}
-
-impl<T, E> std::fmt::Debug for PipelineBuilder<T, E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PipelineBuilder")
-            .field("name", &self.stages.name)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T, E> PipelineBuilder<T, E> {
-    /// Runs `rescue` for the refusals and failures it handles.
-    pub fn rescue(mut self, rescue: Rescue<T, E>) -> Self {
-        self.stages.rescue = Some(rescue);
-        self
-    }
-    /// A limit on the whole call, retries and waits included (`> 0`).
-    pub fn total_timeout(mut self, after: Duration) -> Self {
-        self.violations.positive("total_timeout", after);
-        self.stages.total_timeout = Some(after);
-        self
-    }
-    /// Retries with `policy`.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.stages.retry = Some(policy);
-        self
-    }
-    /// Which errors are retried (default: every error, timeouts included,
-    /// but no local rejection unless the policy says so, R48).
-    pub fn retry_if(mut self, predicate: impl Fn(&Error<E>) -> bool + Send + Sync + 'static) -> Self {
-        self.stages.retry_if = Some(Arc::new(predicate));
-        self
-    }
-    /// Which successful results are retried (e.g. an empty answer). When
-    /// attempts run out, the last result is returned as it is.
-    pub fn retry_on_result(mut self, predicate: impl Fn(&T) -> bool + Send + Sync + 'static) -> Self {
-        self.stages.retry_on_result = Some(Arc::new(predicate));
-        self
-    }
-    /// Reads a server's hint from an error (e.g. HTTP 429/503 `Retry-After`):
-    /// the next delay is at least the hint, capped at the backoff's `max_delay`.
-    pub fn retry_after_hint(mut self, hint: impl Fn(&E) -> Option<Duration> + Send + Sync + 'static) -> Self {
-        self.stages.retry_after_hint = Some(Arc::new(hint));
-        self
-    }
-    /// Sheds attempts by client-side adaptive throttling (R38).
-    pub fn throttle(mut self, throttle: AdaptiveThrottle) -> Self {
-        self.stages.throttle = Some(Arc::new(throttle));
-        self
-    }
-    /// Guards every attempt with `breaker`.
-    pub fn breaker(mut self, breaker: CircuitBreaker) -> Self {
-        self.stages.breaker = Some(breaker);
-        self
-    }
-    /// Decides how each attempt counts for the breaker (R4); default: `Ok`
-    /// succeeds, `Err` fails. Excluded errors also skip the rescue (R58).
-    pub fn classifier(mut self, classifier: impl Classifier<T, E> + Send + Sync + 'static) -> Self {
-        self.stages.classifier = Some(Arc::new(classifier));
-        self
-    }
-    /// Counts successes much slower than their own baseline as breaker
-    /// failures (R38b).
-    pub fn latency_baseline(mut self, baseline: LatencyBaseline) -> Self {
-        self.stages.latency = Some(Arc::new(baseline));
-        self
-    }
-    /// A limit on each attempt (`> 0`); a timeout is a breaker failure (R55).
-    pub fn timeout(mut self, after: Duration) -> Self {
-        self.violations.positive("timeout", after);
-        self.stages.timeout = Some(after);
-        self
-    }
-    /// Limits concurrent attempts with a bulkhead (replaces a concurrency limit).
-    pub fn bulkhead(mut self, bulkhead: Bulkhead) -> Self {
-        self.stages.limit = Some(Limit::Bulkhead(bulkhead));
-        self
-    }
-    /// Limits concurrent attempts with an adaptive limit (replaces a bulkhead).
-    pub fn concurrency_limit(mut self, limit: ConcurrencyLimit) -> Self {
-        self.stages.limit = Some(Limit::Adaptive(limit));
-        self
-    }
-    /// Whether waiting for a bulkhead slot counts toward the per-attempt
-    /// timeout (default `true`).
-    pub fn queue_wait_counts_toward_timeout(mut self, yes: bool) -> Self {
-        self.stages.queue_wait_in_timeout = yes;
-        self
-    }
-    /// The clock for `max_elapsed` and latencies.
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.stages.clock = ClockHandle::from_clock(clock);
-        self
-    }
-    /// The random source for retry jitter (R95).
-    pub fn random(mut self, random: impl Random) -> Self {
-        self.stages.random = Arc::new(random);
-        self
-    }
-    /// Checks every value (R76) and builds the pipeline.
-    pub fn build(self) -> Result<Pipeline<T, E>, ConfigError> {
-        self.violations.finish()?;
-        Ok(Pipeline {
-            stages: Arc::new(self.stages),
-        })
     }
 }

@@ -1,15 +1,20 @@
-//! The lifetime counters' storage: per-thread stripes, each on its own cache
-//! lines, so two threads calling through one breaker never write the same
-//! line on the success path. A thread that owns a stripe is its only writer
-//! and bumps a counter with a plain load and store, not a locked
-//! read-modify-write; threads beyond the owned stripes share the last one with
-//! `fetch_add`. A read sums the stripes; every counter is monotonic (R39) and,
-//! once calls have finished, the sums satisfy the conservation invariant
-//! exactly (R42).
+//! The lifetime counters' storage, grown on contention. A breaker starts
+//! with one inline stripe, bumped with `fetch_add`: an idle or
+//! single-threaded breaker holds no counter heap at all, whatever the
+//! machine's CPU count (a process with thousands of keyed breakers pays
+//! 80 bytes of counters per key, not a stripe per CPU). The first time a
+//! second thread counts, the breaker allocates per-thread stripes, each on
+//! its own cache lines (their number from [`stripe_count`]); from then on a
+//! thread that owns a stripe is its only writer and bumps a counter with a
+//! plain load and store, not a locked read-modify-write, and threads beyond
+//! the owned stripes keep sharing the inline one. A read sums the inline
+//! stripe and the owned ones; every counter is monotonic (R39) and, once
+//! calls have finished, the sums satisfy the conservation invariant exactly
+//! (R42): a count lands in exactly one place, before or after the growth.
 
 use std::cell::Cell;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// What one counter slot counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +38,20 @@ pub(crate) const SLOTS: usize = 10;
 #[derive(Debug, Default)]
 struct Stripe([AtomicU64; SLOTS]);
 
-/// Striped monotonic counters.
+/// Monotonic counters: one inline stripe, per-thread stripes once two
+/// threads have counted.
 #[derive(Debug)]
 pub(crate) struct Counters {
-    /// Stripes `0..len - 1` each have one owning thread; the last one is
-    /// written by every other thread. (No separate index of the shared stripe:
-    /// comparing a slot with `len - 1` lets the compiler drop the bounds check.)
-    stripes: Box<[Stripe]>,
+    /// Written with `fetch_add` by every thread without an owned stripe:
+    /// all of them until the breaker grows, the ones beyond the owned
+    /// stripes after.
+    shared: [AtomicU64; SLOTS],
+    /// The slot of the first thread that counted (`usize::MAX` before):
+    /// another slot counting means two threads use the breaker.
+    first: AtomicUsize,
+    /// Stripe `i` is owned by the thread in slot `i`, its only writer.
+    /// Allocated once, when a second thread counts.
+    owned: OnceLock<Box<[Stripe]>>,
 }
 
 /// A thread's slot: a small number, unique among live threads, returned when
@@ -101,22 +113,38 @@ fn thread_slot_uncached() -> usize {
     slot
 }
 
-/// Enough stripes that threads on different cores rarely share one: twice
-/// the CPUs, counted as the larger of `available` (`available_parallelism`)
+/// How many stripes a breaker owns once a second thread counts through it:
+/// enough that threads on different cores rarely share one, twice the
+/// CPUs, counted as the larger of `available` (`available_parallelism`)
 /// and `online`. `available_parallelism` shrinks with the creating thread's
 /// affinity and the process's CPU quota, while the process's threads still
-/// run on every CPU online; sized by it alone, a breaker built on a pinned
-/// thread would make all other threads share one stripe.
-fn stripe_count(available: usize, online: usize) -> usize {
+/// run on every CPU online; sized by it alone, a breaker grown on a pinned
+/// thread would make all other threads share one stripe. Only contended
+/// breakers pay for these; an idle one holds none (see [`counter_heap_bytes`]).
+pub(crate) fn stripe_count(available: usize, online: usize) -> usize {
     (available.max(online) * 2).next_power_of_two().clamp(4, 32)
+}
+
+/// The counter heap of a breaker through which `threads` threads have
+/// counted, on a machine with `cpus` CPUs online (and available to the
+/// process): none for an idle or single-threaded breaker, whatever `cpus`
+/// is; [`stripe_count`] stripes once a second thread counts. The rule
+/// [`Counters`] follows, as a function of the CPU count, so that the
+/// memory per breaker can be stated for machines other than this one.
+pub fn counter_heap_bytes(cpus: usize, threads: usize) -> usize {
+    if threads < 2 {
+        0
+    } else {
+        stripe_count(cpus, cpus) * std::mem::size_of::<Stripe>()
+    }
 }
 
 impl Counters {
     pub(crate) fn new() -> Self {
-        let available = std::thread::available_parallelism().map_or(4, |n| n.get());
-        let n = stripe_count(available, online_cpus());
         Self {
-            stripes: (0..n).map(|_| Stripe::default()).collect(),
+            shared: std::array::from_fn(|_| AtomicU64::new(0)),
+            first: AtomicUsize::new(usize::MAX),
+            owned: OnceLock::new(),
         }
     }
 
@@ -125,46 +153,81 @@ impl Counters {
     #[inline(always)]
     pub(crate) fn add(&self, c: Counter) {
         let slot = thread_slot();
-        let shared = self.stripes.len() - 1;
-        if slot < shared {
-            // This thread is the stripe's only writer: no locked instruction.
-            let a = &self.stripes[slot].0[c as usize];
-            a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
-        } else {
-            self.stripes[shared].0[c as usize].fetch_add(1, Ordering::Relaxed);
+        if let Some(owned) = self.owned.get() {
+            if let Some(stripe) = owned.get(slot) {
+                // This thread is the stripe's only writer: no locked instruction.
+                let a = &stripe.0[c as usize];
+                a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+                return;
+            }
+        } else if slot != self.first.load(Ordering::Relaxed) {
+            self.second_thread(slot);
+        }
+        self.shared[c as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A thread other than the first one counted (or the first one is
+    /// counting for the first time): records the first thread, or grows the
+    /// owned stripes. Out of line: it runs at most a few times per breaker.
+    #[cold]
+    #[inline(never)]
+    fn second_thread(&self, slot: usize) {
+        if slot == usize::MAX {
+            return; // an exiting thread: it counts in the shared stripe
+        }
+        if let Err(first) =
+            self.first
+                .compare_exchange(usize::MAX, slot, Ordering::Relaxed, Ordering::Relaxed)
+            && first != slot
+        {
+            self.owned.get_or_init(|| {
+                let available = std::thread::available_parallelism().map_or(4, |n| n.get());
+                let n = stripe_count(available, online_cpus());
+                (0..n).map(|_| Stripe::default()).collect()
+            });
         }
     }
 
     pub(crate) fn get(&self, c: Counter) -> u64 {
-        self.stripes
+        let owned = self.owned.get().map_or(&[][..], |o| &o[..]);
+        owned
             .iter()
             .map(|s| s.0[c as usize].load(Ordering::Relaxed))
-            .fold(0u64, u64::wrapping_add)
+            .fold(self.shared[c as usize].load(Ordering::Relaxed), u64::wrapping_add)
     }
 
-    /// The index of the shared stripe: the number of owned ones.
+    /// Whether a second thread has counted and the owned stripes exist.
     #[cfg(test)]
-    fn shared(&self) -> usize {
-        self.stripes.len() - 1
+    pub(crate) fn grown(&self) -> bool {
+        self.owned.get().is_some()
     }
 
-    /// The stripe the calling thread writes: its own, or the shared one.
+    /// The stripe the calling thread writes, as an index into
+    /// [`stripe_values`](Self::stripe_values): 0 for the shared one, `1 + slot`
+    /// for an owned one.
     #[cfg(test)]
     pub(crate) fn stripe_of_this_thread(&self) -> usize {
-        thread_slot().min(self.shared())
+        let slot = thread_slot();
+        match self.owned.get() {
+            Some(owned) if slot < owned.len() => 1 + slot,
+            _ => 0,
+        }
     }
 
-    /// Every counter of every stripe, for tests that check what a call wrote.
+    /// Every counter of every stripe, the shared one first, for tests that
+    /// check what a call wrote.
     #[cfg(test)]
     pub(crate) fn stripe_values(&self) -> Vec<[u64; SLOTS]> {
-        self.stripes
-            .iter()
-            .map(|s| std::array::from_fn(|i| s.0[i].load(Ordering::Relaxed)))
+        let load = |s: &[AtomicU64; SLOTS]| std::array::from_fn(|i| s[i].load(Ordering::Relaxed));
+        let owned = self.owned.get().map_or(&[][..], |o| &o[..]);
+        std::iter::once(load(&self.shared))
+            .chain(owned.iter().map(|s| load(&s.0)))
             .collect()
     }
 
+    /// The owned stripes' heap: none until a second thread counts.
     pub(crate) fn heap_bytes(&self) -> usize {
-        std::mem::size_of_val(&*self.stripes)
+        self.owned.get().map_or(0, |o| std::mem::size_of_val(&**o))
     }
 }
 
@@ -191,7 +254,7 @@ mod tests {
 
     #[test]
     fn stripes_follow_the_cpus_online_not_the_creating_threads_affinity() {
-        // Built on a thread pinned to 1 of 8 CPUs: still a stripe per CPU.
+        // Grown on a thread pinned to 1 of 8 CPUs: still a stripe per CPU.
         assert_eq!(stripe_count(1, 8), 16);
         assert_eq!(stripe_count(8, 8), 16);
         // Unknown online count (0): what the process may use.
@@ -202,12 +265,48 @@ mod tests {
     }
 
     #[test]
+    fn an_idle_or_single_threaded_breakers_counters_take_no_heap_whatever_the_cpu_count() {
+        for cpus in [1, 2, 16, 64, 256] {
+            assert_eq!(counter_heap_bytes(cpus, 0), 0, "{cpus} CPUs, idle");
+            assert_eq!(counter_heap_bytes(cpus, 1), 0, "{cpus} CPUs, one thread");
+        }
+        // Contended: a 128-byte stripe per owned slot, twice the CPUs, 4 to 32.
+        assert_eq!(counter_heap_bytes(2, 2), 4 * 128);
+        assert_eq!(counter_heap_bytes(16, 2), 32 * 128);
+        assert_eq!(counter_heap_bytes(64, 8), 32 * 128);
+    }
+
+    #[test]
+    fn counters_grow_when_a_second_thread_counts_and_match_the_sizing_rule() {
+        let counters = Counters::new();
+        for _ in 0..3 {
+            counters.add(Counter::Success);
+        }
+        assert!(!counters.grown());
+        assert_eq!(counters.heap_bytes(), counter_heap_bytes(64, 1));
+        std::thread::scope(|s| {
+            s.spawn(|| counters.add(Counter::Failure));
+        });
+        assert!(counters.grown());
+        let available = std::thread::available_parallelism().map_or(4, |n| n.get());
+        let n = stripe_count(available, online_cpus());
+        assert_eq!(counters.heap_bytes(), n * size_of::<Stripe>());
+        assert_eq!(counters.get(Counter::Success), 3);
+        assert_eq!(counters.get(Counter::Failure), 1);
+    }
+
+    #[test]
     fn r42_counts_are_exact_across_owned_and_shared_stripes_and_reused_slots() {
         let counters = Counters::new();
-        // More threads than owned stripes, in several waves so slots are reused.
+        let owned = {
+            let available = std::thread::available_parallelism().map_or(4, |n| n.get());
+            stripe_count(available, online_cpus())
+        };
+        // More threads than owned stripes, in several waves so slots are
+        // reused; the first wave races the growth itself.
         for _wave in 0..4 {
             std::thread::scope(|s| {
-                for _ in 0..(counters.shared() + 3) {
+                for _ in 0..(owned + 3) {
                     s.spawn(|| {
                         for _ in 0..10_000 {
                             counters.add(Counter::Success);
@@ -216,9 +315,7 @@ mod tests {
                 }
             });
         }
-        assert_eq!(
-            counters.get(Counter::Success),
-            4 * (counters.shared() as u64 + 3) * 10_000
-        );
+        assert!(counters.grown());
+        assert_eq!(counters.get(Counter::Success), 4 * (owned as u64 + 3) * 10_000);
     }
 }

@@ -142,10 +142,10 @@ impl Shared {
             let reshape =
                 core.config.window != config.window || core.window.is_some() != config.uses_window();
             if reshape {
-                core.window = config.uses_window().then(|| WindowStats::new(config.window, now));
+                core.window = config
+                    .uses_window()
+                    .then(|| Box::new(WindowStats::new(config.window, now)));
             }
-            let slots = (config.half_open_max_calls as usize).max(core.probes.len());
-            core.probes.resize(slots, None);
             self.hot.load_config(&config);
             self.hot.window_clean.store(false, Ordering::Relaxed);
             core.config = config;

@@ -91,7 +91,6 @@ pub struct CircuitBreaker {
 }
 
 /// What every call reads: kept together, written only on transitions and failures.
-#[repr(align(64))]
 struct Hot {
     word: AtomicU64,
     open_until: AtomicU64,
@@ -119,11 +118,17 @@ struct Hot {
     name: Name,
 }
 
+/// In this order (`repr(C)`), behind the `Arc`'s counts: what is written
+/// off the call path (the counts by clones, the core's lock by transitions
+/// and window detectors) comes first, what every call reads last, away from
+/// it. Not cache-line aligned: the alignment's padding would cost every
+/// breaker 48 bytes (see `memory_usage`).
+#[repr(C)]
 pub(crate) struct Shared {
-    hot: Hot,
-    counters: Counters,
     core: Mutex<Core>,
     events: EventHub,
+    hot: Hot,
+    counters: Counters,
 }
 
 // A panic cannot leave a breaker in a state that breaks its invariants: the
@@ -142,16 +147,27 @@ pub(crate) struct Refusal {
     retry_after_nanos: u64,
 }
 
-/// State only transitions, probes and window detectors touch.
+/// State only transitions, probes and window detectors touch. What only
+/// some breakers need is boxed, so that an idle breaker without a window
+/// stays small (the thousands of keyed breakers pay for it per key).
 struct Core {
     config: BreakerConfig,
-    window: Option<WindowStats>,
+    window: Option<Box<WindowStats>>,
+    /// `None` until the first transition.
+    trips: Option<Box<Trips>>,
+}
+
+/// What a breaker keeps once it has made a transition: made at the first
+/// one, so that a breaker that never trips does not carry it.
+#[derive(Default)]
+struct Trips {
     /// Opens since the last close (R37).
     opens_in_row: u32,
-    /// Start time of each probe slot in use.
+    /// Start time of each probe slot in use, sized at the first probe.
     probes: Vec<Option<Nanos>>,
     probes_in_flight: u32,
     probe_successes: u32,
+    /// Transitions so far, by `from` and `to` state index.
     transitions: [[u64; 6]; 6],
 }
 
@@ -209,7 +225,7 @@ impl CircuitBreaker {
     ) -> Self {
         let window = config
             .uses_window()
-            .then(|| WindowStats::new(config.window, clock.now()));
+            .then(|| Box::new(WindowStats::new(config.window, clock.now())));
         let hot = Hot {
             word: AtomicU64::new(Word::new(State::Closed, 0).0),
             open_until: AtomicU64::new(0),
@@ -227,13 +243,9 @@ impl CircuitBreaker {
         };
         hot.load_config(&config);
         let core = Core {
-            probes: vec![None; config.half_open_max_calls as usize],
             config,
             window,
-            opens_in_row: 0,
-            probes_in_flight: 0,
-            probe_successes: 0,
-            transitions: [[0; 6]; 6],
+            trips: None,
         };
         let events = EventHub::default();
         for l in listeners {

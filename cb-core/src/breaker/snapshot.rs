@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::word::Word;
-use super::{CircuitBreaker, Shared, WindowStats, streak_count};
+use super::{CircuitBreaker, Shared, Trips, WindowStats, streak_count};
 use crate::clock::Nanos;
 use crate::event::Listener;
 use crate::metrics::{MemoryUsage, MetricsSnapshot};
@@ -23,8 +23,13 @@ impl CircuitBreaker {
             handle_bytes: std::mem::size_of::<CircuitBreaker>(),
             shared_bytes: std::mem::size_of::<Shared>(),
             heap_bytes: self.shared.counters.heap_bytes()
-                + core.window.as_ref().map_or(0, WindowStats::heap_bytes)
-                + core.probes.capacity() * std::mem::size_of::<Option<Nanos>>()
+                + core
+                    .window
+                    .as_deref()
+                    .map_or(0, |w| std::mem::size_of::<WindowStats>() + w.heap_bytes())
+                + core.trips.as_deref().map_or(0, |t| {
+                    std::mem::size_of::<Trips>() + t.probes.capacity() * std::mem::size_of::<Option<Nanos>>()
+                })
                 + self.shared.events.listener_count() * std::mem::size_of::<Arc<dyn Listener>>(),
         }
     }
@@ -47,11 +52,13 @@ impl Shared {
         let streak = self.hot.streak.load(Ordering::Acquire);
         let consecutive_failures = streak_count(streak, w);
         let mut transitions = Vec::new();
-        for from in State::ALL {
-            for to in State::ALL {
-                let n = core.transitions[from.index()][to.index()];
-                if n > 0 {
-                    transitions.push((from, to, n));
+        if let Some(trips) = core.trips.as_deref() {
+            for from in State::ALL {
+                for to in State::ALL {
+                    let n = trips.transitions[from.index()][to.index()];
+                    if n > 0 {
+                        transitions.push((from, to, n));
+                    }
                 }
             }
         }
@@ -71,7 +78,7 @@ impl Shared {
             },
             buffered_calls: totals.calls,
             consecutive_failures,
-            half_open_in_flight: core.probes_in_flight,
+            half_open_in_flight: core.trips.as_ref().map_or(0, |t| t.probes_in_flight),
             retry_after: (state == State::Open).then(|| self.open_remaining(now)),
             calls: self.counters.lifetime(),
             transitions,

@@ -133,9 +133,19 @@ pub(crate) fn stripe_count(available: usize, online: usize) -> usize {
 /// The counter heap of a breaker through which `threads` threads have
 /// counted, on a machine with `cpus` CPUs online (and available to the
 /// process): none for an idle or single-threaded breaker, whatever `cpus`
-/// is; [`stripe_count`] stripes once a second thread counts. The rule
-/// [`Counters`] follows, as a function of the CPU count, so that the
-/// memory per breaker can be stated for machines other than this one.
+/// is; once a second thread counts, a 128-byte stripe per owned slot, twice
+/// the CPUs rounded up to a power of two, at least 4 and at most 32. The
+/// rule a breaker's counters follow, as a function of the CPU count, so that
+/// the memory per breaker can be stated for machines other than this one.
+///
+/// ```
+/// use cb_core::metrics::counter_heap_bytes;
+///
+/// // An idle breaker on a 64-CPU server: no counter heap.
+/// assert_eq!(counter_heap_bytes(64, 0), 0);
+/// // Called from two threads there: 32 stripes.
+/// assert_eq!(counter_heap_bytes(64, 2), 16 + 32 * 128);
+/// ```
 pub fn counter_heap_bytes(cpus: usize, threads: usize) -> usize {
     if threads < 2 {
         0

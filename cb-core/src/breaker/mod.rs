@@ -118,17 +118,17 @@ struct Hot {
     name: Name,
 }
 
-/// In this order (`repr(C)`), behind the `Arc`'s counts: what is written
-/// off the call path (the counts by clones, the core's lock by transitions
-/// and window detectors) comes first, what every call reads last, away from
-/// it. Not cache-line aligned: the alignment's padding would cost every
-/// breaker 48 bytes (see `memory_usage`).
+/// In this order (`repr(C)`): what every call reads (`hot`, the event
+/// hub's flag, the counters' index), then the core, which only locked paths
+/// touch, then the stripe the breaker's first thread counts in (the
+/// counters keep the core between the two, see [`Counters`]). Not
+/// cache-line aligned: the alignment's padding would cost every breaker 48
+/// bytes (see `memory_usage`).
 #[repr(C)]
 pub(crate) struct Shared {
-    core: Mutex<Core>,
-    events: EventHub,
     hot: Hot,
-    counters: Counters,
+    events: EventHub,
+    counters: Counters<Mutex<Core>>,
 }
 
 // A panic cannot leave a breaker in a state that breaks its invariants: the
@@ -254,9 +254,8 @@ impl CircuitBreaker {
         Self {
             shared: Arc::new(Shared {
                 hot,
-                counters: Counters::new(),
-                core: Mutex::new(core),
                 events,
+                counters: Counters::new(Mutex::new(core)),
             }),
         }
     }
@@ -426,7 +425,7 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, Core> {
         // The core holds plain numbers: a panic elsewhere cannot leave it
         // half-updated in a way that matters more than stopping would.
-        self.core.lock_unpoisoned()
+        self.counters.cold.lock_unpoisoned()
     }
 
     fn emit(&self, kind: EventKind) {

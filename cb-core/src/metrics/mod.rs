@@ -18,7 +18,7 @@ pub(crate) use self::stripes::{Counter, Counters};
 use crate::error::Name;
 use crate::state::State;
 
-impl Counters {
+impl<Cold> Counters<Cold> {
     /// The lifetime totals, summed over every stripe.
     pub(crate) fn lifetime(&self) -> LifetimeCounters {
         LifetimeCounters {

@@ -1,16 +1,17 @@
 //! The lifetime counters' storage, grown on contention. A breaker starts
-//! with one inline stripe, bumped with `fetch_add`: an idle or
-//! single-threaded breaker holds no counter heap at all, whatever the
-//! machine's CPU count (a process with thousands of keyed breakers pays
-//! 80 bytes of counters per key, not a stripe per CPU). The first time a
-//! second thread counts, the breaker allocates per-thread stripes, each on
-//! its own cache lines (their number from [`stripe_count`]); from then on a
-//! thread that owns a stripe is its only writer and bumps a counter with a
-//! plain load and store, not a locked read-modify-write, and threads beyond
-//! the owned stripes keep sharing the inline one. A read sums the inline
-//! stripe and the owned ones; every counter is monotonic (R39) and, once
-//! calls have finished, the sums satisfy the conservation invariant exactly
-//! (R42): a count lands in exactly one place, before or after the growth.
+//! with one inline stripe, owned by the first thread that counts through
+//! it: an idle or single-threaded breaker holds no counter heap at all,
+//! whatever the machine's CPU count (a process with thousands of keyed
+//! breakers pays 80 bytes of counters per key, not a stripe per CPU), and
+//! its thread bumps a counter with a plain load and store. The first time
+//! another thread counts, the breaker allocates per-thread stripes, each on
+//! its own cache lines (their number from [`stripe_count`]); a thread that
+//! owns one is its only writer and, again, bumps it without a locked
+//! read-modify-write, and threads beyond the owned stripes share the last
+//! one with `fetch_add`. A read sums every stripe; every counter is
+//! monotonic (R39) and, once calls have finished, the sums satisfy the
+//! conservation invariant exactly (R42): each count lands in one stripe,
+//! written by its one owner or atomically.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -38,26 +39,61 @@ pub(crate) const SLOTS: usize = 10;
 #[derive(Debug, Default)]
 struct Stripe([AtomicU64; SLOTS]);
 
-/// Monotonic counters: one inline stripe, per-thread stripes once two
-/// threads have counted.
+/// Monotonic counters: one inline stripe for the first thread, per-thread
+/// stripes once another thread counts.
+///
+/// In this order (`repr(C)`): what every call reads (`first`, `owned`),
+/// then `cold`, the owner's data that no call reads or writes, then the
+/// inline stripe the first thread writes on every call. Not cache-line
+/// aligned (the padding would cost every breaker up to 127 bytes), `cold`
+/// keeps the two apart instead: at least a cache line of it means the
+/// first thread's counting never invalidates the line the other threads
+/// find their stripes through.
 #[derive(Debug)]
-pub(crate) struct Counters {
-    /// Written with `fetch_add` by every thread without an owned stripe:
-    /// all of them until the breaker grows, the ones beyond the owned
-    /// stripes after.
-    shared: [AtomicU64; SLOTS],
-    /// The slot of the first thread that counted (`usize::MAX` before):
-    /// another slot counting means two threads use the breaker.
+#[repr(C)]
+pub(crate) struct Counters<Cold> {
+    /// The slot of the first thread that counted; [`UNCLAIMED`] before.
     first: AtomicUsize,
-    /// Allocated once, when a second thread counts. (Behind a thin box:
+    /// Allocated once, when another thread counts. (Behind a thin box:
     /// 8 bytes less per breaker than a slice's fat pointer, for one more
     /// load on a grown breaker's count.)
     owned: OnceLock<Box<Owned>>,
+    /// The owner's data, off the call path.
+    pub(crate) cold: Cold,
+    /// Written only by the thread in slot `first`.
+    first_stripe: [AtomicU64; SLOTS],
 }
 
-/// Stripe `i` is owned by the thread in slot `i`, its only writer.
+/// No thread has counted yet: a value no slot takes (slots are small
+/// numbers; `usize::MAX` is an exiting thread's, which never claims the
+/// inline stripe).
+const UNCLAIMED: usize = usize::MAX - 1;
+
+/// Stripe `i < len - 1` is owned by the thread in slot `i`, its only
+/// writer; the last one is written by every other thread. (No separate
+/// index of the shared stripe: comparing a slot with `len - 1` lets the
+/// compiler drop the bounds check.)
 #[derive(Debug)]
 struct Owned(Box<[Stripe]>);
+
+impl Owned {
+    #[inline(always)]
+    fn add(&self, slot: usize, c: Counter) {
+        let shared = self.0.len() - 1;
+        if slot < shared {
+            bump(&self.0[slot].0[c as usize]);
+        } else {
+            self.0[shared].0[c as usize].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Adds one to a counter its caller is the only writer of: no locked
+/// instruction.
+#[inline(always)]
+fn bump(a: &AtomicU64) {
+    a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+}
 
 /// A thread's slot: a small number, unique among live threads, returned when
 /// the thread exits so a pool of short-lived threads keeps reusing low slots.
@@ -154,12 +190,14 @@ pub fn counter_heap_bytes(cpus: usize, threads: usize) -> usize {
     }
 }
 
-impl Counters {
-    pub(crate) fn new() -> Self {
+impl<Cold> Counters<Cold> {
+    /// Zeroed counters around `cold`.
+    pub(crate) fn new(cold: Cold) -> Self {
         Self {
-            shared: std::array::from_fn(|_| AtomicU64::new(0)),
-            first: AtomicUsize::new(usize::MAX),
+            first: AtomicUsize::new(UNCLAIMED),
             owned: OnceLock::new(),
+            cold,
+            first_stripe: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
@@ -168,79 +206,80 @@ impl Counters {
     #[inline(always)]
     pub(crate) fn add(&self, c: Counter) {
         let slot = thread_slot();
-        if let Some(owned) = self.owned.get() {
-            if let Some(stripe) = owned.0.get(slot) {
-                // This thread is the stripe's only writer: no locked instruction.
-                let a = &stripe.0[c as usize];
-                a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
-                return;
-            }
-        } else if slot != self.first.load(Ordering::Relaxed) {
-            self.second_thread(slot);
+        if slot == self.first.load(Ordering::Relaxed) {
+            bump(&self.first_stripe[c as usize]);
+        } else if let Some(owned) = self.owned.get() {
+            owned.add(slot, c);
+        } else {
+            self.add_first_time(slot, c);
         }
-        self.shared[c as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A thread other than the first one counted (or the first one is
-    /// counting for the first time): records the first thread, or grows the
-    /// owned stripes. Out of line: it runs at most a few times per breaker.
+    /// The breaker's first count, or the first by another thread: claims
+    /// the inline stripe, or grows the owned stripes. Out of line: it runs
+    /// at most a few times per breaker.
     #[cold]
     #[inline(never)]
-    fn second_thread(&self, slot: usize) {
-        if slot == usize::MAX {
-            return; // an exiting thread: it counts in the shared stripe
+    fn add_first_time(&self, slot: usize, c: Counter) {
+        let claimed = slot != usize::MAX
+            && self
+                .first
+                .compare_exchange(UNCLAIMED, slot, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        if claimed {
+            bump(&self.first_stripe[c as usize]);
+            return;
         }
-        if let Err(first) =
-            self.first
-                .compare_exchange(usize::MAX, slot, Ordering::Relaxed, Ordering::Relaxed)
-            && first != slot
-        {
-            self.owned.get_or_init(|| {
-                let available = std::thread::available_parallelism().map_or(4, |n| n.get());
-                let n = stripe_count(available, online_cpus());
-                Box::new(Owned((0..n).map(|_| Stripe::default()).collect()))
-            });
-        }
+        let owned = self.owned.get_or_init(|| {
+            let available = std::thread::available_parallelism().map_or(4, |n| n.get());
+            let n = stripe_count(available, online_cpus());
+            Box::new(Owned((0..n).map(|_| Stripe::default()).collect()))
+        });
+        owned.add(slot, c);
     }
 
     pub(crate) fn get(&self, c: Counter) -> u64 {
-        let owned = self.owned.get().map_or(&[][..], |o| &o.0[..]);
-        owned
+        let first = self.first_stripe[c as usize].load(Ordering::Relaxed);
+        self.owned_stripes()
             .iter()
             .map(|s| s.0[c as usize].load(Ordering::Relaxed))
-            .fold(self.shared[c as usize].load(Ordering::Relaxed), u64::wrapping_add)
+            .fold(first, u64::wrapping_add)
     }
 
-    /// Whether a second thread has counted and the owned stripes exist.
+    fn owned_stripes(&self) -> &[Stripe] {
+        self.owned.get().map_or(&[], |o| &o.0)
+    }
+
+    /// Whether another thread has counted and the owned stripes exist.
     #[cfg(test)]
     pub(crate) fn grown(&self) -> bool {
         self.owned.get().is_some()
     }
 
     /// The stripe the calling thread writes, as an index into
-    /// [`stripe_values`](Self::stripe_values): 0 for the shared one, `1 + slot`
-    /// for an owned one.
+    /// [`stripe_values`](Self::stripe_values): 0 for the inline one, `1 + i`
+    /// for owned stripe `i` (the last of which is shared).
     #[cfg(test)]
     pub(crate) fn stripe_of_this_thread(&self) -> usize {
         let slot = thread_slot();
-        match self.owned.get() {
-            Some(owned) if slot < owned.0.len() => 1 + slot,
-            _ => 0,
+        match self.owned_stripes().len() {
+            _ if slot == self.first.load(Ordering::Relaxed) => 0,
+            0 => 0,
+            n => 1 + slot.min(n - 1),
         }
     }
 
-    /// Every counter of every stripe, the shared one first, for tests that
+    /// Every counter of every stripe, the inline one first, for tests that
     /// check what a call wrote.
     #[cfg(test)]
     pub(crate) fn stripe_values(&self) -> Vec<[u64; SLOTS]> {
         let load = |s: &[AtomicU64; SLOTS]| std::array::from_fn(|i| s[i].load(Ordering::Relaxed));
-        let owned = self.owned.get().map_or(&[][..], |o| &o.0[..]);
-        std::iter::once(load(&self.shared))
-            .chain(owned.iter().map(|s| load(&s.0)))
+        std::iter::once(load(&self.first_stripe))
+            .chain(self.owned_stripes().iter().map(|s| load(&s.0)))
             .collect()
     }
 
-    /// The owned stripes' heap: none until a second thread counts.
+    /// The owned stripes' heap: none until another thread counts.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.owned
             .get()
@@ -296,7 +335,7 @@ mod tests {
 
     #[test]
     fn counters_grow_when_a_second_thread_counts_and_match_the_sizing_rule() {
-        let counters = Counters::new();
+        let counters = Counters::new([0u8; 64]);
         for _ in 0..3 {
             counters.add(Counter::Success);
         }
@@ -315,7 +354,7 @@ mod tests {
 
     #[test]
     fn r42_counts_are_exact_across_owned_and_shared_stripes_and_reused_slots() {
-        let counters = Counters::new();
+        let counters = Counters::new([0u8; 64]);
         let owned = {
             let available = std::thread::available_parallelism().map_or(4, |n| n.get());
             stripe_count(available, online_cpus())

@@ -148,7 +148,7 @@ fn open_rejections_on_the_system_clock_allocate_nothing_with_or_without_the_cach
 
 /// `memory_usage`: a one-pointer handle, the same shared block whatever the
 /// configuration, and a heap that grows by one byte per count-window outcome
-/// (the window itself is boxed, so breakers without one do not carry it) and
+/// (the window itself is boxed, so breakers without one do not carry it), and
 /// one pointer pair per listener (the README's memory figures come from it).
 #[test]
 fn memory_usage_reports_one_byte_per_window_outcome_and_a_pointer_handle() {
@@ -171,10 +171,12 @@ fn memory_usage_reports_one_byte_per_window_outcome_and_a_pointer_handle() {
         (none.shared_bytes, none.shared_bytes)
     );
     assert_eq!(large.heap_bytes - small.heap_bytes, 9_900, "one byte per outcome");
+    // The window lives in the box a breaker also keeps its transition
+    // records in, made at build time when there is a window.
     let window_fixed = small.heap_bytes - none.heap_bytes - 100;
     assert!(
-        window_fixed <= 128,
-        "a window of 100 and its fixed part ({window_fixed} B) on top of the rest"
+        window_fixed <= 512,
+        "a window of 100 and its box ({window_fixed} B) on top of the rest"
     );
     assert_eq!(
         large.total(),

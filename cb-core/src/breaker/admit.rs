@@ -169,21 +169,21 @@ impl Shared {
                 State::Open => Err((RejectReason::CircuitOpen, self.open_remaining_nanos(now))),
                 State::HalfOpen => {
                     let max = core.config.half_open_max_calls;
-                    let trips = core.trips.get_or_insert_default();
-                    if trips.probes_in_flight < max {
-                        let slot = match trips.probes.iter().position(Option::is_none) {
+                    let rec = core.records.get_or_insert_default();
+                    if rec.probes_in_flight < max {
+                        let slot = match rec.probes.iter().position(Option::is_none) {
                             Some(i) => i,
                             None => {
                                 // The first probe sizes the slots for the
                                 // configured maximum at once.
-                                let more = (max as usize).saturating_sub(trips.probes.len());
-                                trips.probes.reserve_exact(more);
-                                trips.probes.push(None);
-                                trips.probes.len() - 1
+                                let more = (max as usize).saturating_sub(rec.probes.len());
+                                rec.probes.reserve_exact(more);
+                                rec.probes.push(None);
+                                rec.probes.len() - 1
                             }
                         };
-                        trips.probes[slot] = Some(now);
-                        trips.probes_in_flight += 1;
+                        rec.probes[slot] = Some(now);
+                        rec.probes_in_flight += 1;
                         self.refresh_probe_deadline(&core);
                         Ok((w, slot as u32))
                     } else {
@@ -202,7 +202,7 @@ impl Shared {
     /// Moves the stuck-probe deadline (R25) to follow the oldest probe in flight.
     pub(super) fn refresh_probe_deadline(&self, core: &Core) {
         let oldest = core
-            .trips
+            .records
             .iter()
             .flat_map(|t| t.probes.iter().flatten())
             .min()

@@ -152,15 +152,18 @@ pub(crate) struct Refusal {
 /// stays small (the thousands of keyed breakers pay for it per key).
 struct Core {
     config: BreakerConfig,
-    window: Option<Box<WindowStats>>,
-    /// `None` until the first transition.
-    trips: Option<Box<Trips>>,
+    /// Made at build time for a breaker with a window, else at the first
+    /// transition.
+    records: Option<Box<Records>>,
 }
 
-/// What a breaker keeps once it has made a transition: made at the first
-/// one, so that a breaker that never trips does not carry it.
+/// What a breaker records beyond its counters: its window, if a rate
+/// detector needs one, and, once it has made a transition, its open
+/// streak, probe slots and transition counts. One box, so that a breaker
+/// that has neither pays one pointer for both.
 #[derive(Default)]
-struct Trips {
+struct Records {
+    window: Option<WindowStats>,
     /// Opens since the last close (R37).
     opens_in_row: u32,
     /// Start time of each probe slot in use, sized at the first probe.
@@ -225,7 +228,7 @@ impl CircuitBreaker {
     ) -> Self {
         let window = config
             .uses_window()
-            .then(|| Box::new(WindowStats::new(config.window, clock.now())));
+            .then(|| WindowStats::new(config.window, clock.now()));
         let hot = Hot {
             word: AtomicU64::new(Word::new(State::Closed, 0).0),
             open_until: AtomicU64::new(0),
@@ -244,8 +247,12 @@ impl CircuitBreaker {
         hot.load_config(&config);
         let core = Core {
             config,
-            window,
-            trips: None,
+            records: window.map(|window| {
+                Box::new(Records {
+                    window: Some(window),
+                    ..Records::default()
+                })
+            }),
         };
         let events = EventHub::default();
         for l in listeners {

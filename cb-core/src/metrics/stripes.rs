@@ -54,10 +54,8 @@ struct Stripe([AtomicU64; SLOTS]);
 pub(crate) struct Counters<Cold> {
     /// The slot of the first thread that counted; [`UNCLAIMED`] before.
     first: AtomicUsize,
-    /// Allocated once, when another thread counts. (Behind a thin box:
-    /// 8 bytes less per breaker than a slice's fat pointer, for one more
-    /// load on a grown breaker's count, from a line of its own.)
-    owned: OnceLock<Box<Owned>>,
+    /// Allocated once, when another thread counts.
+    owned: OnceLock<Owned>,
     /// The owner's data, off the call path.
     pub(crate) cold: Cold,
     /// Written only by the thread in slot `first`.
@@ -72,12 +70,8 @@ const UNCLAIMED: usize = usize::MAX - 1;
 /// Stripe `i < len - 1` is owned by the thread in slot `i`, its only
 /// writer; the last one is written by every other thread. (No separate
 /// index of the shared stripe: comparing a slot with `len - 1` lets the
-/// compiler drop the bounds check.) On cache lines of its own, like the
-/// stripes: every count of a grown breaker reads it, and a small
-/// allocation next to the breaker's shared block would share a line with
-/// the first thread's stripe.
+/// compiler drop the bounds check.)
 #[derive(Debug)]
-#[repr(align(128))]
 struct Owned(Box<[Stripe]>);
 
 impl Owned {
@@ -184,13 +178,13 @@ pub(crate) fn stripe_count(available: usize, online: usize) -> usize {
 /// // An idle breaker on a 64-CPU server: no counter heap.
 /// assert_eq!(counter_heap_bytes(64, 0), 0);
 /// // Called from two threads there: 32 stripes.
-/// assert_eq!(counter_heap_bytes(64, 2), 128 + 32 * 128);
+/// assert_eq!(counter_heap_bytes(64, 2), 32 * 128);
 /// ```
 pub fn counter_heap_bytes(cpus: usize, threads: usize) -> usize {
     if threads < 2 {
         0
     } else {
-        size_of::<Owned>() + stripe_count(cpus, cpus) * size_of::<Stripe>()
+        stripe_count(cpus, cpus) * size_of::<Stripe>()
     }
 }
 
@@ -237,7 +231,7 @@ impl<Cold> Counters<Cold> {
         let owned = self.owned.get_or_init(|| {
             let available = std::thread::available_parallelism().map_or(4, |n| n.get());
             let n = stripe_count(available, online_cpus());
-            Box::new(Owned((0..n).map(|_| Stripe::default()).collect()))
+            Owned((0..n).map(|_| Stripe::default()).collect())
         });
         owned.add(slot, c);
     }
@@ -285,9 +279,7 @@ impl<Cold> Counters<Cold> {
 
     /// The owned stripes' heap: none until another thread counts.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.owned
-            .get()
-            .map_or(0, |o| size_of::<Owned>() + size_of_val(&*o.0))
+        self.owned.get().map_or(0, |o| size_of_val(&*o.0))
     }
 }
 
@@ -331,10 +323,9 @@ mod tests {
             assert_eq!(counter_heap_bytes(cpus, 1), 0, "{cpus} CPUs, one thread");
         }
         // Contended: a 128-byte stripe per owned slot, twice the CPUs, 4 to 32.
-        // (plus the 128-byte block their slice pointer lives in).
-        assert_eq!(counter_heap_bytes(2, 2), 128 + 4 * 128);
-        assert_eq!(counter_heap_bytes(16, 2), 128 + 32 * 128);
-        assert_eq!(counter_heap_bytes(64, 8), 128 + 32 * 128);
+        assert_eq!(counter_heap_bytes(2, 2), 4 * 128);
+        assert_eq!(counter_heap_bytes(16, 2), 32 * 128);
+        assert_eq!(counter_heap_bytes(64, 8), 32 * 128);
     }
 
     #[test]
@@ -351,7 +342,7 @@ mod tests {
         assert!(counters.grown());
         let available = std::thread::available_parallelism().map_or(4, |n| n.get());
         let n = stripe_count(available, online_cpus());
-        assert_eq!(counters.heap_bytes(), 128 + n * size_of::<Stripe>());
+        assert_eq!(counters.heap_bytes(), n * size_of::<Stripe>());
         assert_eq!(counters.get(Counter::Success), 3);
         assert_eq!(counters.get(Counter::Failure), 1);
     }

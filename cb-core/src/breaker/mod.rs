@@ -3,8 +3,9 @@
 //! The hot path is lock-free. A closed breaker admits with one atomic load of
 //! the `state | generation` word; a success with the consecutive-failure
 //! detector reads the failure streak and writes it only when it is not already
-//! zero, and counts itself in a per-thread counter stripe, so concurrent
-//! successes write no shared cache line. An open breaker rejects with that
+//! zero, and counts itself in its thread's counter stripe (inline for the
+//! breaker's first thread, allocated per thread once others call), so
+//! concurrent successes write no shared cache line. An open breaker rejects with that
 //! load and one coarse clock read. Transitions, half-open probes and window
 //! detectors go through a short `std::sync::Mutex`, never held across an
 //! `.await` (R93), and listeners run after it is released (R36).

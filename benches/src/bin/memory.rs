@@ -8,7 +8,9 @@
 //! (`cb_tests::alloc`), which counts the main thread: the live bytes a
 //! breaker holds after it is built and its window has been filled with
 //! successful calls, so lazily grown buffers are included. For cb-core they
-//! are shown next to what `memory_usage()` reports.
+//! are shown next to what `memory_usage()` reports, and, by CPU count, from
+//! the counters' sizing rule (`cb_core::metrics::counter_heap_bytes`), since
+//! a breaker's counter stripes are the only part that depends on the CPUs.
 
 use std::hint::black_box;
 use std::mem::size_of;
@@ -112,6 +114,7 @@ fn memory() {
         );
         heaps.push((m.shared_bytes + m.heap_bytes, heap));
     }
+    by_cpus(heaps[0].1);
     let per = (heaps[2].0 as f64 - heaps[1].0 as f64) / 9_900.0;
     let per_measured = (heaps[2].1 - heaps[1].1) as f64 / 9_900.0;
     println!();
@@ -181,6 +184,27 @@ fn memory() {
         (tow[1] - tow[0]) as f64 / 9_900.0
     );
     println!();
+}
+
+/// The consecutive breaker's heap by CPU count: `idle` is its measured heap
+/// on one thread (its counters then hold no heap on any machine); a second
+/// thread counting through it adds the per-thread stripes the sizing rule
+/// gives for that many CPUs.
+fn by_cpus(idle: i64) {
+    use cb_core::metrics::counter_heap_bytes;
+    println!();
+    println!("Consecutive breaker's heap by CPU count (sizing rule):");
+    println!();
+    println!("| CPUs | idle or one thread | called from two or more threads |");
+    println!("|---:|---:|---:|");
+    let here = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for cpus in [2, 16, 64] {
+        let one = idle + (counter_heap_bytes(cpus, 1) as i64 - counter_heap_bytes(here, 1) as i64);
+        println!(
+            "| {cpus} | {one} | {} |",
+            one + counter_heap_bytes(cpus, 2) as i64
+        );
+    }
 }
 
 /// Heap allocations per call, after a warm-up.

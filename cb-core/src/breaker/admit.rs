@@ -168,16 +168,22 @@ impl Shared {
                 State::ForcedOpen => Err((RejectReason::ForcedOpen, NO_RETRY_AFTER)),
                 State::Open => Err((RejectReason::CircuitOpen, self.open_remaining_nanos(now))),
                 State::HalfOpen => {
-                    if core.probes_in_flight < core.config.half_open_max_calls {
-                        let slot = match core.probes.iter().position(Option::is_none) {
+                    let max = core.config.half_open_max_calls;
+                    let rec = core.records.get_or_insert_default();
+                    if rec.probes_in_flight < max {
+                        let slot = match rec.probes.iter().position(Option::is_none) {
                             Some(i) => i,
                             None => {
-                                core.probes.push(None);
-                                core.probes.len() - 1
+                                // The first probe sizes the slots for the
+                                // configured maximum at once.
+                                let more = (max as usize).saturating_sub(rec.probes.len());
+                                rec.probes.reserve_exact(more);
+                                rec.probes.push(None);
+                                rec.probes.len() - 1
                             }
                         };
-                        core.probes[slot] = Some(now);
-                        core.probes_in_flight += 1;
+                        rec.probes[slot] = Some(now);
+                        rec.probes_in_flight += 1;
                         self.refresh_probe_deadline(&core);
                         Ok((w, slot as u32))
                     } else {
@@ -195,7 +201,12 @@ impl Shared {
 
     /// Moves the stuck-probe deadline (R25) to follow the oldest probe in flight.
     pub(super) fn refresh_probe_deadline(&self, core: &Core) {
-        let oldest = core.probes.iter().flatten().min().copied();
+        let oldest = core
+            .records
+            .iter()
+            .flat_map(|t| t.probes.iter().flatten())
+            .min()
+            .copied();
         let deadline = oldest.map_or(NO_DEADLINE, |t| {
             t.saturating_add(to_nanos(core.config.probe_deadline()))
         });

@@ -139,13 +139,14 @@ impl Shared {
         let now = self.hot.clock.now();
         {
             let mut core = self.lock();
-            let reshape =
-                core.config.window != config.window || core.window.is_some() != config.uses_window();
+            let has_window = core.records.as_ref().is_some_and(|r| r.window.is_some());
+            let reshape = core.config.window != config.window || has_window != config.uses_window();
             if reshape {
-                core.window = config.uses_window().then(|| WindowStats::new(config.window, now));
+                let window = config.uses_window().then(|| WindowStats::new(config.window, now));
+                if window.is_some() || core.records.is_some() {
+                    core.records.get_or_insert_default().window = window;
+                }
             }
-            let slots = (config.half_open_max_calls as usize).max(core.probes.len());
-            core.probes.resize(slots, None);
             self.hot.load_config(&config);
             self.hot.window_clean.store(false, Ordering::Relaxed);
             core.config = config;

@@ -1,6 +1,8 @@
 //! What lets threads share one breaker at full speed: the closed success
 //! path and the open rejection take no lock and write nothing another thread
-//! reads, only the calling thread's own counter stripe.
+//! reads, only the calling thread's own counter stripe (the inline one
+//! while it is the breaker's only caller, its owned one once the breaker
+//! has grown per-thread stripes).
 //!
 //! Each test lets a worker thread make its calls while this thread holds
 //! every lock of the breaker (a call that needed one would wait, and the test
@@ -204,4 +206,27 @@ fn closed_success_with_classify_lists_writes_only_the_callers_stripe() {
             Some(7)
         );
     });
+}
+
+#[test]
+fn closed_success_on_a_breaker_grown_by_a_second_thread_writes_only_the_callers_stripe() {
+    let b = CircuitBreaker::builder("hot-grown").build().unwrap();
+    // Two threads have counted: the breaker now has per-thread stripes.
+    succeed(&b);
+    std::thread::scope(|s| {
+        s.spawn(|| succeed(&b));
+    });
+    assert!(b.shared.counters.grown());
+    calls_touch_only_their_own_stripe(&b, 1, Counter::Success, succeed);
+}
+
+#[test]
+fn open_rejection_on_a_grown_breaker_writes_only_the_callers_stripe() {
+    let b = CircuitBreaker::builder("hot-grown-open").build().unwrap();
+    succeed(&b);
+    std::thread::scope(|s| {
+        s.spawn(|| succeed(&b));
+    });
+    b.open_for(Some(Duration::from_secs(3600)));
+    calls_touch_only_their_own_stripe(&b, 1, Counter::RejectedOpen, rejected);
 }

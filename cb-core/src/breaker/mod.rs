@@ -3,8 +3,9 @@
 //! The hot path is lock-free. A closed breaker admits with one atomic load of
 //! the `state | generation` word; a success with the consecutive-failure
 //! detector reads the failure streak and writes it only when it is not already
-//! zero, and counts itself in a per-thread counter stripe, so concurrent
-//! successes write no shared cache line. An open breaker rejects with that
+//! zero, and counts itself in its thread's counter stripe (inline for the
+//! breaker's first thread, allocated per thread once others call), so
+//! concurrent successes write no shared cache line. An open breaker rejects with that
 //! load and one coarse clock read. Transitions, half-open probes and window
 //! detectors go through a short `std::sync::Mutex`, never held across an
 //! `.await` (R93), and listeners run after it is released (R36).
@@ -91,7 +92,6 @@ pub struct CircuitBreaker {
 }
 
 /// What every call reads: kept together, written only on transitions and failures.
-#[repr(align(64))]
 struct Hot {
     word: AtomicU64,
     open_until: AtomicU64,
@@ -119,11 +119,17 @@ struct Hot {
     name: Name,
 }
 
+/// In this order (`repr(C)`): what every call reads (`hot`, the event
+/// hub's flag, the counters' index), then the core, which only locked paths
+/// touch, then the stripe the breaker's first thread counts in (the
+/// counters keep the core between the two, see [`Counters`]). Not
+/// cache-line aligned: the alignment's padding would cost every breaker 48
+/// bytes (see `memory_usage`).
+#[repr(C)]
 pub(crate) struct Shared {
     hot: Hot,
-    counters: Counters,
-    core: Mutex<Core>,
     events: EventHub,
+    counters: Counters<Mutex<Core>>,
 }
 
 // A panic cannot leave a breaker in a state that breaks its invariants: the
@@ -142,16 +148,30 @@ pub(crate) struct Refusal {
     retry_after_nanos: u64,
 }
 
-/// State only transitions, probes and window detectors touch.
+/// State only transitions, probes and window detectors touch. What only
+/// some breakers need is boxed, so that an idle breaker without a window
+/// stays small (the thousands of keyed breakers pay for it per key).
 struct Core {
     config: BreakerConfig,
+    /// Made at build time for a breaker with a window, else at the first
+    /// transition.
+    records: Option<Box<Records>>,
+}
+
+/// What a breaker records beyond its counters: its window, if a rate
+/// detector needs one, and, once it has made a transition, its open
+/// streak, probe slots and transition counts. One box, so that a breaker
+/// that has neither pays one pointer for both.
+#[derive(Default)]
+struct Records {
     window: Option<WindowStats>,
     /// Opens since the last close (R37).
     opens_in_row: u32,
-    /// Start time of each probe slot in use.
+    /// Start time of each probe slot in use, sized at the first probe.
     probes: Vec<Option<Nanos>>,
     probes_in_flight: u32,
     probe_successes: u32,
+    /// Transitions so far, by `from` and `to` state index.
     transitions: [[u64; 6]; 6],
 }
 
@@ -227,13 +247,13 @@ impl CircuitBreaker {
         };
         hot.load_config(&config);
         let core = Core {
-            probes: vec![None; config.half_open_max_calls as usize],
             config,
-            window,
-            opens_in_row: 0,
-            probes_in_flight: 0,
-            probe_successes: 0,
-            transitions: [[0; 6]; 6],
+            records: window.map(|window| {
+                Box::new(Records {
+                    window: Some(window),
+                    ..Records::default()
+                })
+            }),
         };
         let events = EventHub::default();
         for l in listeners {
@@ -242,9 +262,8 @@ impl CircuitBreaker {
         Self {
             shared: Arc::new(Shared {
                 hot,
-                counters: Counters::new(),
-                core: Mutex::new(core),
                 events,
+                counters: Counters::new(Mutex::new(core)),
             }),
         }
     }
@@ -414,7 +433,7 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, Core> {
         // The core holds plain numbers: a panic elsewhere cannot leave it
         // half-updated in a way that matters more than stopping would.
-        self.core.lock_unpoisoned()
+        self.counters.cold.lock_unpoisoned()
     }
 
     fn emit(&self, kind: EventKind) {

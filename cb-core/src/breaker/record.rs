@@ -195,7 +195,7 @@ impl Shared {
                 Window::Time { .. } => None,
             };
             let config_window = core.config.window;
-            if let Some(window) = core.window.as_mut() {
+            if let Some(window) = core.records.as_deref_mut().and_then(|r| r.window.as_mut()) {
                 if restart && count_size.is_some() {
                     *window = WindowStats::new(config_window, now);
                 }
@@ -241,10 +241,12 @@ impl Shared {
         if self.hot.word.load(Ordering::Acquire) != permit_word.0 {
             return; // a transition already freed every slot
         }
-        if let Some(slot) = core.probes.get_mut(probe as usize) {
-            *slot = None;
+        if let Some(rec) = core.records.as_deref_mut() {
+            if let Some(slot) = rec.probes.get_mut(probe as usize) {
+                *slot = None;
+            }
+            rec.probes_in_flight = rec.probes_in_flight.saturating_sub(1);
         }
-        core.probes_in_flight = core.probes_in_flight.saturating_sub(1);
         self.refresh_probe_deadline(&core);
     }
 
@@ -252,14 +254,15 @@ impl Shared {
     fn record_probe(&self, w: Word, probe: u32, outcome: Outcome, slow: bool, now: Nanos) {
         let now = if now == 0 { self.hot.clock.now() } else { now };
         self.locked_if_current(w, |core, pending| {
-            if let Some(slot) = core.probes.get_mut(probe as usize) {
+            let rec = core.records.get_or_insert_default();
+            if let Some(slot) = rec.probes.get_mut(probe as usize) {
                 *slot = None;
             }
-            core.probes_in_flight = core.probes_in_flight.saturating_sub(1);
+            rec.probes_in_flight = rec.probes_in_flight.saturating_sub(1);
+            let successes = rec.probe_successes;
             self.refresh_probe_deadline(core);
-            let verdict =
-                decide::probe_verdict(outcome, slow, core.probe_successes, core.config.success_threshold);
-            core.probe_successes = verdict.successes;
+            let verdict = decide::probe_verdict(outcome, slow, successes, core.config.success_threshold);
+            core.records.get_or_insert_default().probe_successes = verdict.successes;
             if let Some((to, reason)) = verdict.next {
                 self.transition(core, w, to, reason, now, pending);
             }

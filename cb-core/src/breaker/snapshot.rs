@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::word::Word;
-use super::{CircuitBreaker, Shared, WindowStats, streak_count};
+use super::{CircuitBreaker, Records, Shared, WindowStats, streak_count};
 use crate::clock::Nanos;
 use crate::event::Listener;
 use crate::metrics::{MemoryUsage, MetricsSnapshot};
@@ -23,8 +23,11 @@ impl CircuitBreaker {
             handle_bytes: std::mem::size_of::<CircuitBreaker>(),
             shared_bytes: std::mem::size_of::<Shared>(),
             heap_bytes: self.shared.counters.heap_bytes()
-                + core.window.as_ref().map_or(0, WindowStats::heap_bytes)
-                + core.probes.capacity() * std::mem::size_of::<Option<Nanos>>()
+                + core.records.as_deref().map_or(0, |r| {
+                    std::mem::size_of::<Records>()
+                        + r.window.as_ref().map_or(0, WindowStats::heap_bytes)
+                        + r.probes.capacity() * std::mem::size_of::<Option<Nanos>>()
+                })
                 + self.shared.events.listener_count() * std::mem::size_of::<Arc<dyn Listener>>(),
         }
     }
@@ -40,18 +43,21 @@ impl Shared {
         let rate_on = core.config.failure_rate_threshold.is_some();
         let slow_on = core.config.slow_call_rate_threshold.is_some();
         let totals = core
-            .window
-            .as_mut()
+            .records
+            .as_deref_mut()
+            .and_then(|r| r.window.as_mut())
             .map(|win| win.totals(now))
             .unwrap_or_default();
         let streak = self.hot.streak.load(Ordering::Acquire);
         let consecutive_failures = streak_count(streak, w);
         let mut transitions = Vec::new();
-        for from in State::ALL {
-            for to in State::ALL {
-                let n = core.transitions[from.index()][to.index()];
-                if n > 0 {
-                    transitions.push((from, to, n));
+        if let Some(rec) = core.records.as_deref() {
+            for from in State::ALL {
+                for to in State::ALL {
+                    let n = rec.transitions[from.index()][to.index()];
+                    if n > 0 {
+                        transitions.push((from, to, n));
+                    }
                 }
             }
         }
@@ -71,7 +77,7 @@ impl Shared {
             },
             buffered_calls: totals.calls,
             consecutive_failures,
-            half_open_in_flight: core.probes_in_flight,
+            half_open_in_flight: core.records.as_ref().map_or(0, |t| t.probes_in_flight),
             retry_after: (state == State::Open).then(|| self.open_remaining(now)),
             calls: self.counters.lifetime(),
             transitions,

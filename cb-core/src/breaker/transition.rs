@@ -38,30 +38,31 @@ impl Shared {
         pending: &mut Pending,
     ) -> Word {
         let next = from.next(to);
+        let rec = core.records.get_or_insert_default();
         match to {
             State::Open => {
-                core.opens_in_row = core.opens_in_row.saturating_add(1);
-                let d = wait.unwrap_or_else(|| core.config.open_duration_for(core.opens_in_row));
+                rec.opens_in_row = rec.opens_in_row.saturating_add(1);
+                let d = wait.unwrap_or_else(|| core.config.open_duration_for(rec.opens_in_row));
                 self.hot
                     .open_until
                     .store(now.saturating_add(to_nanos(d)), Ordering::Release);
             }
-            State::Closed => core.opens_in_row = 0,
+            State::Closed => rec.opens_in_row = 0,
             _ => {}
         }
         // Every state starts with fresh statistics (R14, R28).
-        if let Some(window) = core.window.as_mut() {
+        if let Some(window) = rec.window.as_mut() {
             *window = WindowStats::new(core.config.window, now);
         }
         self.hot.window_clean.store(false, Ordering::Relaxed);
-        core.probes.iter_mut().for_each(|p| *p = None);
-        core.probes_in_flight = 0;
-        core.probe_successes = 0;
+        rec.probes.iter_mut().for_each(|p| *p = None);
+        rec.probes_in_flight = 0;
+        rec.probe_successes = 0;
         self.hot.probe_deadline.store(NO_DEADLINE, Ordering::Release);
         self.hot.word.store(next.0, Ordering::Release);
         let from_state = from.state();
         if from_state != to {
-            core.transitions[from_state.index()][to.index()] += 1;
+            rec.transitions[from_state.index()][to.index()] += 1;
             self.events.enqueue(self.event(
                 EventKind::Transition {
                     from: from_state,

@@ -1,9 +1,11 @@
 //! Lifetime counters and metric snapshots.
 //!
-//! A breaker counts every outcome and rejection in per-thread counter stripes
-//! (a private module of their own), so counting costs a call no shared
-//! write; a snapshot sums them into [`LifetimeCounters`], next to the
-//! window's rates and the state.
+//! A breaker counts every outcome and rejection in counter stripes (a
+//! private module of their own): one inline stripe while one thread uses the
+//! breaker, per-thread stripes once a second thread does, so that counting
+//! costs a contended call no shared write and an idle breaker no heap (see
+//! [`counter_heap_bytes`]); a snapshot sums them into [`LifetimeCounters`],
+//! next to the window's rates and the state.
 
 mod stripes;
 
@@ -11,11 +13,12 @@ use std::time::Duration;
 
 #[cfg(test)]
 pub(crate) use self::stripes::SLOTS;
+pub use self::stripes::counter_heap_bytes;
 pub(crate) use self::stripes::{Counter, Counters};
 use crate::error::Name;
 use crate::state::State;
 
-impl Counters {
+impl<Cold> Counters<Cold> {
     /// The lifetime totals, summed over every stripe.
     pub(crate) fn lifetime(&self) -> LifetimeCounters {
         LifetimeCounters {
@@ -131,7 +134,8 @@ pub struct MemoryUsage {
     pub handle_bytes: usize,
     /// The shared state behind the handle.
     pub shared_bytes: usize,
-    /// Further heap: counter stripes, window, listeners.
+    /// Further heap: counter stripes (none until a second thread counts,
+    /// see [`counter_heap_bytes`]), window, probe slots, listeners.
     pub heap_bytes: usize,
 }
 

@@ -1,15 +1,21 @@
-//! The lifetime counters' storage: per-thread stripes, each on its own cache
-//! lines, so two threads calling through one breaker never write the same
-//! line on the success path. A thread that owns a stripe is its only writer
-//! and bumps a counter with a plain load and store, not a locked
-//! read-modify-write; threads beyond the owned stripes share the last one with
-//! `fetch_add`. A read sums the stripes; every counter is monotonic (R39) and,
-//! once calls have finished, the sums satisfy the conservation invariant
-//! exactly (R42).
+//! The lifetime counters' storage, grown on contention. A breaker starts
+//! with one inline stripe, owned by the first thread that counts through
+//! it: an idle or single-threaded breaker holds no counter heap at all,
+//! whatever the machine's CPU count (a process with thousands of keyed
+//! breakers pays 80 bytes of counters per key, not a stripe per CPU), and
+//! its thread bumps a counter with a plain load and store. The first time
+//! another thread counts, the breaker allocates per-thread stripes, each on
+//! its own cache lines (their number from [`stripe_count`]); a thread that
+//! owns one is its only writer and, again, bumps it without a locked
+//! read-modify-write, and threads beyond the owned stripes share the last
+//! one with `fetch_add`. A read sums every stripe; every counter is
+//! monotonic (R39) and, once calls have finished, the sums satisfy the
+//! conservation invariant exactly (R42): each count lands in one stripe,
+//! written by its one owner or atomically.
 
 use std::cell::Cell;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// What one counter slot counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +39,58 @@ pub(crate) const SLOTS: usize = 10;
 #[derive(Debug, Default)]
 struct Stripe([AtomicU64; SLOTS]);
 
-/// Striped monotonic counters.
+/// Monotonic counters: one inline stripe for the first thread, per-thread
+/// stripes once another thread counts.
+///
+/// In this order (`repr(C)`): what every call reads (`first`, `owned`),
+/// then `cold`, the owner's data that no call reads or writes, then the
+/// inline stripe the first thread writes on every call. Not cache-line
+/// aligned (the padding would cost every breaker up to 127 bytes), `cold`
+/// keeps the two apart instead: at least a cache line of it means the
+/// first thread's counting never invalidates the line the other threads
+/// find their stripes through.
 #[derive(Debug)]
-pub(crate) struct Counters {
-    /// Stripes `0..len - 1` each have one owning thread; the last one is
-    /// written by every other thread. (No separate index of the shared stripe:
-    /// comparing a slot with `len - 1` lets the compiler drop the bounds check.)
-    stripes: Box<[Stripe]>,
+#[repr(C)]
+pub(crate) struct Counters<Cold> {
+    /// The slot of the first thread that counted; [`UNCLAIMED`] before.
+    first: AtomicUsize,
+    /// Allocated once, when another thread counts.
+    owned: OnceLock<Owned>,
+    /// The owner's data, off the call path.
+    pub(crate) cold: Cold,
+    /// Written only by the thread in slot `first`.
+    first_stripe: [AtomicU64; SLOTS],
+}
+
+/// No thread has counted yet: a value no slot takes (slots are small
+/// numbers; `usize::MAX` is an exiting thread's, which never claims the
+/// inline stripe).
+const UNCLAIMED: usize = usize::MAX - 1;
+
+/// Stripe `i < len - 1` is owned by the thread in slot `i`, its only
+/// writer; the last one is written by every other thread. (No separate
+/// index of the shared stripe: comparing a slot with `len - 1` lets the
+/// compiler drop the bounds check.)
+#[derive(Debug)]
+struct Owned(Box<[Stripe]>);
+
+impl Owned {
+    #[inline(always)]
+    fn add(&self, slot: usize, c: Counter) {
+        let shared = self.0.len() - 1;
+        if slot < shared {
+            bump(&self.0[slot].0[c as usize]);
+        } else {
+            self.0[shared].0[c as usize].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Adds one to a counter its caller is the only writer of: no locked
+/// instruction.
+#[inline(always)]
+fn bump(a: &AtomicU64) {
+    a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 
 /// A thread's slot: a small number, unique among live threads, returned when
@@ -101,22 +152,50 @@ fn thread_slot_uncached() -> usize {
     slot
 }
 
-/// Enough stripes that threads on different cores rarely share one: twice
-/// the CPUs, counted as the larger of `available` (`available_parallelism`)
+/// How many stripes a breaker owns once a second thread counts through it:
+/// enough that threads on different cores rarely share one, twice the
+/// CPUs, counted as the larger of `available` (`available_parallelism`)
 /// and `online`. `available_parallelism` shrinks with the creating thread's
 /// affinity and the process's CPU quota, while the process's threads still
-/// run on every CPU online; sized by it alone, a breaker built on a pinned
-/// thread would make all other threads share one stripe.
-fn stripe_count(available: usize, online: usize) -> usize {
+/// run on every CPU online; sized by it alone, a breaker grown on a pinned
+/// thread would make all other threads share one stripe. Only contended
+/// breakers pay for these; an idle one holds none (see [`counter_heap_bytes`]).
+pub(crate) fn stripe_count(available: usize, online: usize) -> usize {
     (available.max(online) * 2).next_power_of_two().clamp(4, 32)
 }
 
-impl Counters {
-    pub(crate) fn new() -> Self {
-        let available = std::thread::available_parallelism().map_or(4, |n| n.get());
-        let n = stripe_count(available, online_cpus());
+/// The counter heap of a breaker through which `threads` threads have
+/// counted, on a machine with `cpus` CPUs online (and available to the
+/// process): none for an idle or single-threaded breaker, whatever `cpus`
+/// is; once a second thread counts, a 128-byte stripe per owned slot, twice
+/// the CPUs rounded up to a power of two, at least 4 and at most 32. The
+/// rule a breaker's counters follow, as a function of the CPU count, so that
+/// the memory per breaker can be stated for machines other than this one.
+///
+/// ```
+/// use cb_core::metrics::counter_heap_bytes;
+///
+/// // An idle breaker on a 64-CPU server: no counter heap.
+/// assert_eq!(counter_heap_bytes(64, 0), 0);
+/// // Called from two threads there: 32 stripes.
+/// assert_eq!(counter_heap_bytes(64, 2), 32 * 128);
+/// ```
+pub fn counter_heap_bytes(cpus: usize, threads: usize) -> usize {
+    if threads < 2 {
+        0
+    } else {
+        stripe_count(cpus, cpus) * size_of::<Stripe>()
+    }
+}
+
+impl<Cold> Counters<Cold> {
+    /// Zeroed counters around `cold`.
+    pub(crate) fn new(cold: Cold) -> Self {
         Self {
-            stripes: (0..n).map(|_| Stripe::default()).collect(),
+            first: AtomicUsize::new(UNCLAIMED),
+            owned: OnceLock::new(),
+            cold,
+            first_stripe: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
@@ -125,46 +204,82 @@ impl Counters {
     #[inline(always)]
     pub(crate) fn add(&self, c: Counter) {
         let slot = thread_slot();
-        let shared = self.stripes.len() - 1;
-        if slot < shared {
-            // This thread is the stripe's only writer: no locked instruction.
-            let a = &self.stripes[slot].0[c as usize];
-            a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        if slot == self.first.load(Ordering::Relaxed) {
+            bump(&self.first_stripe[c as usize]);
+        } else if let Some(owned) = self.owned.get() {
+            owned.add(slot, c);
         } else {
-            self.stripes[shared].0[c as usize].fetch_add(1, Ordering::Relaxed);
+            self.add_first_time(slot, c);
         }
     }
 
+    /// The breaker's first count, or the first by another thread: claims
+    /// the inline stripe, or grows the owned stripes. Out of line: it runs
+    /// at most a few times per breaker.
+    #[cold]
+    #[inline(never)]
+    fn add_first_time(&self, slot: usize, c: Counter) {
+        let claimed = slot != usize::MAX
+            && self
+                .first
+                .compare_exchange(UNCLAIMED, slot, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        if claimed {
+            bump(&self.first_stripe[c as usize]);
+            return;
+        }
+        let owned = self.owned.get_or_init(|| {
+            let available = std::thread::available_parallelism().map_or(4, |n| n.get());
+            let n = stripe_count(available, online_cpus());
+            Owned((0..n).map(|_| Stripe::default()).collect())
+        });
+        owned.add(slot, c);
+    }
+
     pub(crate) fn get(&self, c: Counter) -> u64 {
-        self.stripes
+        let first = self.first_stripe[c as usize].load(Ordering::Relaxed);
+        self.owned_stripes()
             .iter()
             .map(|s| s.0[c as usize].load(Ordering::Relaxed))
-            .fold(0u64, u64::wrapping_add)
+            .fold(first, u64::wrapping_add)
     }
 
-    /// The index of the shared stripe: the number of owned ones.
+    fn owned_stripes(&self) -> &[Stripe] {
+        self.owned.get().map_or(&[], |o| &o.0)
+    }
+
+    /// Whether another thread has counted and the owned stripes exist.
     #[cfg(test)]
-    fn shared(&self) -> usize {
-        self.stripes.len() - 1
+    pub(crate) fn grown(&self) -> bool {
+        self.owned.get().is_some()
     }
 
-    /// The stripe the calling thread writes: its own, or the shared one.
+    /// The stripe the calling thread writes, as an index into
+    /// [`stripe_values`](Self::stripe_values): 0 for the inline one, `1 + i`
+    /// for owned stripe `i` (the last of which is shared).
     #[cfg(test)]
     pub(crate) fn stripe_of_this_thread(&self) -> usize {
-        thread_slot().min(self.shared())
+        let slot = thread_slot();
+        match self.owned_stripes().len() {
+            _ if slot == self.first.load(Ordering::Relaxed) => 0,
+            0 => 0,
+            n => 1 + slot.min(n - 1),
+        }
     }
 
-    /// Every counter of every stripe, for tests that check what a call wrote.
+    /// Every counter of every stripe, the inline one first, for tests that
+    /// check what a call wrote.
     #[cfg(test)]
     pub(crate) fn stripe_values(&self) -> Vec<[u64; SLOTS]> {
-        self.stripes
-            .iter()
-            .map(|s| std::array::from_fn(|i| s.0[i].load(Ordering::Relaxed)))
+        let load = |s: &[AtomicU64; SLOTS]| std::array::from_fn(|i| s[i].load(Ordering::Relaxed));
+        std::iter::once(load(&self.first_stripe))
+            .chain(self.owned_stripes().iter().map(|s| load(&s.0)))
             .collect()
     }
 
+    /// The owned stripes' heap: none until another thread counts.
     pub(crate) fn heap_bytes(&self) -> usize {
-        std::mem::size_of_val(&*self.stripes)
+        self.owned.get().map_or(0, |o| size_of_val(&*o.0))
     }
 }
 
@@ -191,7 +306,7 @@ mod tests {
 
     #[test]
     fn stripes_follow_the_cpus_online_not_the_creating_threads_affinity() {
-        // Built on a thread pinned to 1 of 8 CPUs: still a stripe per CPU.
+        // Grown on a thread pinned to 1 of 8 CPUs: still a stripe per CPU.
         assert_eq!(stripe_count(1, 8), 16);
         assert_eq!(stripe_count(8, 8), 16);
         // Unknown online count (0): what the process may use.
@@ -202,12 +317,48 @@ mod tests {
     }
 
     #[test]
+    fn an_idle_or_single_threaded_breakers_counters_take_no_heap_whatever_the_cpu_count() {
+        for cpus in [1, 2, 16, 64, 256] {
+            assert_eq!(counter_heap_bytes(cpus, 0), 0, "{cpus} CPUs, idle");
+            assert_eq!(counter_heap_bytes(cpus, 1), 0, "{cpus} CPUs, one thread");
+        }
+        // Contended: a 128-byte stripe per owned slot, twice the CPUs, 4 to 32.
+        assert_eq!(counter_heap_bytes(2, 2), 4 * 128);
+        assert_eq!(counter_heap_bytes(16, 2), 32 * 128);
+        assert_eq!(counter_heap_bytes(64, 8), 32 * 128);
+    }
+
+    #[test]
+    fn counters_grow_when_a_second_thread_counts_and_match_the_sizing_rule() {
+        let counters = Counters::new([0u8; 64]);
+        for _ in 0..3 {
+            counters.add(Counter::Success);
+        }
+        assert!(!counters.grown());
+        assert_eq!(counters.heap_bytes(), counter_heap_bytes(64, 1));
+        std::thread::scope(|s| {
+            s.spawn(|| counters.add(Counter::Failure));
+        });
+        assert!(counters.grown());
+        let available = std::thread::available_parallelism().map_or(4, |n| n.get());
+        let n = stripe_count(available, online_cpus());
+        assert_eq!(counters.heap_bytes(), n * size_of::<Stripe>());
+        assert_eq!(counters.get(Counter::Success), 3);
+        assert_eq!(counters.get(Counter::Failure), 1);
+    }
+
+    #[test]
     fn r42_counts_are_exact_across_owned_and_shared_stripes_and_reused_slots() {
-        let counters = Counters::new();
-        // More threads than owned stripes, in several waves so slots are reused.
+        let counters = Counters::new([0u8; 64]);
+        let owned = {
+            let available = std::thread::available_parallelism().map_or(4, |n| n.get());
+            stripe_count(available, online_cpus())
+        };
+        // More threads than owned stripes, in several waves so slots are
+        // reused; the first wave races the growth itself.
         for _wave in 0..4 {
             std::thread::scope(|s| {
-                for _ in 0..(counters.shared() + 3) {
+                for _ in 0..(owned + 3) {
                     s.spawn(|| {
                         for _ in 0..10_000 {
                             counters.add(Counter::Success);
@@ -216,9 +367,7 @@ mod tests {
                 }
             });
         }
-        assert_eq!(
-            counters.get(Counter::Success),
-            4 * (counters.shared() as u64 + 3) * 10_000
-        );
+        assert!(counters.grown());
+        assert_eq!(counters.get(Counter::Success), 4 * (owned as u64 + 3) * 10_000);
     }
 }

@@ -260,8 +260,9 @@ pub const fn value(
     None
 }
 
-/// The value at `path` among `values`, the last one written winning.
-pub const fn lookup(values: &[(&'static str, &'static str)], path: &str) -> Option<&'static str> {
+/// The value at `path` among `values`, the last one written winning: the
+/// table's texts, or the typed values of a `template!` constant.
+pub const fn lookup<T: Copy>(values: &[(&'static str, T)], path: &str) -> Option<T> {
     let mut i = values.len();
     while i > 0 {
         i -= 1;

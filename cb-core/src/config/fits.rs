@@ -147,7 +147,7 @@ const fn lookup(
     env: Option<Environment>,
     path: &str,
 ) -> Option<Known> {
-    if let Some(v) = find(args, path) {
+    if let Some(v) = templates::lookup(args, path) {
         return Some(Known::Value(v));
     }
     let env_name = match env {
@@ -158,14 +158,14 @@ const fn lookup(
         let mut i = 0;
         while i < t.environments.len() {
             if t.environments[i].0 as usize == e as usize
-                && let Some(v) = find(t.environments[i].1, path)
+                && let Some(v) = templates::lookup(t.environments[i].1, path)
             {
                 return Some(Known::Value(v));
             }
             i += 1;
         }
     }
-    if let Some(v) = find(t.values, path) {
+    if let Some(v) = templates::lookup(t.values, path) {
         return Some(Known::Value(v));
     }
     // A base made by `template!` is known here by name only: its values
@@ -177,18 +177,6 @@ const fn lookup(
         },
         None => None,
     }
-}
-
-/// The last value written at `path` among `values`.
-const fn find(values: &[(&'static str, StaticValue)], path: &str) -> Option<StaticValue> {
-    let mut i = values.len();
-    while i > 0 {
-        i -= 1;
-        if str_eq(values[i].0, path) {
-            return Some(values[i].1);
-        }
-    }
-    None
 }
 
 /// A duration, in nanoseconds, when the value is one.

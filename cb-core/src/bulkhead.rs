@@ -244,9 +244,15 @@ impl Bulkhead {
             return Err(self.reject());
         }
         // A slot given back since the first look, by a caller that saw no
-        // one waiting yet.
-        if self.inner.take_free() {
-            return Ok(BulkheadPermit { inner: &self.inner });
+        // one waiting yet: this caller's if no one was queued before it;
+        // otherwise the queue's, which serves the earlier callers first
+        // (taking it here would jump the queue, leaving it would strand it).
+        if before == 0 {
+            if self.inner.take_free() {
+                return Ok(BulkheadPermit { inner: &self.inner });
+            }
+        } else {
+            self.inner.hand_to_queue();
         }
         match tokio::time::timeout(self.inner.queue_timeout, self.inner.queue.acquire()).await {
             Ok(Ok(p)) => {

@@ -20,21 +20,15 @@ mkdir -p "$out"
 cargo build --quiet --manifest-path "$root/Cargo.toml" -p cb-bench --profile bench --bin subjects
 bin="$root/target/release/subjects"
 
-ir() { # subject scenario n -> total instructions
-    local file="$out/$1.$2.$3.out"
-    # --fair-sched: cb-core's rejection cache has a thread of its own
-    # (`cb-clock`), which valgrind's default lock would starve behind the
-    # spinning main thread, so the cache would never be seen.
-    valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$file" "$bin" run "$1" "$2" "$3" >/dev/null 2>&1
-    awk '/^totals:/ { print $2 }' "$file"
-}
+# shellcheck source=callgrind-lib.sh
+. "$root/benches/callgrind-lib.sh"
 
 echo "| subject | scenario | Ir(N=$n1) | Ir(N=$n2) | instructions/call |"
 echo "|---|---|---:|---:|---:|"
 "$bin" list | while read -r subject scenario; do
-    a=$(ir "$subject" "$scenario" "$n1")
-    b=$(ir "$subject" "$scenario" "$n2")
-    per=$(awk -v a="$a" -v b="$b" -v n1="$n1" -v n2="$n2" 'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }')
+    a=$(totals "$subject.$scenario.$n1" "$bin" run "$subject" "$scenario" "$n1")
+    b=$(totals "$subject.$scenario.$n2" "$bin" run "$subject" "$scenario" "$n2")
+    per=$(per_call "$a" "$b")
     echo "| $subject | $scenario | $a | $b | $per |"
 done
 
@@ -43,14 +37,9 @@ done
 echo
 echo "| stack row | Ir(N=$n1) | Ir(N=$n2) | instructions/call |"
 echo "|---|---:|---:|---:|"
-ir_stack() { # row n -> total instructions
-    local file="$out/stack.$1.$2.out"
-    valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$file" "$bin" stack "$1" "$2" >/dev/null 2>&1
-    awk '/^totals:/ { print $2 }' "$file"
-}
 for row in bare-breaker template pipeline tower-resilience retried; do
-    a=$(ir_stack "$row" "$n1")
-    b=$(ir_stack "$row" "$n2")
-    per=$(awk -v a="$a" -v b="$b" -v n1="$n1" -v n2="$n2" 'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }')
+    a=$(totals "stack.$row.$n1" "$bin" stack "$row" "$n1")
+    b=$(totals "stack.$row.$n2" "$bin" stack "$row" "$n2")
+    per=$(per_call "$a" "$b")
     echo "| $row | $a | $b | $per |"
 done

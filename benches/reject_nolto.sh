@@ -15,18 +15,14 @@ mkdir -p "$out"
 cargo build --quiet --manifest-path "$root/Cargo.toml" -p cb-bench --profile nolto --bin reject_nolto
 bin="$root/target/nolto/reject_nolto"
 
-ir() { # path state cache n -> total instructions
-    local file="$out/nolto.$1.$2.$3.$4.out"
-    # --fair-sched: the rejection cache's thread must get to run (see callgrind.sh).
-    valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$file" "$bin" run "$1" "$2" "$3" "$4" >/dev/null 2>&1
-    awk '/^totals:/ { print $2 }' "$file"
-}
+# shellcheck source=callgrind-lib.sh
+. "$root/benches/callgrind-lib.sh"
 
 per() { # path state cache -> instructions per call
     local a b
-    a=$(ir "$1" "$2" "$3" "$n1")
-    b=$(ir "$1" "$2" "$3" "$n2")
-    awk -v a="$a" -v b="$b" -v n1="$n1" -v n2="$n2" 'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }'
+    a=$(totals "nolto.$1.$2.$3.$n1" "$bin" run "$1" "$2" "$3" "$n1")
+    b=$(totals "nolto.$1.$2.$3.$n2" "$bin" run "$1" "$2" "$3" "$n2")
+    per_call "$a" "$b"
 }
 
 echo "| path | cache | closed success | open rejection | forced-open rejection | open/closed |"

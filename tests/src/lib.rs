@@ -11,3 +11,13 @@
 
 pub mod alloc;
 pub mod duplicate;
+
+/// The errors `cb_core::registry::config_errors()` lists for the breaker
+/// `name`, in the order they were met: what the macro tests ask of it.
+pub fn config_errors_of(name: &str) -> Vec<cb_core::ConfigError> {
+    cb_core::registry::config_errors()
+        .into_iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, e)| e)
+        .collect()
+}

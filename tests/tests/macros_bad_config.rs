@@ -22,8 +22,7 @@ fn an_invalid_variable_falls_back_to_the_declared_configuration() {
     assert_eq!(rt.block_on(call(5)).unwrap(), 5);
     let b = Registry::global().get("badcfg").unwrap();
     assert_eq!(b.config().failure_threshold, Some(4)); // the declared argument still applies
-    let errors = cb_core::registry::config_errors();
-    let (name, error) = errors.iter().find(|(n, _)| n == "badcfg").unwrap();
-    assert_eq!(name, "badcfg");
+    let errors = cb_tests::config_errors_of("badcfg");
+    let error = errors.first().unwrap();
     assert!(error.to_string().contains("success_threshold"), "{error}");
 }

@@ -45,12 +45,9 @@ async fn one_name_declared_with_different_settings_is_reported_once_and_the_firs
     let b = Registry::global().get("dup.differs").unwrap();
     assert_eq!(b.config().failure_threshold, Some(3));
 
-    let errors: Vec<_> = cb_core::registry::config_errors()
-        .into_iter()
-        .filter(|(n, _)| n == "dup.differs")
-        .collect();
+    let errors = cb_tests::config_errors_of("dup.differs");
     assert_eq!(errors.len(), 1, "{errors:?}");
-    let v = &errors[0].1.violations()[0];
+    let v = &errors[0].violations()[0];
     assert_eq!(v.field, "name");
     assert_eq!(v.value, "\"dup.differs\"");
     assert!(at[0].starts_with("tests/src/duplicate.rs:"), "{at:?}");
@@ -78,9 +75,5 @@ async fn one_name_declared_twice_with_the_same_settings_is_one_breaker_and_no_re
             .failure_threshold,
         Some(6)
     );
-    assert!(
-        cb_core::registry::config_errors()
-            .iter()
-            .all(|(n, _)| n != "dup.same")
-    );
+    assert!(cb_tests::config_errors_of("dup.same").is_empty());
 }

@@ -47,16 +47,9 @@ fn a_bad_environment_keeps_the_template_and_arguments_and_install_global_repairs
     assert_eq!(config.minimum_calls, 5); // ai_provider
     assert_eq!(config.open_duration, Duration::from_secs(60)); // the built-in (production) layer
 
-    let errors: Vec<_> = cb_core::registry::config_errors()
-        .into_iter()
-        .filter(|(n, _)| n == "repair.env")
-        .collect();
+    let errors = cb_tests::config_errors_of("repair.env");
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(
-        errors[0].1.to_string().contains("CB_ENVIRONMENT"),
-        "{}",
-        errors[0].1
-    );
+    assert!(errors[0].to_string().contains("CB_ENVIRONMENT"), "{}", errors[0]);
 
     // SAFETY: as above; the runtime is single-threaded and idle.
     unsafe { std::env::set_var("CB_ENVIRONMENT", "development") };
@@ -74,11 +67,5 @@ fn a_bad_environment_keeps_the_template_and_arguments_and_install_global_repairs
         .unwrap();
     assert_eq!(explained.template, "ai_provider");
     assert_eq!(rt.block_on(ask("again".into())).unwrap(), "again");
-    assert_eq!(
-        cb_core::registry::config_errors()
-            .iter()
-            .filter(|(n, _)| n == "repair.env")
-            .count(),
-        1
-    );
+    assert_eq!(cb_tests::config_errors_of("repair.env").len(), 1);
 }

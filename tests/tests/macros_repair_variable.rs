@@ -32,15 +32,12 @@ fn a_bad_variable_keeps_the_declaration_and_an_update_after_the_fix_resolves_eve
     let b = Registry::global().get("repair_var").unwrap();
     assert_eq!(b.config().failure_threshold, Some(4));
     assert_eq!(b.config().max_open_duration, Some(Duration::from_secs(600))); // ai_provider
-    let errors: Vec<_> = cb_core::registry::config_errors()
-        .into_iter()
-        .filter(|(n, _)| n == "repair_var")
-        .collect();
+    let errors = cb_tests::config_errors_of("repair_var");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
-        errors[0].1.to_string().contains("success_threshold"),
+        errors[0].to_string().contains("success_threshold"),
         "{}",
-        errors[0].1
+        errors[0]
     );
 
     // While the variable is bad, an update is refused and changes nothing.

@@ -150,8 +150,8 @@ async fn a_body_that_cannot_rerun_keeps_its_other_stages_and_the_retry_is_report
     assert_eq!(start.elapsed(), Duration::from_secs(60));
     assert_eq!(ONCE.load(Ordering::SeqCst), 1);
     assert_eq!(stages("s.once"), ["breaker", "timeout", "bulkhead"]);
-    let errors = cb_core::registry::config_errors();
-    let (_, error) = errors.iter().find(|(n, _)| n == "s.once").unwrap();
+    let errors = cb_tests::config_errors_of("s.once");
+    let error = errors.first().unwrap();
     assert!(error.to_string().contains("retry.max_attempts"), "{error}");
     assert!(error.to_string().contains("retry = false"), "{error}");
 }
@@ -205,8 +205,8 @@ fn blocking(x: u32) -> Result<u32, AiError> {
 fn a_blocking_function_gets_the_breaker_and_its_templates_stages_are_reported() {
     assert_eq!(blocking(3).unwrap(), 3);
     assert_eq!(stages("s.blocking"), ["breaker"]);
-    let errors = cb_core::registry::config_errors();
-    let (_, error) = errors.iter().find(|(n, _)| n == "s.blocking").unwrap();
+    let errors = cb_tests::config_errors_of("s.blocking");
+    let error = errors.first().unwrap();
     let fields: Vec<&str> = error.violations().iter().map(|v| v.field.as_str()).collect();
     assert_eq!(
         fields,
